@@ -1,0 +1,1 @@
+"""Channels (web chat, WeChat) and the gateway that owns conversations."""

@@ -1,0 +1,1 @@
+"""The platform side: desk API, models, service levels, app assembly."""

@@ -1,0 +1,72 @@
+"""Demand payloads, one schema per direction."""
+
+import re
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_mobile(raw: str) -> str:
+    digits = re.sub(r"[\s\-()]", "", raw)
+    digits = digits.removeprefix("+86").removeprefix("0086")
+    if not MOBILE_RE.match(digits):
+        raise ValueError("手机号码应为11位中国大陆手机号，例如 13912345678")
+    return digits
+
+
+def mask_mobile(mobile: str) -> str:
+    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 7 else "****"
+
+
+class DemandCreate(BaseModel):
+    conversation_id: str = Field(min_length=3, max_length=80)
+    channel: Literal["web", "wechat", "desk"] = "web"
+    need_text: str = Field(min_length=1, max_length=2000)
+    product: str = Field(min_length=1, max_length=100)
+    place: str = Field(min_length=1, max_length=100)
+    contact_name: str = Field(min_length=1, max_length=40)
+    contact_mobile: str
+    service_ids: list[str] = Field(default_factory=list, max_length=20)
+    institution_ids: list[str] = Field(default_factory=list, max_length=20)
+    recommended_by: Literal["bot", "staff"] = "bot"
+
+    @field_validator("contact_mobile")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        return normalise_mobile(value)
+
+    @field_validator("need_text", "product", "place", "contact_name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("不能为空")
+        return value
+
+
+class DemandPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    conversation_id: str
+    channel: str
+    status: str
+    need_text: str
+    product: str
+    place: str
+    contact_name: str
+    contact_mobile: str
+    service_ids: list[str]
+    institution_ids: list[str]
+    recommended_by: str
+    respond_due: date
+    recommend_due: date
+    created_at: datetime
+
+
+class DemandList(BaseModel):
+    items: list[DemandPublic]

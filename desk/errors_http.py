@@ -1,0 +1,54 @@
+"""Map domain and validation errors to JSON a person and a machine can read."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from desk.errors import DeskError
+
+_FIELD_NAMES = {
+    "conversation_id": "会话编号", "text": "消息内容", "contact_mobile": "手机号码",
+    "contact_name": "联系人", "product": "产品或对象", "place": "所在区域",
+    "need_text": "需求描述", "q": "查询文本", "k": "返回条数",
+}
+
+
+def _describe(error: dict) -> str:  # type: ignore[type-arg]
+    field = next((str(p) for p in reversed(error.get("loc", ())) if isinstance(p, str)), "")
+    label = _FIELD_NAMES.get(field, field or "请求")
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        return f"{label}不能为空"
+    if error.get("type") in {"string_too_long", "too_long"}:
+        return f"{label}过长"
+    if error.get("type") in {"string_too_short", "too_short"}:
+        return f"{label}不能为空"
+    if error.get("type") == "string_pattern_mismatch":
+        return f"{label}格式不正确"
+    if any("\u4e00" <= ch <= "\u9fff" for ch in message):
+        return f"{label}：{message}"
+    return f"{label}无效"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DeskError)
+    async def _desk_error(_request: Request, exc: DeskError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status, content={"detail": {"code": exc.code, "message": exc.message}}
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        messages = [_describe(e) for e in errors]
+        return JSONResponse(
+            status_code=422,
+            content={"detail": {
+                "code": "invalid_input",
+                "message": "；".join(dict.fromkeys(messages)) or "请求格式不正确",
+                "errors": [
+                    {"field": ".".join(str(p) for p in e.get("loc", ())), "message": m}
+                    for e, m in zip(errors, messages, strict=True)
+                ],
+            }},
+        )

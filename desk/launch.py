@@ -1,0 +1,45 @@
+"""`make run`: start the assistant on localhost, print the URLs, stop cleanly on Ctrl-C."""
+
+import signal
+import sys
+import time
+
+from desk.settings import get_settings
+from desk.stack import Stack
+
+
+def main() -> int:
+    settings = get_settings()
+    stack = Stack(settings=settings, log_dir=settings.var_dir / "logs")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on TERM as on Ctrl-C
+    started = time.perf_counter()
+    print("正在启动 Rasa 服务、动作服务与应用（首次加载模型约需半分钟）…", flush=True)
+    stack.start()
+    try:
+        stack.wait_ready()
+        print(f"\n质量门诊已启动（{time.perf_counter() - started:.0f} 秒）:")
+        print(f"  网页聊天   {settings.desk_url}/")
+        print(f"  接口文档   {settings.desk_url}/docs")
+        print(f"  检索接口   {settings.desk_url}/api/search?q=电线电缆检测")
+        print(f"  Rasa 服务  {settings.rasa_url}  (token: var/secrets/rasa_token)")
+        print(f"  日志目录   {stack.log_dir}")
+        print("按 Ctrl-C 停止。", flush=True)
+        while True:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"{name} 已退出（{process.returncode}），请查看日志。", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"启动失败：{exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("\n正在停止…", flush=True)
+        stack.stop()
+        print("已停止。")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

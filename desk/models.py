@@ -1,0 +1,7 @@
+"""Registers every ORM model on desk.db.Base (for migrations and metadata checks)."""
+
+
+def load_all() -> None:
+    import channels.transcript  # noqa: F401
+    import desk.demands.models  # noqa: F401
+    import desk.numbering  # noqa: F401

@@ -1,0 +1,148 @@
+"""Start and stop the three processes of the assistant: Rasa server, action server, app.
+
+Used by `make run` (python -m desk.launch) and by the end-to-end tests, so both run the same way.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import yaml
+
+from desk.paths import REPO_ROOT
+from desk.settings import AppSettings
+
+RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_MODEL = Path("var/rasa/models/qclinic.tar.gz")
+
+
+def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
+    """Rasa's endpoints: our action server, and the tracker/lock stores from the settings."""
+    endpoints: dict = {  # type: ignore[type-arg]
+        "action_endpoint": {"url": f"http://127.0.0.1:{settings.actions_port}/webhook"},
+    }
+    url = settings.database_url or ""
+    if url.startswith("sqlite"):
+        endpoints["tracker_store"] = {
+            "type": "SQL", "dialect": "sqlite", "db": str(settings.var_dir / "rasa_tracker.db"),
+        }
+    elif url.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        endpoints["tracker_store"] = {
+            "type": "SQL", "dialect": "postgresql", "url": parsed.host or "127.0.0.1",
+            "port": parsed.port or 5432, "db": parsed.database,
+            "username": parsed.username or "postgres", "password": parsed.password or "",
+        }
+    if settings.redis_url:
+        from urllib.parse import urlparse
+
+        redis = urlparse(settings.redis_url)
+        endpoints["lock_store"] = {
+            "type": "redis", "url": redis.hostname or "127.0.0.1", "port": redis.port or 6379,
+            "db": int((redis.path or "/0").lstrip("/") or 0),
+        }
+    return endpoints
+
+
+def child_env(settings: AppSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "QCLINIC_VAR_DIR": str(settings.var_dir),
+        "QCLINIC_PORT": str(settings.port),
+        "QCLINIC_RASA_PORT": str(settings.rasa_port),
+        "QCLINIC_ACTIONS_PORT": str(settings.actions_port),
+        "QCLINIC_RASA_TOKEN": settings.secret("rasa_token"),
+        "QCLINIC_SERVICE_TOKEN": settings.secret("service_token"),
+        "QCLINIC_DESK_URL": settings.desk_url,
+        "QCLINIC_DATABASE_URL": settings.database_url or "",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+@dataclass
+class Stack:
+    settings: AppSettings
+    log_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
+
+    def commands(self) -> dict[str, list[str]]:
+        s = self.settings
+        endpoints = s.var_dir / "rasa" / f"endpoints-{s.rasa_port}.yml"
+        endpoints.parent.mkdir(parents=True, exist_ok=True)
+        endpoints.write_text(yaml.safe_dump(rasa_endpoints(s)), encoding="utf-8")
+        return {
+            "rasa": [
+                str(RASA_BIN), "run", "--enable-api", "--auth-token", s.secret("rasa_token"),
+                "-i", "127.0.0.1", "-p", str(s.rasa_port), "--model", str(RASA_MODEL),
+                "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
+            ],
+            "actions": [
+                sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
+                "-i", "127.0.0.1", "-p", str(s.actions_port),
+            ],
+            "app": [
+                sys.executable, "-m", "uvicorn", "desk.asgi:app", "--host", s.host,
+                "--port", str(s.port), "--no-access-log",
+            ],
+        }
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = child_env(self.settings)
+        for name, command in self.commands().items():
+            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the child
+            self.processes[name] = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def ready_checks(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "app": f"{s.desk_url}/health",
+            "actions": f"http://127.0.0.1:{s.actions_port}/health",
+            "rasa": f"{s.rasa_url}/status?token={s.secret('rasa_token')}",
+        }
+
+    def wait_ready(self, timeout_s: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = self.ready_checks()
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"{name} exited ({process.returncode}); see {self.log_dir}")
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout_s:.0f}s: {sorted(pending)}")
+            time.sleep(0.5)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()

@@ -1,0 +1,1 @@
+"""Semantic search and recommendation over the knowledge base (sentence-transformers + FAISS)."""

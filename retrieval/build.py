@@ -1,0 +1,58 @@
+"""Build the FAISS indexes of the published knowledge, skipping work when nothing changed."""
+
+import logging
+import time
+
+from knowledge.store import KnowledgeBase, load_knowledge
+from retrieval.embedding_cache import cache_file, encode_passages_cached
+from retrieval.encoder import Encoder
+from retrieval.index import FlatIndex, Manifest, publish, read_manifest
+from retrieval.models import get_encoder
+from retrieval.settings import RetrievalSettings, get_settings
+
+log = logging.getLogger(__name__)
+KINDS = ("service", "institution", "station", "faq")
+
+
+def build_index(
+    *,
+    settings: RetrievalSettings | None = None,
+    knowledge: KnowledgeBase | None = None,
+    encoder: Encoder | None = None,
+    force: bool = False,
+) -> tuple[Manifest, bool]:
+    """Return (manifest, rebuilt). Rebuilds only when the knowledge or the model changed."""
+    settings = settings or get_settings()
+    knowledge = knowledge or load_knowledge()
+    knowledge_hash = knowledge.content_hash()
+    current = read_manifest(settings.index_dir)
+    if (
+        not force
+        and current is not None
+        and current.knowledge_hash == knowledge_hash
+        and current.model == settings.model_path
+    ):
+        return current, False
+    started = time.perf_counter()
+    encoder = encoder or get_encoder(settings)
+    indexes: dict[str, FlatIndex] = {}
+    encoded = 0
+    for kind in KINDS:
+        entries = knowledge.published(kind)
+        vectors, fresh = encode_passages_cached(
+            encoder,
+            [entry.search_text() for entry in entries],
+            cache_file(settings.index_dir, settings.model_path),
+        )
+        encoded += fresh
+        index = FlatIndex(encoder.dimension)
+        index.add([entry.id for entry in entries], vectors)
+        indexes[kind] = index
+    manifest = publish(
+        settings.index_dir, indexes, model=settings.model_path, knowledge_hash=knowledge_hash
+    )
+    log.info(
+        "index %s built: %s, %d passages encoded, %.1fs",
+        manifest.version, manifest.counts, encoded, time.perf_counter() - started,
+    )
+    return manifest, True

