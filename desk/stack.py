@@ -28,8 +28,9 @@ def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
     }
     url = settings.database_url or ""
     if url.startswith("sqlite"):
+        desk_db = Path(url.split("///", 1)[-1])  # the tracker lives beside the desk database
         endpoints["tracker_store"] = {
-            "type": "SQL", "dialect": "sqlite", "db": str(settings.var_dir / "rasa_tracker.db"),
+            "type": "SQL", "dialect": "sqlite", "db": str(desk_db.with_name("rasa_tracker.db")),
         }
     elif url.startswith("postgresql"):
         from sqlalchemy.engine import make_url

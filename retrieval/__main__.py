@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "build":
         started = time.perf_counter()
-        manifest, rebuilt = build_index(force=args.force)
-        state = "built" if rebuilt else "up to date"
-        print(f"index {manifest.version} {state}: {json.dumps(manifest.counts)} "
+        result = build_index(force=args.force)
+        state = f"built ({result.encoded} encoded)" if result.rebuilt else "up to date"
+        print(f"index {result.manifest.version} {state}: {json.dumps(result.manifest.counts)} "
               f"({time.perf_counter() - started:.1f}s)")
         return 0
     hits = get_searcher().search(

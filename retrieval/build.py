@@ -2,6 +2,7 @@
 
 import logging
 import time
+from dataclasses import dataclass
 
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.embedding_cache import cache_file, encode_passages_cached
@@ -14,14 +15,21 @@ log = logging.getLogger(__name__)
 KINDS = ("service", "institution", "station", "faq")
 
 
+@dataclass(frozen=True)
+class BuildResult:
+    manifest: Manifest
+    rebuilt: bool
+    encoded: int  # passages encoded now (the rest came from the embedding cache)
+
+
 def build_index(
     *,
     settings: RetrievalSettings | None = None,
     knowledge: KnowledgeBase | None = None,
     encoder: Encoder | None = None,
     force: bool = False,
-) -> tuple[Manifest, bool]:
-    """Return (manifest, rebuilt). Rebuilds only when the knowledge or the model changed."""
+) -> BuildResult:
+    """Rebuild only when the knowledge or the model changed."""
     settings = settings or get_settings()
     knowledge = knowledge or load_knowledge()
     knowledge_hash = knowledge.content_hash()
@@ -32,7 +40,7 @@ def build_index(
         and current.knowledge_hash == knowledge_hash
         and current.model == settings.model_path
     ):
-        return current, False
+        return BuildResult(current, rebuilt=False, encoded=0)
     started = time.perf_counter()
     encoder = encoder or get_encoder(settings)
     indexes: dict[str, FlatIndex] = {}
@@ -55,4 +63,4 @@ def build_index(
         "index %s built: %s, %d passages encoded, %.1fs",
         manifest.version, manifest.counts, encoded, time.perf_counter() - started,
     )
-    return manifest, True
+    return BuildResult(manifest, rebuilt=True, encoded=encoded)

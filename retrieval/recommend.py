@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrieval.search import Hit, get_searcher
-from retrieval.settings import get_settings
+from retrieval.settings import RetrievalSettings, get_settings
 
 CAPABILITY_BONUS = 0.04  # the institution has a capability for a recommended service
 PRODUCT_BONUS = 0.03  # ... and names the user's product in it
@@ -86,10 +86,11 @@ def _rank_institutions(hits: list[Hit], *, text: str, place: str | None,
 
 
 def recommend_for_need(
-    text: str, *, region: str | None = None, k_services: int = 2, k_institutions: int = 3
+    text: str, *, region: str | None = None, k_services: int = 2, k_institutions: int = 3,
+    settings: RetrievalSettings | None = None,
 ) -> list[Recommendation]:
     """Services first, then institutions; empty when nothing matches well enough."""
-    settings = get_settings()
+    settings = settings or get_settings()
     searcher = get_searcher(settings)
     services = [
         h for h in searcher.search(text, kind="service", k=k_services)
@@ -116,8 +117,8 @@ def recommend_for_need(
     return result
 
 
-def answer_faq(text: str) -> FaqAnswer | None:
-    settings = get_settings()
+def answer_faq(text: str, *, settings: RetrievalSettings | None = None) -> FaqAnswer | None:
+    settings = settings or get_settings()
     hits = get_searcher(settings).search(text, kind="faq", k=1)
     if not hits or hits[0].score < settings.faq_min_score:
         return None

@@ -2,7 +2,6 @@
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,16 +11,11 @@ from pydantic import SecretStr
 
 from desk.main import create_app
 from desk.settings import AppSettings
+from tests.support import free_port
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "QCLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

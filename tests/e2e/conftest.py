@@ -1,0 +1,73 @@
+"""The whole assistant on free ports: real Rasa server, action server and app."""
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from desk.settings import AppSettings
+from desk.stack import Stack
+from tests.support import free_port
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> AppSettings:
+    folder: Path = tmp_path_factory.mktemp("e2e")
+    return AppSettings(
+        database_url=f"sqlite:///{folder / 'desk.db'}",
+        port=free_port(), rasa_port=free_port(), actions_port=free_port(),
+        service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
+        rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(e2e_settings: AppSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(settings=e2e_settings, log_dir=tmp_path_factory.mktemp("logs"))
+    stack.start()
+    try:
+        stack.wait_ready(timeout_s=240)
+        yield stack
+    except Exception:
+        for log in sorted(stack.log_dir.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+        raise
+    finally:
+        stack.stop()
+
+
+class Chat:
+    """A user typing into the web chat API."""
+
+    def __init__(self, stack: Stack, conversation_id: str) -> None:
+        self.base = stack.settings.desk_url
+        self.rasa = stack.settings.rasa_url
+        self.token = stack.settings.secret("rasa_token")
+        self.conversation_id = conversation_id
+
+    def say(self, text: str) -> list[dict]:  # type: ignore[type-arg]
+        response = httpx.post(
+            f"{self.base}/api/chat/messages",
+            json={"conversation_id": self.conversation_id, "text": text}, timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        messages: list[dict] = response.json()["messages"]  # type: ignore[type-arg]
+        assert messages, f"no reply to {text!r}"
+        return messages
+
+    def tracker(self) -> dict:  # type: ignore[type-arg]
+        response = httpx.get(
+            f"{self.rasa}/conversations/{self.conversation_id}/tracker",
+            params={"token": self.token}, timeout=10,
+        )
+        response.raise_for_status()
+        tracker: dict = response.json()  # type: ignore[type-arg]
+        return tracker
+
+
+@pytest.fixture
+def chat(stack: Stack) -> Chat:
+    return Chat(stack, f"web:e2e-{secrets.token_hex(8)}")
