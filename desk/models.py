@@ -3,5 +3,5 @@
 
 def load_all() -> None:
     import channels.transcript  # noqa: F401
-    import desk.demands.models  # noqa: F401
+    import desk.demands.models
     import desk.numbering  # noqa: F401

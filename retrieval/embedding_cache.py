@@ -16,7 +16,9 @@ def cache_file(root: Path, model: str) -> Path:
     return root / f"embeddings-{hashlib.sha256(model.encode()).hexdigest()[:16]}.npz"
 
 
-def encode_passages_cached(encoder: Encoder, texts: list[str], path: Path) -> tuple[np.ndarray, int]:
+def encode_passages_cached(
+    encoder: Encoder, texts: list[str], path: Path
+) -> tuple[np.ndarray, int]:
     """Return (vectors, how many were encoded now); unused cache entries are dropped."""
     cached: dict[str, np.ndarray] = {}
     if path.exists():

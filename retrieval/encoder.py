@@ -24,7 +24,7 @@ class SentenceTransformerEncoder:
 
         self.name = model
         self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
         self._batch_size = batch_size

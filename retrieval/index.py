@@ -55,7 +55,8 @@ class FlatIndex:
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         if len(self) == 0:
             return []
-        scores, keys = self._index.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        query = vector.reshape(1, -1).astype(np.float32)
+        scores, keys = self._index.search(query, min(k, len(self)))
         return [
             (self._ids[int(key)], float(score))
             for key, score in zip(keys[0], scores[0], strict=True)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from retrieval.lexical import tokenize
 from retrieval.search import Hit, get_searcher
 from retrieval.settings import RetrievalSettings, get_settings
 
@@ -40,15 +41,23 @@ def _proximity(place: str | None, region: str | None) -> str | None:
 
 def _matching_capabilities(entry: Any, text: str, service_ids: set[str]) -> tuple[list[str], bool]:
     """Products/items of the institution that fit the need, and whether the product matched."""
+    words = [w for w in tokenize(text) if len(w) >= 2]
     matched: list[str] = []
     product_hit = False
     for capability in getattr(entry, "capabilities", []):
         if capability.service_id not in service_ids:
             continue
-        named = [p for p in capability.products if p and p in text]
+        named = [p for p in capability.products if p in text or any(w in p for w in words)]
         product_hit = product_hit or bool(named)
         matched.extend(named or capability.products[:1])
     return list(dict.fromkeys(matched)), product_hit
+
+
+def _service_reason(entry: Any) -> str:
+    description = " ".join(entry.description.split())
+    if len(description) > 48:
+        description = description[:47] + "…"
+    return f"{entry.domain_label}类服务，{description}"
 
 
 def _institution_reason(entry: Any, products: list[str], proximity: str | None) -> str:
@@ -107,7 +116,7 @@ def recommend_for_need(
     ranked = _rank_institutions(candidates, text=text, place=region, service_ids=service_ids)
     result = [
         Recommendation(id=h.id, kind="service", title=h.title, score=h.score,
-                       reason=h.entry.summary())
+                       reason=_service_reason(h.entry))
         for h in services
     ]
     result += [

@@ -7,8 +7,11 @@ from typing import Any
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
 from retrieval.index import FlatIndex, Manifest, current_version, read_manifest
+from retrieval.lexical import LexicalIndex
 from retrieval.models import get_encoder
 from retrieval.settings import RetrievalSettings, get_settings
+
+LEXICAL_WEIGHT = 0.06  # a perfect BM25 match adds this much to the cosine
 
 
 class IndexMissing(RuntimeError):
@@ -57,6 +60,13 @@ class Searcher:
         self.knowledge = knowledge
         self._indexes = indexes
         self._encoder = encoder
+        self._lexical = {
+            kind: LexicalIndex(
+                [e.id for e in knowledge.published(kind)],
+                [e.search_text() for e in knowledge.published(kind)],
+            )
+            for kind in indexes
+        }
 
     @classmethod
     def open(cls, settings: RetrievalSettings, *, encoder: Encoder | None = None) -> "Searcher":
@@ -74,16 +84,17 @@ class Searcher:
         if index is None or not query.strip():
             return []
         vector = self._encoder.encode_queries([query.strip()])[0]
+        lexical = self._lexical[kind].scores(query)
         filters = filters or Filters()
         hits: list[Hit] = []
-        for entry_id, score in index.search(vector, len(index)):
+        for entry_id, dense in index.search(vector, len(index)):
             entry = self.knowledge.get(entry_id)
             if entry is None or entry.status != "published" or not filters.accept(entry):
                 continue
+            score = dense + LEXICAL_WEIGHT * lexical.get(entry_id, 0.0)
             hits.append(Hit(id=entry_id, kind=kind, title=entry.title, score=score, entry=entry))
-            if len(hits) >= k:
-                break
-        return hits
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits[:k]
 
 
 _lock = threading.Lock()

@@ -17,9 +17,9 @@ class RetrievalSettings(BaseSettings):
     embedding_batch_size: int = Field(default=32, ge=1)
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
-    # Below this cosine a hit is not a match (e5 scores sit high: unrelated text ~0.75).
-    min_score: float = 0.80
-    faq_min_score: float = 0.86
+    # Below these fused scores a hit is not a match (e5 cosines sit high: chit-chat ~0.85).
+    min_score: float = 0.87
+    faq_min_score: float = 0.89
 
     @property
     def model_path(self) -> str:

@@ -34,7 +34,9 @@ def _store(session: Session, conversation_id: str, sender: str,
         transcript.record(session, conversation_id=conversation_id, channel="web",
                           sender="user", text=user_text)
     for message in messages:
-        payload = {"buttons": message.buttons, **({"custom": message.custom} if message.custom else {})}
+        payload: dict[str, Any] = {"buttons": message.buttons}
+        if message.custom:
+            payload["custom"] = message.custom
         transcript.record(session, conversation_id=conversation_id, channel="web",
                           sender=sender, text=message.text, payload=payload)
     session.commit()

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from desk.clock import today
-from desk.deps import ServiceDep, SessionDep
 from desk.demands import service
 from desk.demands.schemas import DemandCreate, DemandList, DemandPublic
+from desk.deps import ServiceDep, SessionDep
 
 router = APIRouter(prefix="/api/demands", tags=["demands"])
 

@@ -1,0 +1,193 @@
+"""Check the knowledge files: schema, ids, cross references, Chinese text, review state.
+
+``validate(root)`` returns a ``Report``; errors make ``python -m knowledge validate`` fail,
+warnings are printed but do not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from knowledge.constants import KINDS, REGIONS, SERVICE_IDS, service_domain
+from knowledge.schema import Contact, Faq, Institution, Service, Station
+from knowledge.store import DATA_DIR, Located, Problem, duplicate_problems, read_entries
+
+ID_PREFIXES = {"institution": "inst-", "station": "st-", "faq": "faq-"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+PLACEHOLDER_PHONE = "（示例）"
+PLACEHOLDER_NUMBER = "示例"
+PLACEHOLDER_EMAIL = re.compile(r"@([a-z0-9-]+\.)*example\.(com|org|net)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Report:
+    root: Path
+    counts: dict[str, int]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _error(item: Located, reason: str) -> Problem:
+    return Problem(item.file, item.entry.id, reason)
+
+
+def _warning(item: Located, reason: str) -> Problem:
+    return Problem(item.file, item.entry.id, reason, level="warning")
+
+
+def check_ids(located: list[Located]) -> Iterator[Problem]:
+    """Service ids are exactly the 34 of DESIGN §4; other kinds carry their prefix."""
+    for item in located:
+        entry = item.entry
+        if isinstance(entry, Service):
+            if entry.id not in SERVICE_IDS:
+                yield _error(item, "未知的服务编号（应为 DESIGN §4 所列条款编号之一）")
+            elif entry.domain != service_domain(entry.id):
+                yield _error(item, f"domain 应为 {service_domain(entry.id)}（按条款编号）")
+        elif not entry.id.startswith(ID_PREFIXES[entry.kind]):
+            yield _error(item, f"id 应以 {ID_PREFIXES[entry.kind]} 开头")
+    present = {i.entry.id for i in located if isinstance(i.entry, Service)}
+    for service_id in SERVICE_IDS:
+        if service_id not in present:
+            yield Problem("-", service_id, "缺少服务事项（DESIGN §4 要求的 34 项之一）")
+
+
+def check_references(located: list[Located]) -> Iterator[Problem]:
+    """Every capability and station service id names an existing service."""
+    services = {i.entry.id for i in located if isinstance(i.entry, Service)}
+    offered: set[str] = set()
+    for item in located:
+        entry = item.entry
+        refs: list[tuple[str, str]] = []
+        if isinstance(entry, Institution):
+            refs = [
+                (f"capabilities[{n}].service_id", c.service_id)
+                for n, c in enumerate(entry.capabilities)
+            ]
+        elif isinstance(entry, Station):
+            refs = [(f"services[{n}]", s) for n, s in enumerate(entry.services)]
+        for where, service_id in refs:
+            if service_id not in services:
+                yield _error(item, f"{where} 指向不存在的服务 {service_id}")
+            elif entry.status == "published":
+                offered.add(service_id)
+    for item in located:
+        if isinstance(item.entry, Service) and item.entry.id not in offered:
+            yield _warning(item, "没有已发布的机构或站点提供该服务")
+
+
+def _chinese_fields(entry: Service | Institution | Station | Faq) -> dict[str, str]:
+    fields = {"title": entry.title}
+    if isinstance(entry, Faq):
+        fields["answer"] = entry.answer
+    else:
+        fields["description"] = entry.description
+    if isinstance(entry, Service):
+        fields["commitment"] = entry.commitment
+    return fields
+
+
+def check_text(located: list[Located]) -> Iterator[Problem]:
+    """Main text fields are Chinese; regions are known; lists hold no duplicates."""
+    for item in located:
+        entry = item.entry
+        for name, value in _chinese_fields(entry).items():
+            if not CJK.search(value):
+                yield _error(item, f"字段 {name} 应为中文")
+        if isinstance(entry, Institution | Station) and entry.region not in REGIONS:
+            yield _error(item, f"未知区域 {entry.region!r}（应为无锡市区县或江阴市镇街）")
+        if isinstance(entry, Service) and len(set(entry.example_queries)) < 5:
+            yield _error(item, "example_queries 至少需要 5 条不同的问法")
+
+
+def _contact_problem(contact: Contact) -> str | None:
+    if PLACEHOLDER_PHONE not in contact.phone:
+        return f"联系电话 {contact.phone!r} 不是示例号码（样例数据须带“（示例）”）"
+    if contact.email and not PLACEHOLDER_EMAIL.search(contact.email):
+        return f"邮箱 {contact.email!r} 不是 example.com 示例地址"
+    return None
+
+
+def check_placeholders(located: list[Located]) -> Iterator[Problem]:
+    """Sample data must not reach a real person nor borrow a real certificate number."""
+    for item in located:
+        entry = item.entry
+        if isinstance(entry, Institution | Station):
+            reason = _contact_problem(entry.contact)
+            if reason:
+                yield _error(item, reason)
+        if isinstance(entry, Institution):
+            for n, qualification in enumerate(entry.qualifications):
+                if PLACEHOLDER_NUMBER not in qualification.number:
+                    yield _error(item, f"qualifications[{n}].number 不是示例编号（须带“示例”）")
+
+
+def check_review(located: list[Located], today: date) -> Iterator[Problem]:
+    """Overdue reviews warn; an entry resting on a withdrawn source must be marked for review.
+
+    An entry is marked for review when its ``review_due`` is on or before today, or when it
+    is a draft.
+    """
+    for item in located:
+        entry = item.entry
+        marked = entry.review_due <= today or entry.status == "draft"
+        if entry.review_due < today:
+            yield _warning(item, f"复审已到期（review_due {entry.review_due}）")
+        for source in entry.sources:
+            if source.withdrawn is None:
+                continue
+            if source.is_withdrawn(today):
+                message = f"引用的 {source.label()}已于 {source.withdrawn} 废止"
+                if marked:
+                    yield _warning(item, message + "，已标记复审")
+                else:
+                    yield _error(item, message + "，须标记复审（review_due 不晚于今天）")
+            elif entry.review_due > source.withdrawn:
+                yield _warning(
+                    item,
+                    f"引用的 {source.label()}将于 {source.withdrawn} 废止，复审日期晚于废止日期",
+                )
+
+
+def _counts(located: Iterable[Located]) -> dict[str, int]:
+    counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+    for item in located:
+        counts[item.entry.kind] += 1
+    return counts
+
+
+def validate(
+    root: Path | None = None, *, today: date | None = None, real_data: bool = False
+) -> Report:
+    """Run every check over the YAML files under ``root`` (default: the packaged data).
+
+    Unless ``real_data`` is set, contacts and certificate numbers must be placeholders.
+    """
+    root = DATA_DIR if root is None else Path(root)
+    today = today or date.today()
+    located, problems = read_entries(root)
+    if not root.is_dir():
+        return Report(root=root, counts=_counts(located), problems=problems)
+    problems += duplicate_problems(located)
+    problems += check_ids(located)
+    problems += check_references(located)
+    problems += check_text(located)
+    if not real_data:
+        problems += check_placeholders(located)
+    problems += check_review(located, today)
+    return Report(root=root, counts=_counts(located), problems=problems)

@@ -1,0 +1,66 @@
+"""BM25 over jieba tokens, fused with the dense scores (exact words matter: 电缆, JJG 52)."""
+
+import math
+import re
+from functools import lru_cache
+
+import numpy as np
+
+_STOP = frozenset(
+    "的 了 和 与 及 或 在 是 我 我们 你 您 要 需要 想 一批 一下 请问 做 有 吗 呢 吧 啊".split()
+)
+_STANDARD = re.compile(r"(?:GB/T|GB|JJG|JJF|ISO|IEC)\s*[\d.]+(?:-\d{4})?", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens plus whole standard numbers, lower-cased, without stop words."""
+    tokens = [m.group(0).replace(" ", "").upper() for m in _STANDARD.finditer(text)]
+    tokens += [
+        t.lower() for t in _jieba().cut_for_search(text)
+        if t not in _STOP and any(ch.isalnum() for ch in t)
+    ]
+    return tokens
+
+
+class LexicalIndex:
+    """BM25 (bm25s, Lucene variant) whose scores are scaled by what the query could reach.
+
+    The scale is the sum of the query tokens' IDF (each token once in a document of average
+    length); words the corpus never saw count with the highest IDF. So a query of unknown words
+    (chit-chat) stays near 0 instead of being stretched to 1 by its best weak match.
+    """
+
+    def __init__(self, ids: list[str], texts: list[str]) -> None:
+        import bm25s
+
+        self.ids = ids
+        corpus = [tokenize(t) or ["∅"] for t in texts]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(corpus, show_progress=False)
+        n = len(corpus)
+        df: dict[str, int] = {}
+        for tokens in corpus:
+            for token in set(tokens):
+                df[token] = df.get(token, 0) + 1
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def scores(self, query: str) -> dict[str, float]:
+        """Per entry, 0..1: how much of the query's weight the entry matches."""
+        tokens = list(dict.fromkeys(tokenize(query)))
+        known = [t for t in tokens if t in self._idf]
+        if not known or not self.ids:
+            return {}
+        reach = sum(self._idf.get(t, self._unknown_idf) for t in tokens)
+        raw = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        return {self.ids[i]: min(1.0, float(raw[i]) / reach) for i in np.nonzero(raw)[0]}
