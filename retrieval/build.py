@@ -43,19 +43,21 @@ def build_index(
         return BuildResult(current, rebuilt=False, encoded=0)
     started = time.perf_counter()
     encoder = encoder or get_encoder(settings)
+    by_kind = {kind: knowledge.published(kind) for kind in KINDS}
+    entries = [entry for kind in KINDS for entry in by_kind[kind]]
+    vectors, encoded = encode_passages_cached(
+        encoder,
+        [entry.search_text() for entry in entries],
+        cache_file(settings.index_dir, settings.model_path),
+    )
     indexes: dict[str, FlatIndex] = {}
-    encoded = 0
+    start = 0
     for kind in KINDS:
-        entries = knowledge.published(kind)
-        vectors, fresh = encode_passages_cached(
-            encoder,
-            [entry.search_text() for entry in entries],
-            cache_file(settings.index_dir, settings.model_path),
-        )
-        encoded += fresh
+        count = len(by_kind[kind])
         index = FlatIndex(encoder.dimension)
-        index.add([entry.id for entry in entries], vectors)
+        index.add([entry.id for entry in by_kind[kind]], vectors[start : start + count])
         indexes[kind] = index
+        start += count
     manifest = publish(
         settings.index_dir, indexes, model=settings.model_path, knowledge_hash=knowledge_hash
     )
