@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from desk.main import create_app
 from desk.settings import AppSettings
+from tests.retrieval_fixtures import retrieval_settings  # noqa: F401 - shared fixture
 from tests.support import free_port
 
 POSTGRES_ADMIN_URL = os.environ.get(
