@@ -1,7 +1,7 @@
-"""FastAPI dependencies shared by the routers."""
+"""FastAPI dependencies shared by the routers: settings, sessions, who is calling."""
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, status
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from desk.db import get_sessionmaker
 from desk.settings import AppSettings, get_settings
+from desk.users.service import Principal, principal_for_token
 
 SettingsDep = Annotated[AppSettings, Depends(get_settings)]
 
@@ -22,19 +23,47 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def require_service(
-    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
-) -> str:
-    """The bot (and other internal callers) authenticate with the service token."""
+def _unauthorized(message: str = "请先登录。") -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail={"code": "unauthorized", "message": message},
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
-    expected = settings.secret("service_token")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail={"code": "unauthorized", "message": "需要有效的访问令牌。"},
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return "service"
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized()
+    return token
 
 
-ServiceDep = Annotated[str, Depends(require_service)]
+def get_principal(
+    settings: SettingsDep, session: SessionDep, token: Annotated[str, Depends(bearer_token)]
+) -> Principal:
+    """The bot (service token) or a logged-in console user."""
+    if hmac.compare_digest(token.encode(), settings.secret("service_token").encode()):
+        return Principal(username="bot", role="service")
+    principal = principal_for_token(session, token=token)
+    if principal is None:
+        raise _unauthorized("登录已失效，请重新登录。")
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail={"code": "forbidden", "message": "您没有执行此操作的权限。"},
+            )
+        return principal
+
+    return check
+
+
+ServiceDep = Annotated[Principal, Depends(require_roles("service"))]
+StaffDep = Annotated[Principal, Depends(require_roles("staff", "admin"))]
+DeskReadDep = Annotated[Principal, Depends(require_roles("service", "staff", "admin"))]
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+AnyUserDep = Annotated[Principal, Depends(get_principal)]

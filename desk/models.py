@@ -4,4 +4,5 @@
 def load_all() -> None:
     import channels.transcript  # noqa: F401
     import desk.demands.models
-    import desk.numbering  # noqa: F401
+    import desk.numbering
+    import desk.users.models  # noqa: F401

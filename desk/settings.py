@@ -25,6 +25,8 @@ class AppSettings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     rasa_timeout_s: float = Field(default=20.0, gt=0)
+    admin_user: str = "admin"
+    admin_password: SecretStr | None = None
 
     @model_validator(mode="after")
     def _fill_generated(self) -> "AppSettings":

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from desk.clock import today
 from desk.demands import service
 from desk.demands.schemas import DemandCreate, DemandList, DemandPublic
-from desk.deps import ServiceDep, SessionDep
+from desk.deps import DeskReadDep, ServiceDep, SessionDep
 
 router = APIRouter(prefix="/api/demands", tags=["demands"])
 
@@ -31,7 +31,7 @@ def create_demand(
 @router.get("", response_model=DemandList)
 def list_demands(
     session: SessionDep,
-    _caller: ServiceDep,
+    _caller: DeskReadDep,
     conversation_id: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DemandList:
@@ -40,5 +40,5 @@ def list_demands(
 
 
 @router.get("/{number}", response_model=DemandPublic)
-def get_demand(number: str, session: SessionDep, _caller: ServiceDep) -> DemandPublic:
+def get_demand(number: str, session: SessionDep, _caller: DeskReadDep) -> DemandPublic:
     return DemandPublic.model_validate(service.get_demand(session, number=number))

@@ -17,7 +17,8 @@ def search_client(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_search_returns_ranked_published_services(search_client: TestClient) -> None:
-    response = search_client.get("/api/search", params={"q": "压力表校准", "kind": "service", "k": 3})
+    params = {"q": "压力表校准", "kind": "service", "k": 3}
+    response = search_client.get("/api/search", params=params)
     assert response.status_code == 200
     results = response.json()["results"]
     assert len(results) == 3
