@@ -4,5 +4,6 @@
 def load_all() -> None:
     import channels.transcript  # noqa: F401
     import desk.demands.models
+    import desk.audit
     import desk.numbering
     import desk.users.models  # noqa: F401
