@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from channels.gateway import RasaGateway
 from channels.web.router import router as web_router
 from desk import errors_http
+from desk.calendar.router import router as calendar_router
 from desk.db import get_sessionmaker, migrate
 from desk.demands.router import router as demands_router
 from desk.search.router import router as search_router
@@ -56,6 +57,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.include_router(demands_router)
     app.include_router(search_router)
     app.include_router(users_router)
+    app.include_router(calendar_router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -3,7 +3,8 @@
 
 def load_all() -> None:
     import channels.transcript  # noqa: F401
-    import desk.demands.models
     import desk.audit
+    import desk.calendar.models
+    import desk.demands.models
     import desk.numbering
     import desk.users.models  # noqa: F401

@@ -53,6 +53,7 @@ def app_settings(tmp_path: Path, database_url: str) -> AppSettings:
         rasa_token=SecretStr("test-rasa-" + secrets.token_hex(8)),
         rasa_port=free_port(),  # nothing listens there unless a test starts Rasa
         rasa_timeout_s=2,
+        admin_password=SecretStr("admin-pass-123"),  # tests/desk/staff.py logs in with it
     )
 
 

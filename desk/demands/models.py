@@ -2,10 +2,26 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, func
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base
+
+# submitted → responded → recommended → matched → in_service → completed → evaluated; or cancelled
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "submitted": frozenset({"responded", "cancelled"}),
+    "responded": frozenset({"recommended", "cancelled"}),
+    "recommended": frozenset({"matched", "cancelled"}),
+    "matched": frozenset({"in_service", "cancelled"}),
+    "in_service": frozenset({"completed", "cancelled"}),
+    "completed": frozenset({"evaluated"}),
+    "evaluated": frozenset(),
+    "cancelled": frozenset(),
+}
+STATUS_LABELS = {
+    "submitted": "已提交", "responded": "已响应", "recommended": "已推荐", "matched": "已对接",
+    "in_service": "服务中", "completed": "已完成", "evaluated": "已评价", "cancelled": "已取消",
+}
 
 
 class Demand(Base):
@@ -24,7 +40,42 @@ class Demand(Base):
     service_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     institution_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     recommended_by: Mapped[str] = mapped_column(String(20))
+    chosen_institution_id: Mapped[str | None] = mapped_column(String(60))
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     respond_due: Mapped[date] = mapped_column(Date)
     recommend_due: Mapped[date] = mapped_column(Date)
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recommended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DemandEvent(Base):
+    """One step on a demand's timeline."""
+
+    __tablename__ = "demand_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Evaluation(Base):
+    """The enterprise's evaluation after a service ends (§7.3, §8.1: 流程, 效率, 态度)."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    demand_id: Mapped[int] = mapped_column(
+        ForeignKey("demands.id", ondelete="CASCADE"), unique=True
+    )
+    process_score: Mapped[int] = mapped_column(Integer)
+    efficiency_score: Mapped[int] = mapped_column(Integer)
+    attitude_score: Mapped[int] = mapped_column(Integer)
+    overall_score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

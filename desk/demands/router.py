@@ -2,43 +2,103 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 
 from desk.clock import today
 from desk.demands import service
-from desk.demands.schemas import DemandCreate, DemandList, DemandPublic
-from desk.deps import DeskReadDep, ServiceDep, SessionDep
+from desk.demands.models import Demand
+from desk.demands.schemas import (
+    DemandCreate,
+    DemandEventPublic,
+    DemandList,
+    DemandPublic,
+    DemandTransition,
+    EvaluationCreate,
+    EvaluationPublic,
+)
+from desk.deps import DeskReadDep, ServiceDep, SessionDep, StaffDep
+from desk.users.service import Principal
 
 router = APIRouter(prefix="/api/demands", tags=["demands"])
+ConversationQuery = Annotated[str | None, Query(max_length=80)]
+
+
+def _own(principal: Principal, demand: Demand, conversation_id: str | None) -> None:
+    """The bot sees a demand only on behalf of the conversation that opened it."""
+    if principal.role == "service" and demand.conversation_id != conversation_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            detail={"code": "not_found", "message": "未找到该需求。"})
 
 
 @router.post("", response_model=DemandPublic, status_code=status.HTTP_201_CREATED)
 def create_demand(
     body: DemandCreate,
     session: SessionDep,
-    _caller: ServiceDep,
+    caller: ServiceDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=120)] = None,
 ) -> DemandPublic:
     demand, created = service.create_demand(
-        session, data=body, idempotency_key=idempotency_key, today=today()
+        session, data=body, idempotency_key=idempotency_key, today=today(),
+        actor=caller.username,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return DemandPublic.model_validate(demand)
+    return service.public(demand, today=today())
 
 
 @router.get("", response_model=DemandList)
 def list_demands(
     session: SessionDep,
-    _caller: DeskReadDep,
-    conversation_id: Annotated[str | None, Query(max_length=80)] = None,
+    caller: DeskReadDep,
+    conversation_id: ConversationQuery = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DemandList:
-    items = service.list_demands(session, conversation_id=conversation_id, limit=limit)
-    return DemandList(items=[DemandPublic.model_validate(d) for d in items])
+    if caller.role == "service" and not conversation_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
+            "code": "forbidden", "message": "智能助手只能查询本会话的需求。"})
+    if overdue:
+        items = service.overdue(session, today=today())
+    else:
+        items = service.list_demands(
+            session, conversation_id=conversation_id, status=status_, limit=limit
+        )
+    return DemandList(items=[service.public(d, today=today()) for d in items])
 
 
 @router.get("/{number}", response_model=DemandPublic)
-def get_demand(number: str, session: SessionDep, _caller: DeskReadDep) -> DemandPublic:
-    return DemandPublic.model_validate(service.get_demand(session, number=number))
+def get_demand(
+    number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
+) -> DemandPublic:
+    demand = service.get_demand(session, number=number)
+    _own(caller, demand, conversation_id)
+    return service.public(demand, today=today())
+
+
+@router.post("/{number}/transitions", response_model=DemandPublic)
+def transition(
+    number: str, body: DemandTransition, session: SessionDep, staff: StaffDep
+) -> DemandPublic:
+    demand = service.transition(session, number=number, change=body, actor=staff.username)
+    return service.public(demand, today=today())
+
+
+@router.get("/{number}/events", response_model=list[DemandEventPublic])
+def events(
+    number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
+) -> list[DemandEventPublic]:
+    _own(caller, service.get_demand(session, number=number), conversation_id)
+    return [DemandEventPublic.model_validate(e) for e in service.events(session, number=number)]
+
+
+@router.post("/{number}/evaluation", response_model=EvaluationPublic,
+             status_code=status.HTTP_201_CREATED)
+def evaluate(
+    number: str, body: EvaluationCreate, session: SessionDep, caller: DeskReadDep,
+    conversation_id: ConversationQuery = None,
+) -> EvaluationPublic:
+    _own(caller, service.get_demand(session, number=number), conversation_id)
+    evaluation = service.evaluate(session, number=number, data=body, actor=caller.username)
+    return EvaluationPublic.model_validate(evaluation)

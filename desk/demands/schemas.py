@@ -63,10 +63,50 @@ class DemandPublic(BaseModel):
     service_ids: list[str]
     institution_ids: list[str]
     recommended_by: str
+    chosen_institution_id: str | None = None
     respond_due: date
     recommend_due: date
     created_at: datetime
+    status_label: str = ""
+    respond_overdue: bool = False
+    recommend_overdue: bool = False
 
 
 class DemandList(BaseModel):
     items: list[DemandPublic]
+
+
+DemandStatus = Literal[
+    "responded", "recommended", "matched", "in_service", "completed", "cancelled"
+]
+
+
+class DemandTransition(BaseModel):
+    to: DemandStatus
+    note: str = Field(default="", max_length=1000)
+    institution_ids: list[str] = Field(default_factory=list, max_length=20)  # for "recommended"
+    chosen_institution_id: str | None = Field(default=None, max_length=60)  # for "matched"
+
+
+class DemandEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str
+    at: datetime
+
+
+class EvaluationCreate(BaseModel):
+    process_score: int = Field(ge=1, le=5)
+    efficiency_score: int = Field(ge=1, le=5)
+    attitude_score: int = Field(ge=1, le=5)
+    overall_score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=1000)
+
+
+class EvaluationPublic(EvaluationCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+    created_at: datetime

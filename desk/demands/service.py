@@ -7,13 +7,37 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk import sla
-from desk.demands.models import Demand
-from desk.demands.schemas import DemandCreate, mask_mobile
-from desk.errors import NotFound
+from desk import audit
+from desk.calendar.service import load_calendar
+from desk.clock import now
+from desk.demands.models import STATUS_LABELS, TRANSITIONS, Demand, DemandEvent, Evaluation
+from desk.demands.schemas import (
+    DemandCreate,
+    DemandPublic,
+    DemandTransition,
+    EvaluationCreate,
+    mask_mobile,
+)
+from desk.errors import DeskError, InvalidInput, NotFound
 from desk.numbering import next_number
+from desk.sla import RECOMMEND_WORKING_DAYS, RESPOND_WORKING_DAYS
 
 log = logging.getLogger(__name__)
+
+
+class IllegalTransition(DeskError):
+    code = "illegal_transition"
+    status = 409
+
+
+def public(demand: Demand, *, today: date) -> DemandPublic:
+    view = DemandPublic.model_validate(demand)
+    view.status_label = STATUS_LABELS[demand.status]
+    view.respond_overdue = demand.status == "submitted" and today > demand.respond_due
+    view.recommend_overdue = (
+        demand.status in {"submitted", "responded"} and today > demand.recommend_due
+    )
+    return view
 
 
 def find_by_key(session: Session, *, idempotency_key: str) -> Demand | None:
@@ -21,23 +45,29 @@ def find_by_key(session: Session, *, idempotency_key: str) -> Demand | None:
 
 
 def create_demand(
-    session: Session, *, data: DemandCreate, idempotency_key: str | None, today: date
+    session: Session, *, data: DemandCreate, idempotency_key: str | None, today: date,
+    actor: str = "bot",
 ) -> tuple[Demand, bool]:
     """Open a demand; returns (demand, created). A repeated key returns the first demand."""
     if idempotency_key and (existing := find_by_key(session, idempotency_key=idempotency_key)):
         return existing, False
-    respond_due = sla.add_working_days(today, sla.RESPOND_WORKING_DAYS)
-    recommend_due = sla.add_working_days(today, sla.RECOMMEND_WORKING_DAYS)
+    calendar = load_calendar(session)
     demand = Demand(
         **data.model_dump(),
         number=next_number(session, f"XQ{today:%Y%m%d}-"),
         status="submitted",
         idempotency_key=idempotency_key,
-        respond_due=respond_due,
-        recommend_due=recommend_due,
+        respond_due=calendar.add_working_days(today, RESPOND_WORKING_DAYS),
+        recommend_due=calendar.add_working_days(today, RECOMMEND_WORKING_DAYS),
     )
     session.add(demand)
     try:
+        session.flush()
+        session.add(DemandEvent(demand_id=demand.id, from_status=None, to_status="submitted",
+                                actor=actor, note="需求已提交"))
+        audit.record(session, actor=actor, action="demand.create", subject=demand.number,
+                     details={"conversation_id": demand.conversation_id,
+                              "contact_mobile": mask_mobile(demand.contact_mobile)})
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -52,11 +82,14 @@ def create_demand(
 
 
 def list_demands(
-    session: Session, *, conversation_id: str | None = None, limit: int = 100
+    session: Session, *, conversation_id: str | None = None, status: str | None = None,
+    limit: int = 100,
 ) -> list[Demand]:
     query = select(Demand).order_by(Demand.id.desc()).limit(limit)
     if conversation_id:
         query = query.where(Demand.conversation_id == conversation_id)
+    if status:
+        query = query.where(Demand.status == status)
     return list(session.scalars(query))
 
 
@@ -65,3 +98,62 @@ def get_demand(session: Session, *, number: str) -> Demand:
     if demand is None:
         raise NotFound(f"未找到编号为 {number} 的需求。")
     return demand
+
+
+def transition(session: Session, *, number: str, change: DemandTransition, actor: str) -> Demand:
+    demand = get_demand(session, number=number)
+    if change.to not in TRANSITIONS[demand.status]:
+        raise IllegalTransition(
+            f"需求当前状态为“{STATUS_LABELS[demand.status]}”，不能变更为“{STATUS_LABELS[change.to]}”。"
+        )
+    moment = now()
+    if change.to == "recommended":
+        if not change.institution_ids:
+            raise InvalidInput("推荐时请至少选择一家服务机构。", code="institutions_required")
+        demand.institution_ids = list(dict.fromkeys(change.institution_ids))
+        demand.recommended_by = "staff"
+        demand.recommended_at = moment
+    elif change.to == "matched":
+        if not change.chosen_institution_id:
+            raise InvalidInput("对接时请注明企业选定的服务机构。", code="institution_required")
+        demand.chosen_institution_id = change.chosen_institution_id
+    elif change.to == "responded":
+        demand.responded_at = moment
+    elif change.to == "completed":
+        demand.completed_at = moment
+    session.add(DemandEvent(demand_id=demand.id, from_status=demand.status, to_status=change.to,
+                            actor=actor, note=change.note))
+    audit.record(session, actor=actor, action="demand.transition", subject=demand.number,
+                 details={"from": demand.status, "to": change.to})
+    demand.status = change.to
+    session.commit()
+    return demand
+
+
+def events(session: Session, *, number: str) -> list[DemandEvent]:
+    demand = get_demand(session, number=number)
+    query = select(DemandEvent).where(DemandEvent.demand_id == demand.id).order_by(DemandEvent.id)
+    return list(session.scalars(query))
+
+
+def evaluate(session: Session, *, number: str, data: EvaluationCreate, actor: str) -> Evaluation:
+    demand = get_demand(session, number=number)
+    if demand.status != "completed":
+        raise IllegalTransition("服务完成后才能评价；该需求已评价或尚未完成。")
+    evaluation = Evaluation(demand_id=demand.id, **data.model_dump())
+    session.add(evaluation)
+    session.add(DemandEvent(demand_id=demand.id, from_status=demand.status,
+                            to_status="evaluated", actor=actor, note="企业已评价"))
+    audit.record(session, actor=actor, action="demand.evaluate", subject=demand.number,
+                 details={"overall": data.overall_score})
+    demand.status = "evaluated"
+    session.commit()
+    return evaluation
+
+
+def overdue(session: Session, *, today: date) -> list[Demand]:
+    query = select(Demand).where(
+        (Demand.status == "submitted") & (Demand.respond_due < today)
+        | Demand.status.in_(["submitted", "responded"]) & (Demand.recommend_due < today)
+    ).order_by(Demand.respond_due)
+    return list(session.scalars(query))
