@@ -2,7 +2,6 @@
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from desk.main import create_app
 from desk.settings import AppSettings
@@ -20,7 +19,7 @@ def _login(client: TestClient, username: str, password: str) -> dict[str, str]:
 
 
 def test_first_admin_staff_and_expert_roles(app_settings: AppSettings) -> None:
-    settings = app_settings.model_copy(update={"admin_password": SecretStr("admin-pass-123")})
+    settings = app_settings
     with TestClient(create_app(settings)) as client:
         admin = _login(client, "admin", "admin-pass-123")
         for username, role in [("wang.staff", "staff"), ("zhou.expert", "expert")]:
@@ -60,10 +59,11 @@ def test_wrong_password_is_refused_in_chinese(client: TestClient) -> None:
 def test_generated_admin_password_is_printed_once(
     app_settings: AppSettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with TestClient(create_app(app_settings)):
+    settings = app_settings.model_copy(update={"admin_password": None})
+    with TestClient(create_app(settings)):
         pass
     first = capsys.readouterr().out
     assert "初始密码" in first
-    with TestClient(create_app(app_settings)):
+    with TestClient(create_app(settings)):
         pass
     assert "初始密码" not in capsys.readouterr().out
