@@ -69,6 +69,7 @@ def child_env(settings: AppSettings) -> dict[str, str]:
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
+        "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
     })
     return env
 
@@ -92,7 +93,7 @@ class Stack:
             ],
             "actions": [
                 sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
-                "-i", "127.0.0.1", "-p", str(s.actions_port),
+                "-p", str(s.actions_port),
             ],
             "app": [
                 sys.executable, "-m", "uvicorn", "desk.asgi:app", "--host", s.host,
