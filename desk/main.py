@@ -18,6 +18,7 @@ from desk.search.router import router as search_router
 from desk.settings import AppSettings, get_settings
 from desk.users import service as users
 from desk.users.router import router as users_router
+from retrieval.warmup import start_background
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         await run_in_threadpool(migrate, settings.database_url)
         await run_in_threadpool(bootstrap_admin, settings)
         app.state.gateway = RasaGateway(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
+        if settings.warm_up:
+            start_background()
         yield
         await app.state.gateway.aclose()
 

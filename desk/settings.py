@@ -25,6 +25,7 @@ class AppSettings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     rasa_timeout_s: float = Field(default=20.0, gt=0)
+    warm_up: bool = False  # load the retrieval model at start (the launcher turns it on)
     admin_user: str = "admin"
     admin_password: SecretStr | None = None
 

@@ -70,6 +70,7 @@ def child_env(settings: AppSettings) -> dict[str, str]:
         "TRANSFORMERS_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
         "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
+        "QCLINIC_WARM_UP": "1",  # load model and index at start, not on the first question
     })
     return env
 

@@ -21,7 +21,9 @@ def test_rasa_down_gives_apology_and_keeps_the_message(client: TestClient) -> No
     [message] = response.json()["messages"]
     assert "抱歉" in message["text"]
     history = client.get("/api/chat/history", params={"conversation_id": cid}).json()
-    assert [(m["sender"], m["text"]) for m in history["messages"]][0] == ("user", "你好")
+    assert [(m["sender"], m["text"]) for m in history["messages"]] == [
+        ("user", "你好"), ("system", message["text"]),
+    ]
 
 
 def test_bad_conversation_id_is_rejected_in_chinese(client: TestClient) -> None:

@@ -1,0 +1,70 @@
+"""The desk API as the actions see it: one lazily built HTTP client and a typed POST."""
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from bot.actions import settings as action_settings
+
+logger = logging.getLogger(__name__)
+
+
+class DeskError(Exception):
+    """The desk did not accept a request; `code` is machine-readable, `message` for logs."""
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@lru_cache(maxsize=1)
+def get_desk_client() -> httpx.AsyncClient:
+    """The shared client of the desk API, built on first use (tests replace this factory)."""
+    settings = action_settings.get_settings()
+    return httpx.AsyncClient(base_url=settings.desk_url, timeout=settings.desk_timeout_s)
+
+
+def _error_from(response: httpx.Response) -> DeskError:
+    code, message = f"http_{response.status_code}", response.reason_phrase
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, dict):
+        code = str(detail.get("code") or code)
+        message = str(detail.get("message") or message)
+    elif isinstance(detail, str):
+        message = detail
+    return DeskError(code, message, status=response.status_code)
+
+
+async def post_json(path: str, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+    """POST `body` to the desk as the bot's service; the JSON answer, or DeskError."""
+    try:
+        settings = action_settings.get_settings()
+    except ValidationError as exc:
+        raise DeskError("settings", "action server settings are incomplete") from exc
+    headers = {
+        "Authorization": f"Bearer {settings.service_token.get_secret_value()}",
+        "Idempotency-Key": idempotency_key,
+    }
+    try:
+        response = await get_desk_client().post(path, json=body, headers=headers)
+    except httpx.TimeoutException as exc:
+        raise DeskError("timeout", f"no answer from the desk within the timeout ({path})") from exc
+    except httpx.HTTPError as exc:
+        raise DeskError("unreachable", f"{type(exc).__name__} on {path}") from exc
+    if response.status_code not in (200, 201):
+        raise _error_from(response)
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise DeskError("bad_response", f"desk answered {path} with non-JSON") from exc
+    if not isinstance(data, dict):
+        raise DeskError("bad_response", f"desk answered {path} with {type(data).__name__}")
+    return data
