@@ -10,6 +10,9 @@ _FIELD_NAMES = {
     "conversation_id": "会话编号", "text": "消息内容", "contact_mobile": "手机号码",
     "contact_name": "联系人", "product": "产品或对象", "place": "所在区域",
     "need_text": "需求描述", "q": "查询文本", "k": "返回条数",
+    "institution_name": "被投诉机构", "complaint_type": "投诉类型", "content": "投诉内容",
+    "demand": "投诉人要求", "channel": "投诉渠道", "received_on": "受理日期",
+    "follow_up_code": "查询码", "resolution": "处理意见", "note": "备注", "to": "目标状态",
 }
 
 

@@ -12,6 +12,7 @@ from channels.gateway import RasaGateway
 from channels.web.router import router as web_router
 from desk import errors_http
 from desk.calendar.router import router as calendar_router
+from desk.complaints.router import router as complaints_router
 from desk.db import get_sessionmaker, migrate
 from desk.demands.router import router as demands_router
 from desk.search.router import router as search_router
@@ -61,6 +62,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(users_router)
     app.include_router(calendar_router)
+    app.include_router(complaints_router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -5,6 +5,7 @@ def load_all() -> None:
     import channels.transcript  # noqa: F401
     import desk.audit
     import desk.calendar.models
+    import desk.complaints.models
     import desk.demands.models
     import desk.numbering
     import desk.users.models  # noqa: F401

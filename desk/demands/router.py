@@ -60,7 +60,7 @@ def list_demands(
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
             "code": "forbidden", "message": "智能助手只能查询本会话的需求。"})
     if overdue:
-        items = service.overdue(session, today=today())
+        items = service.overdue(session, today=today(), conversation_id=conversation_id)
     else:
         items = service.list_demands(
             session, conversation_id=conversation_id, status=status_, limit=limit

@@ -151,9 +151,13 @@ def evaluate(session: Session, *, number: str, data: EvaluationCreate, actor: st
     return evaluation
 
 
-def overdue(session: Session, *, today: date) -> list[Demand]:
+def overdue(
+    session: Session, *, today: date, conversation_id: str | None = None
+) -> list[Demand]:
     query = select(Demand).where(
         (Demand.status == "submitted") & (Demand.respond_due < today)
         | Demand.status.in_(["submitted", "responded"]) & (Demand.recommend_due < today)
     ).order_by(Demand.respond_due)
+    if conversation_id:
+        query = query.where(Demand.conversation_id == conversation_id)
     return list(session.scalars(query))

@@ -111,6 +111,10 @@ def test_overdue_demands_are_flagged_and_listed(
     assert [d["number"] for d in listed] == [late]
     assert listed[0]["respond_overdue"] and listed[0]["recommend_overdue"]
     assert not client.get(f"/api/demands/{on_time}", headers=staff).json()["respond_overdue"]
+    # the bot asking for overdue demands sees only its own conversation's
+    mine = client.get("/api/demands", headers=service_headers,
+                      params={"overdue": "true", "conversation_id": "web:another-one"})
+    assert mine.status_code == 200 and mine.json()["items"] == []
 
 
 def test_holiday_table_covers_an_unknown_year(
