@@ -54,4 +54,4 @@ def migrate(url: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = get_engine(url)
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")  # parallel branches are merged by a later revision
