@@ -11,7 +11,9 @@ from desk.stack import Stack
 def main() -> int:
     settings = get_settings()
     stack = Stack(settings=settings, log_dir=settings.var_dir / "logs")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on TERM as on Ctrl-C
+    # Stop on Ctrl-C even when started from a shell that ignores SIGINT, and on TERM alike.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.perf_counter()
     print("正在启动 Rasa 服务、动作服务与应用（首次加载模型约需半分钟）…", flush=True)
     stack.start()
