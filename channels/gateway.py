@@ -2,15 +2,18 @@
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 log = logging.getLogger(__name__)
 
-BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复，您的消息已记录，请稍后再试或致电服务热线。"
+BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复。您的消息已记录，恢复后会第一时间回复您。"
+TURN_KEY = "qclinic_turn"  # metadata key that finds a turn again in Rasa's tracker
 
 
 @dataclass
@@ -25,43 +28,134 @@ class BotMessage:
             data["custom"] = self.custom
         return data
 
+    @classmethod
+    def from_public(cls, data: dict[str, Any]) -> "BotMessage":
+        return cls(
+            text=str(data.get("text") or ""),
+            buttons=list(data.get("buttons") or []),
+            custom=data.get("custom") or None,
+        )
+
+
+def numbered_by_bot(message: dict[str, Any]) -> bool:
+    """The bot's text already lists its buttons as numbered options and reads the digits
+    itself: channels neither number them again nor map a digit to a button."""
+    return "回复数字" in str(message.get("text") or "")
+
+
+def channel_options(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The buttons a channel numbers (1, 2, … across the turn) for a user to answer by digit."""
+    return [
+        b for m in messages if not numbered_by_bot(m) for b in m.get("buttons") or []
+    ]
+
 
 class BotUnavailable(RuntimeError):
-    pass
+    """No answer from the bot. ``uncertain``: Rasa may have taken the turn all the same."""
+
+    def __init__(self, message: str = BOT_UNAVAILABLE, *, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
+
+
+def _message(item: dict[str, Any]) -> BotMessage | None:
+    buttons = [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        for b in item.get("buttons") or []
+    ]
+    text = item.get("text") or ""
+    custom = item.get("custom")
+    if not isinstance(custom, dict):
+        custom = {"items": custom} if isinstance(custom, list) else None
+    if text or buttons or custom:
+        return BotMessage(text=str(text), buttons=buttons, custom=custom)
+    return None
 
 
 def parse_rasa_reply(items: list[dict[str, Any]]) -> list[BotMessage]:
-    messages = []
-    for item in items:
-        buttons = [
-            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in item.get("buttons") or []
-        ]
-        text = item.get("text") or ""
-        if text or buttons or item.get("custom"):
-            messages.append(BotMessage(text=text, buttons=buttons, custom=item.get("custom")))
-    return messages
+    return [m for m in (_message(item) for item in items) if m is not None]
+
+
+def replies_in_tracker(events: list[dict[str, Any]], key: str) -> list[BotMessage] | None:
+    """The bot messages that answered the user event tagged ``key``; None if Rasa never saw it."""
+    found = False
+    items: list[dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            if found:
+                break
+            found = (event.get("metadata") or {}).get(TURN_KEY) == key
+        elif found and kind == "bot":
+            data = event.get("data") or {}
+            items.append({"text": event.get("text"), **data})
+    return parse_rasa_reply(items) if found else None
 
 
 class RasaGateway:
-    """Sends a user's text to Rasa's REST channel; one turn at a time per conversation."""
+    """Sends a user's text to Rasa's REST channel; one turn at a time per conversation.
 
-    def __init__(self, rasa_url: str, *, timeout_s: float) -> None:
-        self._url = rasa_url.rstrip("/") + "/webhooks/rest/webhook"
+    Before a turn it asks the action server whether it is up: Rasa itself carries on without
+    it (and the user's words would be spent on a turn without its actions).
+    """
+
+    def __init__(
+        self, rasa_url: str, *, timeout_s: float, token: str | None = None,
+        actions_url: str | None = None,
+    ) -> None:
+        self._base = rasa_url.rstrip("/")
+        self._url = self._base + "/webhooks/rest/webhook"
+        self._token = token
+        self._actions_health = actions_url.rstrip("/") + "/health" if actions_url else None
+        self._actions_ok_until = 0.0
         self._client = httpx.AsyncClient(timeout=timeout_s)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def turn(self, conversation_id: str, text: str) -> list[BotMessage]:
+    async def _check_actions(self) -> None:
+        if self._actions_health is None or time.monotonic() < self._actions_ok_until:
+            return
+        try:
+            response = await self._client.get(self._actions_health, timeout=2.0)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("action server unavailable error=%r", exc)
+            raise BotUnavailable() from exc
+        self._actions_ok_until = time.monotonic() + 2.0
+
+    async def turn(
+        self, conversation_id: str, text: str, *, key: str | None = None,
+        channel: str | None = None,
+    ) -> list[BotMessage]:
+        body: dict[str, Any] = {"sender": conversation_id, "message": text}
+        if key is not None:
+            body["metadata"] = {TURN_KEY: key}
+        if channel is not None:
+            body["input_channel"] = channel
         async with self._locks[conversation_id]:
+            await self._check_actions()
             try:
-                response = await self._client.post(
-                    self._url, json={"sender": conversation_id, "message": text}
-                )
+                response = await self._client.post(self._url, json=body)
                 response.raise_for_status()
-            except httpx.HTTPError as exc:
+                return parse_rasa_reply(response.json())
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                log.warning("rasa unreachable conversation=%s error=%r", conversation_id, exc)
+                raise BotUnavailable() from exc
+            except (httpx.HTTPError, ValueError) as exc:  # it may have run: timeout, 5xx
                 log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
-                raise BotUnavailable(BOT_UNAVAILABLE) from exc
-            return parse_rasa_reply(response.json())
+                raise BotUnavailable(uncertain=True) from exc
+
+    async def find_turn(self, conversation_id: str, key: str) -> list[BotMessage] | None:
+        """Look a turn up in Rasa's tracker (after a timeout): its replies, or None."""
+        url = f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker"
+        params = {"token": self._token} if self._token else {}
+        try:
+            response = await self._client.get(url, params=params)
+            response.raise_for_status()
+            events = response.json().get("events") or []
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            log.warning("rasa tracker unavailable conversation=%s error=%r", conversation_id, exc)
+            raise BotUnavailable() from exc
+        return replies_in_tracker(events, key)
 
     async def aclose(self) -> None:
         await self._client.aclose()

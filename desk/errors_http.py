@@ -13,6 +13,12 @@ _FIELD_NAMES = {
     "institution_name": "被投诉机构", "complaint_type": "投诉类型", "content": "投诉内容",
     "demand": "投诉人要求", "channel": "投诉渠道", "received_on": "受理日期",
     "follow_up_code": "查询码", "resolution": "处理意见", "note": "备注", "to": "目标状态",
+    "kind": "类型", "name": "名称", "mobile": "手机号码", "credit_code": "统一社会信用代码",
+    "id_number": "身份证号码", "new_name": "新名称", "changed_on": "变更日期",
+    "document_ids": "材料编号", "decision": "审核结果", "reason": "原因",
+    "notice_version": "隐私告知版本", "agreed": "是否同意", "verification": "审核状态",
+    "month": "月份", "start": "起始月份", "end": "截止月份", "customer_id": "用户编号",
+    "review_id": "申请编号", "document_id": "材料编号",
 }
 
 
@@ -29,7 +35,7 @@ def _describe(error: dict) -> str:  # type: ignore[type-arg]
     if error.get("type") == "string_pattern_mismatch":
         return f"{label}格式不正确"
     if any("\u4e00" <= ch <= "\u9fff" for ch in message):
-        return f"{label}：{message}"
+        return message if message.startswith(label) else f"{label}：{message}"
     return f"{label}无效"
 
 

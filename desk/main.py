@@ -8,13 +8,18 @@ from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from channels.gateway import RasaGateway
+from channels import runtime as channels_runtime
 from channels.web.router import router as web_router
+from channels.wechat.router import router as wechat_router
 from desk import errors_http
 from desk.calendar.router import router as calendar_router
 from desk.complaints.router import router as complaints_router
+from desk.customers.router import consents_router
+from desk.customers.router import router as customers_router
 from desk.db import get_sessionmaker, migrate
 from desk.demands.router import router as demands_router
+from desk.escalations.router import router as escalations_router
+from desk.reports.router import router as reports_router
 from desk.search.router import router as search_router
 from desk.settings import AppSettings, get_settings
 from desk.users import service as users
@@ -48,21 +53,26 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         assert settings.database_url is not None
         await run_in_threadpool(migrate, settings.database_url)
         await run_in_threadpool(bootstrap_admin, settings)
-        app.state.gateway = RasaGateway(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
+        await channels_runtime.start(app, settings)  # gateway, WeChat, retry and outbox workers
         if settings.warm_up:
             start_background()
         yield
-        await app.state.gateway.aclose()
+        await channels_runtime.stop(app)
 
     app = FastAPI(title="质量门诊 Quality Clinic", version="0.1.0", lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
     errors_http.install(app)
     app.include_router(web_router)
+    app.include_router(wechat_router)
     app.include_router(demands_router)
     app.include_router(search_router)
     app.include_router(users_router)
     app.include_router(calendar_router)
     app.include_router(complaints_router)
+    app.include_router(customers_router)
+    app.include_router(consents_router)
+    app.include_router(reports_router)
+    app.include_router(escalations_router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -2,10 +2,14 @@
 
 
 def load_all() -> None:
+    import channels.models
     import channels.transcript  # noqa: F401
     import desk.audit
     import desk.calendar.models
     import desk.complaints.models
+    import desk.customers.models
     import desk.demands.models
+    import desk.escalations.models
     import desk.numbering
+    import desk.uploads.models
     import desk.users.models  # noqa: F401

@@ -99,7 +99,22 @@ def rasa_train() -> None:
         "--fixed-model-name", "qclinic", env=env)
 
 
+def chromium() -> None:
+    """Debian's Chromium for the browser tests (a test tool's own browser download fails here)."""
+    if Path("/usr/bin/chromium").exists():
+        say("chromium: present")
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        sys.exit("[setup] The browser tests need Debian's chromium: run "
+                 "`sudo apt-get install -y chromium`, then this command again.")
+    say("chromium: installing from Debian's packages …")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run("apt-get", "update", "-q", env=env)
+    run("apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", env=env)
+
+
 def main() -> None:
+    chromium()
     py = APP_VENV / "bin" / "python"
     step("venv-app", ["pyproject.toml"], app_env, outputs=[py], extra=TORCH)
     step("venv-rasa", ["bot/requirements.txt"], rasa_env,

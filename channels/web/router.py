@@ -1,20 +1,33 @@
-"""Web chat: the page, POST /api/chat/messages (DESIGN §4) and the history of a conversation."""
+"""Web chat: the page, POST /api/chat/messages (DESIGN §4), the history and the live stream.
 
+The stream (``GET /api/chat/stream``, Server-Sent Events) carries what reaches a conversation
+after its turn answered: replies to messages kept while the bot was down or slow, an expert's
+words. Every event has the transcript row's id; a browser that reconnects sends the last id it
+saw (``Last-Event-ID``) and gets everything after it, so a network drop loses nothing.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from channels import transcript
-from channels.gateway import BotMessage, BotUnavailable, RasaGateway
-from desk.deps import SessionDep
+from channels.conversations import Conversations, Incoming
+from channels.notify import Notifier
+from desk.db import get_sessionmaker
+from desk.deps import SessionDep, SettingsDep
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONVERSATION_ID = r"^web:[A-Za-z0-9_-]{6,64}$"
+LATER = "助手正在处理您的消息，回复稍后会自动显示在这里。"
+HEARTBEAT_S = 15.0
 
 router = APIRouter(tags=["web chat"])
 
@@ -22,24 +35,34 @@ router = APIRouter(tags=["web chat"])
 class ChatIn(BaseModel):
     conversation_id: str = Field(pattern=CONVERSATION_ID, description="web:<uuid>")
     text: str = Field(min_length=1, max_length=1000)
+    display: str | None = Field(
+        default=None, max_length=200,
+        description="what the user saw: a quick-reply button's title (text is its payload)",
+    )
+    message_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{6,64}$",
+        description="the page's id of this message: a resend after a network drop is ignored",
+    )
 
 
 class ChatOut(BaseModel):
     messages: list[dict[str, Any]]
 
 
-def _store(session: Session, conversation_id: str, sender: str,
-           messages: list[BotMessage], user_text: str | None = None) -> None:
-    if user_text is not None:
-        transcript.record(session, conversation_id=conversation_id, channel="web",
-                          sender="user", text=user_text)
-    for message in messages:
-        payload: dict[str, Any] = {"buttons": message.buttons}
-        if message.custom:
-            payload["custom"] = message.custom
-        transcript.record(session, conversation_id=conversation_id, channel="web",
-                          sender=sender, text=message.text, payload=payload)
-    session.commit()
+class WebDeliverer:
+    """The web page is reached later through the transcript and its stream: nothing to queue."""
+
+    def on_contact(self, session: Any, incoming: Incoming) -> None:
+        return None
+
+    def enqueue(
+        self, session: Any, *, conversation_id: str, messages: list[dict[str, Any]],
+        inbound_id: int | None,
+    ) -> None:
+        return None
+
+    async def wake(self) -> None:
+        return None
 
 
 @router.get("/", include_in_schema=False)
@@ -48,17 +71,32 @@ def page() -> FileResponse:
 
 
 @router.post("/api/chat/messages", response_model=ChatOut)
-async def post_message(body: ChatIn, request: Request, session: SessionDep) -> ChatOut:
-    gateway: RasaGateway = request.app.state.gateway
+async def post_message(body: ChatIn, request: Request, settings: SettingsDep) -> ChatOut:
+    conversations: Conversations = request.app.state.conversations
     text = body.text.strip() or body.text
-    await run_in_threadpool(_store, session, body.conversation_id, "bot", [], text)
-    try:
-        replies = await gateway.turn(body.conversation_id, text)
-        sender = "bot"
-    except BotUnavailable as exc:
-        replies, sender = [BotMessage(text=str(exc))], "system"
-    await run_in_threadpool(_store, session, body.conversation_id, sender, replies)
-    return ChatOut(messages=[m.public() for m in replies])
+    key = f"{body.conversation_id}:{body.message_id}" if body.message_id else None
+    shown = (body.display or "").strip()
+    incoming = Incoming(
+        conversation_id=body.conversation_id, channel="web", text=shown or text, bot_text=text,
+        dedupe_key=key, payload={"payload": text} if shown else {},
+    )
+    outcome = await conversations.handle(incoming, deadline_s=settings.web_reply_deadline_s)
+    if outcome.state == "later":
+        return ChatOut(messages=[
+            {"sender": "system", "text": LATER, "buttons": [], "pending": True}
+        ])
+    return ChatOut(messages=outcome.messages)
+
+
+def _row(row: transcript.ChatMessage) -> dict[str, Any]:
+    payload = row.payload or {}
+    data: dict[str, Any] = {
+        "id": row.id, "sender": row.sender, "text": row.text,
+        "buttons": payload.get("buttons", []), "at": row.created_at.isoformat(),
+    }
+    if payload.get("custom"):
+        data["custom"] = payload["custom"]
+    return data
 
 
 @router.get("/api/chat/history", response_model=ChatOut)
@@ -67,8 +105,67 @@ def get_history(
     conversation_id: Annotated[str, Query(pattern=CONVERSATION_ID)],
 ) -> ChatOut:
     rows = transcript.history(session, conversation_id=conversation_id)
-    return ChatOut(messages=[
-        {"sender": r.sender, "text": r.text, "buttons": r.payload.get("buttons", []),
-         "at": r.created_at.isoformat()}
-        for r in rows
-    ])
+    return ChatOut(messages=[_row(r) for r in rows])
+
+
+@router.get("/api/chat/stream", response_class=StreamingResponse)
+async def stream(
+    request: Request,
+    settings: SettingsDep,
+    conversation_id: Annotated[str, Query(pattern=CONVERSATION_ID)],
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    assert settings.database_url is not None
+    sessions = get_sessionmaker(settings.database_url)
+    notifier: Notifier = request.app.state.notifier
+
+    def latest() -> int:
+        with sessions() as session:
+            query = select(func.max(transcript.ChatMessage.id)).where(
+                transcript.ChatMessage.conversation_id == conversation_id
+            )
+            return int(session.scalar(query) or 0)
+
+    def newer(cursor: int) -> list[dict[str, Any]]:
+        with sessions() as session:
+            rows = session.scalars(
+                select(transcript.ChatMessage)
+                .where(
+                    transcript.ChatMessage.conversation_id == conversation_id,
+                    transcript.ChatMessage.id > cursor,
+                    transcript.ChatMessage.sender != "user",
+                )
+                .order_by(transcript.ChatMessage.id).limit(100)
+            )
+            return [_row(r) for r in rows]
+
+    if last_event_id and last_event_id.isdigit():
+        start = int(last_event_id)
+    else:
+        start = after if after is not None else await run_in_threadpool(latest)
+
+    async def events() -> AsyncIterator[str]:
+        cursor = start
+        yield "retry: 3000\n\n"
+        with notifier.subscription(conversation_id) as wake:
+            quiet = 0.0
+            while not await request.is_disconnected():
+                wake.clear()
+                for item in await run_in_threadpool(newer, cursor):
+                    cursor = item["id"]
+                    quiet = 0.0
+                    data = json.dumps(item, ensure_ascii=False)
+                    yield f"id: {cursor}\nevent: message\ndata: {data}\n\n"
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=settings.chat_stream_poll_s)
+                except TimeoutError:
+                    quiet += settings.chat_stream_poll_s
+                if quiet >= HEARTBEAT_S:
+                    quiet = 0.0
+                    yield ": ping\n\n"
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 
 from desk.clock import today
 from desk.complaints import service
@@ -18,12 +18,15 @@ from desk.complaints.schemas import (
     FollowUpQuery,
     StatusCode,
 )
+from desk.customers.consents import require_consent
+from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.deps import DeskReadDep, SessionDep, StaffDep
 from desk.errors import InvalidInput
 from desk.users.service import Principal
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
+PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
 
 
 def _is_bot(principal: Principal) -> bool:
@@ -45,10 +48,13 @@ def create_complaint(
     session: SessionDep,
     caller: DeskReadDep,
     response: Response,
+    privacy: PrivacyDep,
     idempotency_key: Annotated[str | None, Header(max_length=120)] = None,
 ) -> ComplaintCreated:
     if _is_bot(caller) and not body.conversation_id:
         raise InvalidInput("智能助手提交投诉时须提供会话编号。", code="conversation_required")
+    if privacy.require_consent and _is_bot(caller) and (body.contact_mobile or body.contact_name):
+        require_consent(session, conversation_id=body.conversation_id)  # anonymous needs none
     complaint, created, code = service.create_complaint(
         session, data=body, idempotency_key=idempotency_key, today=today(),
         actor=caller.username,

@@ -30,8 +30,8 @@ from desk.complaints.schemas import (
     ComplaintTransition,
     FollowUpPublic,
 )
-from desk.demands.schemas import mask_mobile
 from desk.errors import DeskError, InvalidInput, NotFound
+from desk.masking import mask_mobile
 from desk.numbering import next_number
 from desk.sla import COMPLAINT_WORKING_DAYS
 from knowledge.schema import Institution

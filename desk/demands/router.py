@@ -2,9 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 
 from desk.clock import today
+from desk.customers.consents import require_consent
+from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.demands import service
 from desk.demands.models import Demand
 from desk.demands.schemas import (
@@ -16,11 +18,20 @@ from desk.demands.schemas import (
     EvaluationCreate,
     EvaluationPublic,
 )
-from desk.deps import DeskReadDep, ServiceDep, SessionDep, StaffDep
+from desk.deps import DeskReadDep, ServiceDep, SessionDep, StaffDep, require_roles
+from desk.masking import sees_personal_data
 from desk.users.service import Principal
 
 router = APIRouter(prefix="/api/demands", tags=["demands"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
+# experts read the demands of a conversation they take over, with the mobile masked
+ReadDep = Annotated[Principal, Depends(require_roles("service", "staff", "admin", "expert"))]
+PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
+
+
+def _masked(principal: Principal) -> bool:
+    """The bot acts for the conversation that gave the details; other roles need staff rights."""
+    return principal.role != "service" and not sees_personal_data(principal.role)
 
 
 def _own(principal: Principal, demand: Demand, conversation_id: str | None) -> None:
@@ -36,8 +47,11 @@ def create_demand(
     session: SessionDep,
     caller: ServiceDep,
     response: Response,
+    privacy: PrivacyDep,
     idempotency_key: Annotated[str | None, Header(max_length=120)] = None,
 ) -> DemandPublic:
+    if privacy.require_consent:  # PIPL: contact details only after the privacy notice is agreed
+        require_consent(session, conversation_id=body.conversation_id)
     demand, created = service.create_demand(
         session, data=body, idempotency_key=idempotency_key, today=today(),
         actor=caller.username,
@@ -50,7 +64,7 @@ def create_demand(
 @router.get("", response_model=DemandList)
 def list_demands(
     session: SessionDep,
-    caller: DeskReadDep,
+    caller: ReadDep,
     conversation_id: ConversationQuery = None,
     status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
     overdue: bool = False,
@@ -59,22 +73,26 @@ def list_demands(
     if caller.role == "service" and not conversation_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
             "code": "forbidden", "message": "智能助手只能查询本会话的需求。"})
+    if caller.role == "expert" and not conversation_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
+            "code": "forbidden", "message": "您没有执行此操作的权限。"})
     if overdue:
         items = service.overdue(session, today=today(), conversation_id=conversation_id)
     else:
         items = service.list_demands(
             session, conversation_id=conversation_id, status=status_, limit=limit
         )
-    return DemandList(items=[service.public(d, today=today()) for d in items])
+    return DemandList(items=[service.public(d, today=today(), masked=_masked(caller))
+                             for d in items])
 
 
 @router.get("/{number}", response_model=DemandPublic)
 def get_demand(
-    number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
+    number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> DemandPublic:
     demand = service.get_demand(session, number=number)
     _own(caller, demand, conversation_id)
-    return service.public(demand, today=today())
+    return service.public(demand, today=today(), masked=_masked(caller))
 
 
 @router.post("/{number}/transitions", response_model=DemandPublic)
@@ -87,7 +105,7 @@ def transition(
 
 @router.get("/{number}/events", response_model=list[DemandEventPublic])
 def events(
-    number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
+    number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> list[DemandEventPublic]:
     _own(caller, service.get_demand(session, number=number), conversation_id)
     return [DemandEventPublic.model_validate(e) for e in service.events(session, number=number)]

@@ -1,24 +1,14 @@
 """Demand payloads, one schema per direction."""
 
-import re
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def normalise_mobile(raw: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", raw)
-    digits = digits.removeprefix("+86").removeprefix("0086")
-    if not MOBILE_RE.match(digits):
-        raise ValueError("手机号码应为11位中国大陆手机号，例如 13912345678")
-    return digits
-
-
-def mask_mobile(mobile: str) -> str:
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 7 else "****"
+# the rules live in desk.masking; re-exported here for the modules that import them from demands
+from desk.masking import MOBILE_RE as MOBILE_RE
+from desk.masking import mask_mobile as mask_mobile
+from desk.masking import normalise_mobile as normalise_mobile
 
 
 class DemandCreate(BaseModel):

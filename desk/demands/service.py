@@ -30,8 +30,10 @@ class IllegalTransition(DeskError):
     status = 409
 
 
-def public(demand: Demand, *, today: date) -> DemandPublic:
+def public(demand: Demand, *, today: date, masked: bool = False) -> DemandPublic:
     view = DemandPublic.model_validate(demand)
+    if masked:
+        view.contact_mobile = mask_mobile(demand.contact_mobile)
     view.status_label = STATUS_LABELS[demand.status]
     view.respond_overdue = demand.status == "submitted" and today > demand.respond_due
     view.recommend_overdue = (

@@ -88,7 +88,7 @@ def test_concurrent_creations_get_distinct_numbers(
         assert response.status_code == 201, response.text
         return str(response.json()["number"])
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        numbers = list(pool.map(create, range(20)))
-    assert len(set(numbers)) == 20
-    assert _count(app_settings) == 20
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        numbers = list(pool.map(create, range(50)))
+    assert len(set(numbers)) == 50
+    assert _count(app_settings) == 50

@@ -1,0 +1,78 @@
+"""Wake the streams (SSE) of a conversation when its transcript grows.
+
+Streams re-read the transcript from the database, so a wake-up carries no data and a lost one
+costs at most one poll interval. With Redis configured the wake-ups also cross processes.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "qclinic:chat"
+
+
+class Notifier:
+    def __init__(self, redis_url: str | None = None) -> None:
+        self._redis_url = redis_url
+        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
+        self._redis = None  # redis.asyncio.Redis, made in start()
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if not self._redis_url:
+            return
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.from_url(self._redis_url, socket_timeout=5)
+        self._listener = asyncio.create_task(self._listen(), name="chat-notify")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def _listen(self) -> None:
+        assert self._redis is not None
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    async for item in pubsub.listen():
+                        if item.get("type") == "message":
+                            self._wake(item["data"].decode())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: streams fall back to polling meanwhile
+                log.warning("chat notify listener error=%r", exc)
+                await asyncio.sleep(2)
+
+    def _wake(self, conversation_id: str) -> None:
+        for event in self._waiters.get(conversation_id, ()):
+            event.set()
+
+    async def publish(self, conversation_id: str) -> None:
+        self._wake(conversation_id)
+        if self._redis is not None:
+            try:
+                await self._redis.publish(CHANNEL, conversation_id)
+            except Exception as exc:
+                log.warning("chat notify publish error=%r", exc)
+
+    @contextlib.contextmanager
+    def subscription(self, conversation_id: str):  # type: ignore[no-untyped-def]
+        event = asyncio.Event()
+        self._waiters[conversation_id].add(event)
+        try:
+            yield event
+        finally:
+            waiters = self._waiters.get(conversation_id)
+            if waiters is not None:
+                waiters.discard(event)
+                if not waiters:
+                    del self._waiters[conversation_id]

@@ -1,0 +1,56 @@
+"""Start and stop the channels with the app: gateway, conversations, WeChat, background workers."""
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import FastAPI
+
+from channels.conversations import Conversations
+from channels.gateway import RasaGateway
+from channels.notify import Notifier
+from channels.web.router import WebDeliverer
+from desk.settings import AppSettings
+
+log = logging.getLogger(__name__)
+
+
+async def start(app: FastAPI, settings: AppSettings) -> None:
+    assert settings.database_url is not None
+    notifier = Notifier(settings.redis_url)
+    await notifier.start()
+    gateway = RasaGateway(
+        settings.rasa_url, timeout_s=settings.rasa_timeout_s,
+        token=settings.secret("rasa_token"), actions_url=settings.actions_url,
+    )
+    conversations = Conversations(
+        database_url=settings.database_url, gateway=gateway, notifier=notifier,
+        turn_timeout_s=settings.rasa_timeout_s, retry_interval_s=settings.retry_interval_s,
+        settle_s=max(settings.turn_settle_s, settings.rasa_timeout_s),
+    )
+    conversations.register("web", WebDeliverer())
+    app.state.notifier, app.state.gateway, app.state.conversations = (
+        notifier, gateway, conversations,
+    )
+    app.state.wechat = None
+    workers: list[asyncio.Task[None]] = []
+    if settings.wechat_enabled:
+        from channels.wechat.channel import WeChatChannel
+
+        app.state.wechat = WeChatChannel(settings, conversations)
+        if settings.background_workers:
+            workers.append(asyncio.create_task(app.state.wechat.outbox.run(), name="outbox"))
+    if settings.background_workers:
+        workers.append(asyncio.create_task(conversations.run_worker(), name="retry"))
+    app.state.channel_workers = workers
+
+
+async def stop(app: FastAPI) -> None:
+    for task in app.state.channel_workers:
+        task.cancel()
+    for task in app.state.channel_workers:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await app.state.conversations.aclose()
+    await app.state.gateway.aclose()
+    await app.state.notifier.stop()

@@ -1,0 +1,1 @@
+"""Customers (§7.1): ordinary and enterprise users, verification, consent to the privacy notice."""

@@ -1,0 +1,56 @@
+"""Escalations (转人工): a conversation handed from the bot to a 质量门诊 expert (§5.3 a).
+
+waiting → claimed (an expert takes the chat over) → closed (the expert hands it back); a waiting
+one can also be closed (abandoned, or answered another way). While an escalation is waiting or
+claimed the conversation belongs to people: the gateway keeps the bot quiet.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from desk.db import Base
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "waiting": frozenset({"claimed", "closed"}),
+    "claimed": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+ACTIVE_STATUSES = ("waiting", "claimed")
+STATUS_LABELS = {"waiting": "等待专家接入", "claimed": "专家接待中", "closed": "已交还智能助手"}
+REASON_LABELS = {"requested": "用户要求转人工", "fallback": "连续未能理解"}
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(80), index=True)
+    # the conversation id while active, NULL once closed: a unique column that allows one active
+    # escalation per conversation on every database (NULLs never collide)
+    active_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    expert: Mapped[str | None] = mapped_column(String(40))  # username of the claiming expert
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EscalationEvent(Base):
+    """One step on an escalation's timeline."""
+
+    __tablename__ = "escalation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

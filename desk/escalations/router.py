@@ -1,0 +1,97 @@
+"""HTTP routes of escalations; thin: map requests to the service and errors to status codes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from desk.calendar.service import load_calendar
+from desk.clock import now
+from desk.deps import ServiceDep, SessionDep, require_roles
+from desk.escalations import hours, service
+from desk.escalations.schemas import (
+    EscalationCreate,
+    EscalationCreated,
+    EscalationEventPublic,
+    EscalationList,
+    EscalationPublic,
+    EscalationRelease,
+    StatusCode,
+)
+from desk.users.service import Principal
+
+router = APIRouter(prefix="/api/escalations", tags=["escalations"])
+
+ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
+ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
+ReaderDep = Annotated[Principal, Depends(require_roles("service", "expert", "staff", "admin"))]
+SUPERVISORS = ("staff", "admin")
+
+
+@router.post("", response_model=EscalationCreated, status_code=status.HTTP_201_CREATED)
+def create_escalation(
+    body: EscalationCreate, session: SessionDep, caller: ServiceDep, response: Response
+) -> EscalationCreated:
+    moment = now()
+    escalation, created = service.create_escalation(
+        session, data=body, actor=caller.username, moment=moment
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    calendar = load_calendar(session)
+    return EscalationCreated(
+        **service.public(escalation).model_dump(),
+        within_service_hours=hours.within_service_hours(moment, calendar),
+        next_service_start=hours.next_service_start(moment, calendar),
+    )
+
+
+@router.get("", response_model=EscalationList)
+def list_escalations(
+    session: SessionDep,
+    caller: ReaderDep,
+    status_: Annotated[StatusCode | None, Query(alias="status")] = None,
+    conversation_id: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EscalationList:
+    if caller.role == "service" and not conversation_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
+            "code": "forbidden", "message": "智能助手只能查询本会话的转人工记录。"})
+    items = service.list_escalations(
+        session, status=status_, conversation_id=conversation_id, limit=limit
+    )
+    return EscalationList(items=[service.public(e) for e in items])
+
+
+@router.get("/{escalation_id}", response_model=EscalationPublic)
+def get_escalation(escalation_id: int, session: SessionDep, _: ConsoleDep) -> EscalationPublic:
+    return service.public(service.get_escalation(session, escalation_id=escalation_id))
+
+
+@router.post("/{escalation_id}/claim", response_model=EscalationPublic)
+def claim(escalation_id: int, session: SessionDep, expert: ExpertDep) -> EscalationPublic:
+    escalation = service.claim(
+        session, escalation_id=escalation_id, actor=expert.username, moment=now()
+    )
+    return service.public(escalation)
+
+
+@router.post("/{escalation_id}/release", response_model=EscalationPublic)
+def release(
+    escalation_id: int, session: SessionDep, caller: ConsoleDep,
+    body: EscalationRelease | None = None,
+) -> EscalationPublic:
+    escalation = service.release(
+        session, escalation_id=escalation_id, actor=caller.username,
+        note=body.note if body else "", moment=now(), supervisor=caller.role in SUPERVISORS,
+    )
+    return service.public(escalation)
+
+
+@router.get("/{escalation_id}/events", response_model=list[EscalationEventPublic])
+def events(
+    escalation_id: int, session: SessionDep, _: ConsoleDep
+) -> list[EscalationEventPublic]:
+    return [
+        EscalationEventPublic.model_validate(e)
+        for e in service.events(session, escalation_id=escalation_id)
+    ]

@@ -1,0 +1,1 @@
+"""Uploaded files: limits, content sniffing, storage outside the web root, metadata rows."""

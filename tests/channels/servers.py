@@ -1,0 +1,215 @@
+"""Local HTTP servers for the channel tests.
+
+* :class:`ServerThread` serves an ASGI app (our own app, too) with uvicorn on a loopback port.
+* :func:`fake_rasa_app` answers like Rasa's REST webhook (same reply format, a tracker with
+  the request metadata, the action server's /health) with a configurable delay: a timing double,
+  the real Rasa runs in tests/e2e.
+* :func:`wechat_api_app` plays WeChat's API, which cannot be reached from here (the one stand-in
+  the issue allows): it issues access tokens, refuses stale ones with 40001, checks the payloads
+  of customer-service messages and menus, and answers scripted error codes (45015 …).
+"""
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from channels.wechat.menu import menu_problems
+from tests.support import free_port
+
+
+class ServerThread:
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.app = app
+        self.port = port or free_port()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerThread":
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on", timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+
+        def run() -> None:
+            self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
+            assert self._server is not None
+            self.loop.run_until_complete(self._server.serve())
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def call(self, coroutine: Any, timeout: float = 30) -> Any:
+        """Run a coroutine on the server's event loop (to reach the app's state)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(15)
+        self._server = self._thread = None
+
+
+# -- Rasa ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeRasa:
+    delay_s: float = 0.0
+    actions_up: bool = True
+    script: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    reply: Callable[[str], list[dict[str, Any]]] | None = None
+
+    def replies_for(self, text: str) -> list[dict[str, Any]]:
+        if text in self.script:
+            return self.script[text]
+        if self.reply is not None:
+            return self.reply(text)
+        return [{"text": f"收到：{text}"}]
+
+    def messages(self, sender: str | None = None) -> list[str]:
+        return [m for s, m, _ in self.calls if sender is None or s == sender]
+
+
+def fake_rasa_app(rasa: FakeRasa) -> Starlette:
+    async def webhook(request: Request) -> Response:
+        body = await request.json()
+        sender, text = body["sender"], body["message"]
+        metadata = body.get("metadata") or {}
+        rasa.calls.append((sender, text, metadata))
+        await asyncio.sleep(rasa.delay_s)  # like Rasa, it finishes even if the caller left
+        replies = rasa.replies_for(text)
+        events = rasa.trackers.setdefault(sender, [])
+        events.append({"event": "user", "text": text, "metadata": metadata})
+        for item in replies:
+            data = {k: v for k, v in item.items() if k != "text"}
+            events.append({"event": "bot", "text": item.get("text"), "data": data})
+        return JSONResponse([{"recipient_id": sender, **item} for item in replies])
+
+    async def tracker(request: Request) -> Response:
+        sender = request.path_params["sender"]
+        return JSONResponse({"sender_id": sender, "events": rasa.trackers.get(sender, [])})
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"}, status_code=200 if rasa.actions_up else 503)
+
+    return Starlette(routes=[
+        Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
+        Route("/conversations/{sender}/tracker", tracker),
+        Route("/health", health),
+    ])
+
+
+# -- WeChat's API --------------------------------------------------------------------------
+
+
+@dataclass
+class FakeWeChat:
+    app_id: str
+    secret: str
+    tokens_issued: list[str] = field(default_factory=list)
+    valid: set[str] = field(default_factory=set)
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (openid, content)
+    send_attempts: int = 0
+    errors: list[int] = field(default_factory=list)  # next answers to message/custom/send
+    menus: list[dict[str, Any]] = field(default_factory=list)
+    send_delay_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def revoke_all(self) -> None:
+        self.valid.clear()
+
+    def texts(self, openid: str | None = None) -> list[str]:
+        return [c for o, c in self.sent if openid is None or o == openid]
+
+
+def wechat_api_app(wechat: FakeWeChat) -> Starlette:
+    def error(code: int, message: str) -> JSONResponse:
+        return JSONResponse({"errcode": code, "errmsg": message})
+
+    async def token(request: Request) -> Response:
+        params = request.query_params
+        if params.get("grant_type") != "client_credential":
+            return error(40002, "invalid grant_type")
+        if params.get("appid") != wechat.app_id or params.get("secret") != wechat.secret:
+            return error(40013, "invalid appid or secret")
+        issued = f"ACCESS-{len(wechat.tokens_issued) + 1}-{wechat.app_id}"
+        wechat.tokens_issued.append(issued)
+        wechat.valid.add(issued)
+        return JSONResponse({"access_token": issued, "expires_in": 7200})
+
+    async def custom_send(request: Request) -> Response:
+        wechat.send_attempts += 1
+        if request.query_params.get("access_token") not in wechat.valid:
+            return error(40001, "invalid credential, access_token is invalid or not latest")
+        await asyncio.sleep(wechat.send_delay_s)
+        try:
+            body = json.loads((await request.body()).decode("utf-8"))
+        except ValueError:
+            return error(47001, "data format error")
+        content = (body.get("text") or {}).get("content")
+        if body.get("msgtype") != "text" or not isinstance(content, str) or not content:
+            wechat.problems.append(f"bad payload {body!r}")
+            return error(47001, "data format error")
+        if not str(body.get("touser", "")):
+            return error(40003, "invalid openid")
+        if len(content.encode()) > 2048:
+            wechat.problems.append(f"{len(content.encode())} bytes")
+            return error(45002, "content size out of limit")
+        if wechat.errors:
+            code = wechat.errors.pop(0)
+            return error(code, "scripted")
+        wechat.sent.append((body["touser"], content))
+        return error(0, "ok")
+
+    async def menu_create(request: Request) -> Response:
+        if request.query_params.get("access_token") not in wechat.valid:
+            return error(40001, "invalid credential")
+        menu = json.loads((await request.body()).decode("utf-8"))
+        problems = menu_problems(menu)
+        if problems:
+            wechat.problems.extend(problems)
+            return error(40016, "invalid button size")
+        wechat.menus.append(menu)
+        return error(0, "ok")
+
+    return Starlette(routes=[
+        Route("/cgi-bin/token", token),
+        Route("/cgi-bin/message/custom/send", custom_send, methods=["POST"]),
+        Route("/cgi-bin/menu/create", menu_create, methods=["POST"]),
+    ])
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 10.0, step: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(step)
