@@ -146,6 +146,10 @@ class Conversations:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + deadline_s
         task: asyncio.Task[Any] | None = None
+        if incoming.bot_text is not None and await run_in_threadpool(
+            self._expert_holds, incoming.conversation_id
+        ):  # an expert holds the conversation: the bot stays quiet, the message is kept
+            incoming = replace(incoming, bot_text=None, local_replies=())
         async with self._arrivals.hold(incoming.conversation_id):
             inbound_id = await run_in_threadpool(self._accept, incoming)
             if inbound_id is not None and incoming.bot_text is not None:
@@ -349,6 +353,12 @@ class Conversations:
                 task.cancel()
 
     # -- database steps (run in the thread pool) ---------------------------------------------
+
+    def _expert_holds(self, conversation_id: str) -> bool:
+        from desk.escalations.service import active_escalation
+
+        with self._sessions() as session:
+            return active_escalation(session, conversation_id=conversation_id) is not None
 
     def _accept(self, incoming: Incoming) -> int | None:
         now = utcnow()

@@ -1,0 +1,31 @@
+"""While an expert holds a conversation, the gateway keeps the user's messages from the bot."""
+
+from fastapi.testclient import TestClient
+
+from desk.clock import now
+from desk.db import get_sessionmaker
+from desk.escalations.schemas import EscalationCreate
+from desk.escalations.service import create_escalation
+from desk.settings import AppSettings
+
+
+def test_bot_stays_quiet_while_escalated(client: TestClient, app_settings: AppSettings) -> None:
+    cid = "web:expert-holds-01"
+    assert app_settings.database_url
+    with get_sessionmaker(app_settings.database_url)() as session:
+        create_escalation(session, data=EscalationCreate(conversation_id=cid, summary="需要专家"),
+                          actor="bot", moment=now())
+    # Rasa is not running in this test: an attempted bot turn would give an apology instead.
+    response = client.post("/api/chat/messages",
+                           json={"conversation_id": cid, "text": "我的电缆样品什么时候送？"})
+    assert response.status_code == 200
+    assert response.json()["messages"] == []
+    history = client.get("/api/chat/history", params={"conversation_id": cid}).json()["messages"]
+    assert [(m["sender"], m["text"]) for m in history] == [("user", "我的电缆样品什么时候送？")]
+
+
+def test_bot_answers_again_without_escalation(client: TestClient) -> None:
+    response = client.post("/api/chat/messages",
+                           json={"conversation_id": "web:no-expert-01", "text": "你好"})
+    assert response.status_code == 200
+    assert "抱歉" in response.json()["messages"][0]["text"]  # the bot was tried (and is down)
