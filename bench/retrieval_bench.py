@@ -20,7 +20,7 @@ import yaml  # noqa: E402
 
 from retrieval.build import build_index  # noqa: E402
 from retrieval.index import FlatIndex  # noqa: E402
-from retrieval.lexical import LexicalIndex  # noqa: E402
+from retrieval.lexical import LexicalIndex, normalize  # noqa: E402
 from retrieval.models import get_encoder  # noqa: E402
 from retrieval.search import LEXICAL_WEIGHT, get_searcher  # noqa: E402
 from retrieval.settings import RetrievalSettings  # noqa: E402
@@ -118,8 +118,8 @@ def main() -> None:
     print(f"{len(labelled)} labelled and {len(out_of_scope)} out-of-scope queries")
     print(f"overlap with example_queries: exact {exact}, near {near}, max Jaccard {top:.2f}\n")
 
-    def dense(query: str) -> Ranking:
-        return index.search(encoder.encode_queries([query])[0], len(index))
+    def dense(query: str) -> Ranking:  # the same normalised query the searcher encodes
+        return index.search(encoder.encode_queries([normalize(query)])[0], len(index))
 
     def bm25(query: str) -> Ranking:
         return sorted(lexical.scores(query).items(), key=lambda item: item[1], reverse=True)

@@ -96,6 +96,14 @@ class EntryBase(_Model):
     def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
 
+    def withdrawn_sources(self, on: date) -> list[SourceRef]:
+        """The cited standards or regulations withdrawn on or before ``on``."""
+        return [source for source in self.sources if source.is_withdrawn(on)]
+
+    def under_review(self, on: date) -> bool:
+        """True when the entry rests on a withdrawn source: it must not be served silently."""
+        return bool(self.withdrawn_sources(on))
+
     def search_text(self) -> str:
         raise NotImplementedError
 

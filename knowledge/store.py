@@ -71,7 +71,8 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out or "(条目)"
 
 
-def _reason(err: Any) -> str:
+def describe_error(err: Any) -> str:
+    """One pydantic error as a Chinese reason naming the field."""
     loc = tuple(err["loc"])
     if loc and loc[0] in ("service", "institution", "station", "faq"):
         loc = loc[1:]
@@ -126,7 +127,7 @@ def read_file(path: Path) -> tuple[list[Located], list[Problem]]:
         try:
             located.append(Located(parse_entry(data), name))
         except ValidationError as exc:
-            problems.extend(Problem(name, entry_id, _reason(e)) for e in exc.errors())
+            problems.extend(Problem(name, entry_id, describe_error(e)) for e in exc.errors())
     return located, problems
 
 

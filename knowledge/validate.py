@@ -183,11 +183,17 @@ def validate(
     located, problems = read_entries(root)
     if not root.is_dir():
         return Report(root=root, counts=_counts(located), problems=problems)
-    problems += duplicate_problems(located)
+    problems += check_all(located, today=today, real_data=real_data)
+    return Report(root=root, counts=_counts(located), problems=problems)
+
+
+def check_all(located: list[Located], *, today: date, real_data: bool = False) -> list[Problem]:
+    """Every check over parsed entries (the whole knowledge base, as files or an import)."""
+    problems = duplicate_problems(located)
     problems += check_ids(located)
     problems += check_references(located)
     problems += check_text(located)
     if not real_data:
         problems += check_placeholders(located)
     problems += check_review(located, today)
-    return Report(root=root, counts=_counts(located), problems=problems)
+    return problems

@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--domain")
     search.add_argument("--region")
+    search.add_argument("--include-under-review", action="store_true",
+                        help="also entries resting on a withdrawn source (flagged)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -30,14 +32,16 @@ def main(argv: list[str] | None = None) -> int:
         result = build_index(force=args.force)
         state = f"built ({result.encoded} encoded)" if result.rebuilt else "up to date"
         print(f"index {result.manifest.version} {state}: {json.dumps(result.manifest.counts)} "
-              f"({time.perf_counter() - started:.1f}s)")
+              f"{json.dumps(result.manifest.backends)} ({time.perf_counter() - started:.1f}s)")
         return 0
     hits = get_searcher().search(
         args.query, kind=args.kind, k=args.k,
-        filters=Filters(domain=args.domain, region=args.region),
+        filters=Filters(domain=args.domain, region=args.region,
+                        include_under_review=args.include_under_review),
     )
     for rank, hit in enumerate(hits, 1):
-        print(f"{rank:>2}. {hit.score:.4f}  {hit.id:<14} {hit.title}")
+        flag = "  [待复审：依据已废止]" if hit.under_review else ""
+        print(f"{rank:>2}. {hit.score:.4f}  {hit.id:<14} {hit.title}{flag}")
     return 0 if hits else 1
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.embedding_cache import cache_file, encode_passages_cached
 from retrieval.encoder import Encoder
-from retrieval.index import FlatIndex, Manifest, publish, read_manifest
+from retrieval.index import Manifest, publish, read_manifest
 from retrieval.models import get_encoder
 from retrieval.settings import RetrievalSettings, get_settings
+from retrieval.vector_index import FlatIndex, HnswIndex, make_index
 
 log = logging.getLogger(__name__)
 KINDS = ("service", "institution", "station", "faq")
@@ -29,7 +30,11 @@ def build_index(
     encoder: Encoder | None = None,
     force: bool = False,
 ) -> BuildResult:
-    """Rebuild only when the knowledge or the model changed."""
+    """Rebuild only when the knowledge or the model changed.
+
+    The YAML knowledge is the source of truth: entries changed one by one through
+    ``retrieval.lifecycle`` give way to it at the next rebuild.
+    """
     settings = settings or get_settings()
     knowledge = knowledge or load_knowledge()
     knowledge_hash = knowledge.content_hash()
@@ -50,16 +55,17 @@ def build_index(
         [entry.search_text() for entry in entries],
         cache_file(settings.index_dir, settings.model_path),
     )
-    indexes: dict[str, FlatIndex] = {}
+    indexes: dict[str, FlatIndex | HnswIndex] = {}
     start = 0
     for kind in KINDS:
         count = len(by_kind[kind])
-        index = FlatIndex(encoder.dimension)
+        index = make_index(encoder.dimension, count, **settings.hnsw_params())
         index.add([entry.id for entry in by_kind[kind]], vectors[start : start + count])
         indexes[kind] = index
         start += count
     manifest = publish(
-        settings.index_dir, indexes, model=settings.model_path, knowledge_hash=knowledge_hash
+        settings.index_dir, indexes, model=settings.model_path, knowledge_hash=knowledge_hash,
+        entries=knowledge.entries(),
     )
     log.info(
         "index %s built: %s, %d passages encoded, %.1fs",

@@ -1,90 +1,40 @@
-"""VectorIndex seam: exact inner product over normalised vectors, with a manifest on disk.
+"""Versioned index folder: one FAISS index per kind, a manifest and the entries it serves.
 
 Layout under the index directory::
 
-    CURRENT                 name of the live version (replaced atomically)
-    v<timestamp>/manifest.json
+    CURRENT                     name of the live version (replaced atomically)
+    v<timestamp>/manifest.json  model, dimension, knowledge hash, counts, backends
+    v<timestamp>/entries.json   the entries this version serves (all kinds, drafts too)
     v<timestamp>/<kind>.faiss, <kind>.ids.json
+
+A new version is written in full beside the live one and then named in ``CURRENT`` with
+``os.replace``: a reader sees the old version or the new one, never half of either. Old
+versions are pruned; a reader whose version vanished meanwhile simply opens the new one.
 """
+
+from __future__ import annotations
 
 import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from knowledge.schema import Entry, parse_entry
+from knowledge.store import KnowledgeBase
+from retrieval.vector_index import HNSW_EF_SEARCH, FlatIndex, HnswIndex, VectorIndex, load_index
+
+__all__ = [
+    "CURRENT", "MANIFEST", "FlatIndex", "HnswIndex", "Manifest", "Version", "current_version",
+    "open_version", "publish", "read_manifest",
+]  # fmt: skip
 
 MANIFEST = "manifest.json"
+ENTRIES = "entries.json"
 CURRENT = "CURRENT"
-
-
-class FlatIndex:
-    """Exact cosine search (IndexIDMap2 over IndexFlatIP) keyed by string ids."""
-
-    def __init__(self, dimension: int) -> None:
-        import faiss
-
-        self.dimension = dimension
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        self._ids: dict[int, str] = {}
-        self._next = 0
-
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
-    def add(self, ids: list[str], vectors: np.ndarray) -> None:
-        if vectors.shape != (len(ids), self.dimension):
-            raise ValueError(f"expected {len(ids)}×{self.dimension} vectors, got {vectors.shape}")
-        keys = np.arange(self._next, self._next + len(ids), dtype=np.int64)
-        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
-        self._ids.update(zip(keys.tolist(), ids, strict=True))
-        self._next += len(ids)
-
-    def remove(self, ids: list[str]) -> int:
-        wanted = set(ids)
-        keys = [key for key, value in self._ids.items() if value in wanted]
-        if keys:
-            self._index.remove_ids(np.array(keys, dtype=np.int64))
-            for key in keys:
-                del self._ids[key]
-        return len(keys)
-
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        if len(self) == 0:
-            return []
-        query = vector.reshape(1, -1).astype(np.float32)
-        scores, keys = self._index.search(query, min(k, len(self)))
-        return [
-            (self._ids[int(key)], float(score))
-            for key, score in zip(keys[0], scores[0], strict=True)
-            if key != -1
-        ]
-
-    def save(self, folder: Path, kind: str) -> None:
-        import faiss
-
-        faiss.write_index(self._index, str(folder / f"{kind}.faiss"))
-        (folder / f"{kind}.ids.json").write_text(
-            json.dumps({str(k): v for k, v in self._ids.items()}, ensure_ascii=False),
-            encoding="utf-8",
-        )
-
-    @classmethod
-    def load(cls, folder: Path, kind: str) -> "FlatIndex":
-        import faiss
-
-        raw = faiss.read_index(str(folder / f"{kind}.faiss"))
-        index = cls(raw.d)
-        index._index = raw
-        index._ids = {
-            int(k): v
-            for k, v in json.loads((folder / f"{kind}.ids.json").read_text("utf-8")).items()
-        }
-        index._next = max(index._ids, default=-1) + 1
-        return index
 
 
 @dataclass(frozen=True)
@@ -95,30 +45,78 @@ class Manifest:
     knowledge_hash: str
     counts: dict[str, int]
     built_at: float
+    backends: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False, indent=2)
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
 
     @classmethod
-    def from_file(cls, path: Path) -> "Manifest":
+    def from_file(cls, path: Path) -> Manifest:
         data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-        return cls(**data)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Version:
+    """One opened version: its manifest, indexes and (when saved) the entries it serves."""
+
+    manifest: Manifest
+    indexes: dict[str, FlatIndex | HnswIndex]
+    knowledge: KnowledgeBase | None
 
 
 def current_version(root: Path) -> str | None:
     pointer = root / CURRENT
-    return pointer.read_text("utf-8").strip() if pointer.exists() else None
+    try:
+        return pointer.read_text("utf-8").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def read_manifest(root: Path) -> Manifest | None:
     version = current_version(root)
-    if not version or not (root / version / MANIFEST).exists():
+    if not version:
         return None
-    return Manifest.from_file(root / version / MANIFEST)
+    try:
+        return Manifest.from_file(root / version / MANIFEST)
+    except FileNotFoundError:
+        return None
+
+
+def _open(folder: Path, ef_search: int) -> Version:
+    manifest = Manifest.from_file(folder / MANIFEST)
+    indexes = {kind: load_index(folder, kind, ef_search=ef_search) for kind in manifest.counts}
+    knowledge = None
+    if (folder / ENTRIES).exists():
+        raw = json.loads((folder / ENTRIES).read_text("utf-8"))
+        knowledge = KnowledgeBase.from_entries(parse_entry(item) for item in raw)
+    return Version(manifest, indexes, knowledge)
+
+
+def open_version(
+    root: Path, *, ef_search: int = HNSW_EF_SEARCH, attempts: int = 5
+) -> Version | None:
+    """The live version, read whole; None when nothing was published yet.
+
+    Should the version be pruned between reading ``CURRENT`` and its files (a writer
+    published twice meanwhile), the pointer is read again.
+    """
+    for _ in range(attempts):
+        version = current_version(root)
+        if version is None:
+            return None
+        try:
+            return _open(root / version, ef_search)
+        except (FileNotFoundError, RuntimeError):  # faiss raises RuntimeError for a lost file
+            if current_version(root) == version and (root / version).exists():
+                raise
+    raise RuntimeError(f"index versions under {root} change faster than they can be read")
 
 
 def publish(
-    root: Path, indexes: dict[str, FlatIndex], *, model: str, knowledge_hash: str, keep: int = 2
+    root: Path, indexes: Mapping[str, VectorIndex], *, model: str, knowledge_hash: str,
+    entries: Iterable[Entry] | None = None, keep: int = 3,
 ) -> Manifest:
     """Write a new version beside the live one, then swap the CURRENT pointer atomically."""
     root.mkdir(parents=True, exist_ok=True)
@@ -128,9 +126,13 @@ def publish(
     dimension = next(iter(indexes.values())).dimension
     for kind, index in indexes.items():
         index.save(staging, kind)
+    if entries is not None:
+        dump = [entry.model_dump(mode="json") for entry in entries]
+        (staging / ENTRIES).write_text(json.dumps(dump, ensure_ascii=False), encoding="utf-8")
     manifest = Manifest(
         version=version, model=model, dimension=dimension, knowledge_hash=knowledge_hash,
         counts={kind: len(index) for kind, index in indexes.items()}, built_at=time.time(),
+        backends={kind: index.backend for kind, index in indexes.items()},
     )
     (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     staging.rename(root / version)

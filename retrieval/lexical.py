@@ -2,6 +2,7 @@
 
 import math
 import re
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -22,13 +23,39 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
-def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens plus whole standard numbers, lower-cased, without stop words."""
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=4096)
+def normalize(text: str) -> str:
+    """Traditional → simplified characters, full-width letters and digits → ASCII (NFKC)."""
+    import zhconv
+
+    return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn")
+
+
+@lru_cache(maxsize=65536)
+def _pinyin(word: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(word))
+
+
+def tokenize(text: str, *, pinyin: bool = False) -> list[str]:
+    """Search-mode jieba tokens plus whole standard numbers, lower-cased, without stop words.
+
+    With ``pinyin`` every Chinese word also gives its toneless pinyin (压力表 → yalibiao), so
+    a query typed in pinyin word by word meets the indexed text.
+    """
+    text = normalize(text)
     tokens = [m.group(0).replace(" ", "").upper() for m in _STANDARD.finditer(text)]
-    tokens += [
+    words = [
         t.lower() for t in _jieba().cut_for_search(text)
         if t not in _STOP and any(ch.isalnum() for ch in t)
     ]
+    tokens += words
+    if pinyin:
+        tokens += [_pinyin(w) for w in words if len(w) > 1 and _HAN.search(w)]
     return tokens
 
 
@@ -44,7 +71,7 @@ class LexicalIndex:
         import bm25s
 
         self.ids = ids
-        corpus = [tokenize(t) or ["∅"] for t in texts]
+        corpus = [tokenize(t, pinyin=True) or ["∅"] for t in texts]
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
         n = len(corpus)

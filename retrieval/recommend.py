@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from retrieval.lexical import tokenize
+from retrieval.lexical import normalize, tokenize
 from retrieval.search import Hit, get_searcher
 from retrieval.settings import RetrievalSettings, get_settings
 
@@ -101,6 +101,7 @@ def recommend_for_need(
     """Services first, then institutions; empty when nothing matches well enough."""
     settings = settings or get_settings()
     searcher = get_searcher(settings)
+    text = normalize(text)
     services = [
         h for h in searcher.search(text, kind="service", k=k_services)
         if h.score >= settings.min_score

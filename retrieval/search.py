@@ -1,17 +1,27 @@
-"""Search over the live index version; a new version is picked up without restart."""
+"""Search over the live index version; a new version is picked up without restart.
+
+Entries resting on a withdrawn source (``Entry.under_review``) are not served: search skips
+them unless the caller asks for them with ``Filters(include_under_review=True)`` (the
+staff's view), and then every such hit says so.
+"""
 
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+
+import numpy as np
 
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
-from retrieval.index import FlatIndex, Manifest, current_version, read_manifest
-from retrieval.lexical import LexicalIndex
+from retrieval.index import Manifest, current_version, open_version
+from retrieval.lexical import LexicalIndex, normalize
 from retrieval.models import get_encoder
 from retrieval.settings import RetrievalSettings, get_settings
+from retrieval.vector_index import FlatIndex, HnswIndex
 
 LEXICAL_WEIGHT = 0.10  # a full BM25 match adds this much to the cosine (bench: sweep)
+REVIEW_NOTE = "所依据的标准或法规已废止，条目待复审"
 
 
 class IndexMissing(RuntimeError):
@@ -25,6 +35,7 @@ class Hit:
     title: str
     score: float
     entry: Any = field(repr=False, compare=False)
+    under_review: bool = False
 
     def public(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -35,6 +46,9 @@ class Hit:
             value = getattr(self.entry, name, None)
             if value is not None:
                 data[name] = value
+        if self.under_review:
+            data["under_review"] = True
+            data["review_note"] = REVIEW_NOTE
         return data
 
 
@@ -43,6 +57,7 @@ class Filters:
     domain: str | None = None
     region: str | None = None
     service_mode: str | None = None
+    include_under_review: bool = False  # staff only: also entries on a withdrawn source
 
     def accept(self, entry: Any) -> bool:
         if self.domain and getattr(entry, "domain", self.domain) != self.domain:
@@ -54,12 +69,13 @@ class Filters:
 
 
 class Searcher:
-    def __init__(self, *, manifest: Manifest, indexes: dict[str, FlatIndex],
-                 knowledge: KnowledgeBase, encoder: Encoder) -> None:
+    def __init__(self, *, manifest: Manifest, indexes: dict[str, FlatIndex | HnswIndex],
+                 knowledge: KnowledgeBase, encoder: Encoder, candidates: int = 200) -> None:
         self.manifest = manifest
         self.knowledge = knowledge
+        self.encoder = encoder
         self._indexes = indexes
-        self._encoder = encoder
+        self._candidates = candidates
         self._lexical = {
             kind: LexicalIndex(
                 [e.id for e in knowledge.published(kind)],
@@ -70,29 +86,51 @@ class Searcher:
 
     @classmethod
     def open(cls, settings: RetrievalSettings, *, encoder: Encoder | None = None) -> "Searcher":
-        manifest = read_manifest(settings.index_dir)
-        if manifest is None:
+        version = open_version(settings.index_dir, ef_search=settings.hnsw_ef_search)
+        if version is None:
             raise IndexMissing("检索索引尚未建立，请先运行 python -m retrieval build")
-        folder = settings.index_dir / manifest.version
-        indexes = {kind: FlatIndex.load(folder, kind) for kind in manifest.counts}
-        return cls(manifest=manifest, indexes=indexes, knowledge=load_knowledge(),
-                   encoder=encoder or get_encoder(settings))
+        return cls(manifest=version.manifest, indexes=version.indexes,
+                   knowledge=version.knowledge or load_knowledge(),
+                   encoder=encoder or get_encoder(settings),
+                   candidates=settings.hnsw_candidates)
+
+    def index(self, kind: str) -> FlatIndex | HnswIndex | None:
+        return self._indexes.get(kind)
+
+    def _dense(self, kind: str, vector: np.ndarray,
+               lexical: dict[str, float]) -> list[tuple[str, float]]:
+        """Dense scores: every entry of an exact index; HNSW candidates plus lexical hits."""
+        index = self._indexes[kind]
+        if index.backend == "flat":
+            return index.search(vector, len(index))
+        hits = index.search(vector, self._candidates)
+        seen = {entry_id for entry_id, _ in hits}
+        best_lexical = sorted(lexical, key=lambda i: lexical[i], reverse=True)
+        extra = [i for i in best_lexical[: self._candidates // 4] if i not in seen and i in index]
+        if extra:
+            hits += zip(extra, (index.vectors(extra) @ vector).tolist(), strict=True)
+        return hits
 
     def search(self, query: str, *, kind: str, k: int = 5,
                filters: Filters | None = None) -> list[Hit]:
-        index = self._indexes.get(kind)
-        if index is None or not query.strip():
+        if kind not in self._indexes or not query.strip():
             return []
-        vector = self._encoder.encode_queries([query.strip()])[0]
+        query = normalize(query.strip())  # 繁體 → 简体, full-width → ASCII
+        vector = self.encoder.encode_queries([query])[0]
         lexical = self._lexical[kind].scores(query)
         filters = filters or Filters()
+        today = date.today()
         hits: list[Hit] = []
-        for entry_id, dense in index.search(vector, len(index)):
+        for entry_id, dense in self._dense(kind, vector, lexical):
             entry = self.knowledge.get(entry_id)
             if entry is None or entry.status != "published" or not filters.accept(entry):
                 continue
+            withheld = entry.under_review(today)
+            if withheld and not filters.include_under_review:
+                continue
             score = dense + LEXICAL_WEIGHT * lexical.get(entry_id, 0.0)
-            hits.append(Hit(id=entry_id, kind=kind, title=entry.title, score=score, entry=entry))
+            hits.append(Hit(id=entry_id, kind=kind, title=entry.title, score=score, entry=entry,
+                            under_review=withheld))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:k]
 
@@ -101,7 +139,9 @@ _lock = threading.Lock()
 _live: dict[str, Searcher] = {}
 
 
-def get_searcher(settings: RetrievalSettings | None = None) -> Searcher:
+def get_searcher(
+    settings: RetrievalSettings | None = None, *, encoder: Encoder | None = None
+) -> Searcher:
     """The searcher of the live index version, reopened when the version changes."""
     settings = settings or get_settings()
     key = str(settings.index_dir)
@@ -111,7 +151,8 @@ def get_searcher(settings: RetrievalSettings | None = None) -> Searcher:
         return searcher
     with _lock:
         searcher = _live.get(key)
-        if searcher is None or searcher.manifest.version != version:
-            searcher = Searcher.open(settings)
+        if searcher is None or searcher.manifest.version != current_version(settings.index_dir):
+            previous = searcher.encoder if searcher is not None else None
+            searcher = Searcher.open(settings, encoder=encoder or previous)
             _live[key] = searcher
     return searcher

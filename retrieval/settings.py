@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from retrieval.vector_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+
 _REPO_VAR = Path(__file__).resolve().parents[1] / "var"
 
 
@@ -20,6 +22,20 @@ class RetrievalSettings(BaseSettings):
     # Below these fused scores a hit is not a match (e5 cosines sit high: chit-chat ~0.85).
     min_score: float = 0.88  # bench/retrieval_bench.py: no out-of-scope match at 0.88
     faq_min_score: float = 0.89
+    # Index backend per kind: exact (IDMap, Flat) below this many entries, HNSW from there.
+    hnsw_threshold: int = Field(default=5000, ge=1)
+    # HNSW graph degree, build and search breadth (bench/index_scale_bench.py)
+    hnsw_m: int = Field(default=HNSW_M, ge=4)
+    hnsw_ef_construction: int = Field(default=HNSW_EF_CONSTRUCTION, ge=8)
+    hnsw_ef_search: int = Field(default=HNSW_EF_SEARCH, ge=8)
+    # HNSW candidates fetched per query before hybrid re-ranking (exact indexes rank all).
+    hnsw_candidates: int = Field(default=200, ge=10)
+
+    def hnsw_params(self) -> dict[str, int]:
+        return {
+            "threshold": self.hnsw_threshold, "m": self.hnsw_m,
+            "ef_construction": self.hnsw_ef_construction, "ef_search": self.hnsw_ef_search,
+        }
 
     @property
     def model_path(self) -> str:

@@ -1,6 +1,7 @@
 """The labelled queries of the retrieval benchmark are well-formed (no model needed)."""
 
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def test_every_query_has_text_and_known_distinct_labels(
     data: dict[str, Any], service_ids: set[str]
 ) -> None:
     assert set(data) == {"queries", "out_of_scope"}
-    assert len(data["queries"]) >= 120
+    assert len(data["queries"]) >= 150
     for item in data["queries"]:
         assert set(item) == {"q", "ids"}, item
         assert isinstance(item["q"], str) and item["q"].strip(), item
@@ -72,3 +73,13 @@ def test_no_query_copies_an_indexed_example(data: dict[str, Any]) -> None:
 def test_normalisation_catches_a_copy_with_other_punctuation() -> None:
     example = load_knowledge().services[0].example_queries[0]
     assert _norm(example.rstrip("？?") + " ?") == _norm(example)
+
+
+def test_queries_include_traditional_characters_and_pinyin(data: dict[str, Any]) -> None:
+    from retrieval.lexical import normalize
+
+    texts = [item["q"] for item in data["queries"]]
+    traditional = [t for t in texts if normalize(t) != unicodedata.normalize("NFKC", t)]
+    pinyin = [t for t in texts if t.isascii() and re.search(r"[a-z]{4,}", t)]
+    assert len(traditional) >= 8, traditional
+    assert len(pinyin) >= 8, pinyin

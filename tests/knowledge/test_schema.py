@@ -206,9 +206,10 @@ def test_parse_entry_rejects_bad_data() -> None:
 
 
 def test_load_is_fast() -> None:
+    # ~0.1 s for the 198 seed entries; the margin absorbs a busy 2-core machine.
     start = time.perf_counter()
     load_knowledge()
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1.0
 
 
 def test_content_hash_is_stable_and_format_independent(

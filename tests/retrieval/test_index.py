@@ -1,11 +1,24 @@
-"""FlatIndex and the versioned index folder, on seeded vectors (no model needed)."""
+"""The VectorIndex contract, run against every backend, and the versioned index folder.
+
+Seeded vectors, no model needed.
+"""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from retrieval.index import CURRENT, FlatIndex, current_version, publish, read_manifest
+from retrieval.index import CURRENT, current_version, open_version, publish, read_manifest
+from retrieval.vector_index import (
+    BACKENDS,
+    FlatIndex,
+    HnswIndex,
+    fit_backend,
+    load_index,
+    make_index,
+)
+
+Index = FlatIndex | HnswIndex
 
 
 def _unit(rng: np.random.Generator, n: int, d: int = 8) -> np.ndarray:
@@ -13,32 +26,109 @@ def _unit(rng: np.random.Generator, n: int, d: int = 8) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def test_search_finds_itself_first_and_scores_are_cosines() -> None:
-    rng = np.random.default_rng(7)
-    vectors = _unit(rng, 20)
-    index = FlatIndex(8)
-    index.add([f"e{i}" for i in range(20)], vectors)
-    hits = index.search(vectors[5], 3)
-    assert hits[0][0] == "e5"
-    assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
-    assert hits[0][1] >= hits[1][1] >= hits[2][1]
+@pytest.fixture(params=BACKENDS)
+def new_index(request: pytest.FixtureRequest) -> type[Index]:
+    return FlatIndex if request.param == "flat" else HnswIndex
 
 
-def test_remove_and_update_entries() -> None:
-    rng = np.random.default_rng(11)
-    vectors = _unit(rng, 5)
-    index = FlatIndex(8)
+# ── the contract: every backend ─────────────────────────────────────────────────────────
+
+
+def test_search_finds_itself_first_and_scores_are_cosines(new_index: type[Index]) -> None:
+    vectors = _unit(np.random.default_rng(7), 200)
+    index = new_index(8)
+    index.add([f"e{i}" for i in range(200)], vectors)
+    for row in (5, 77, 199):
+        hits = index.search(vectors[row], 3)
+        assert hits[0][0] == f"e{row}"
+        assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
+        assert hits[0][1] >= hits[1][1] >= hits[2][1]
+    assert index.search_batch(vectors[:2], 1) == [index.search(vectors[0], 1),
+                                                  index.search(vectors[1], 1)]
+
+
+def test_remove_and_update_entries(new_index: type[Index]) -> None:
+    vectors = _unit(np.random.default_rng(11), 5)
+    index = new_index(8)
     index.add(["a", "b", "c", "d", "e"], vectors)
-    assert index.remove(["c"]) == 1
-    assert len(index) == 4
+    assert index.remove(["c", "zz"]) == 1
+    assert len(index) == 4 and "c" not in index
     assert "c" not in [entry for entry, _ in index.search(vectors[2], 5)]
-    index.add(["c"], vectors[:1])  # re-added with new content
+    index.add(["c"], vectors[:1])  # back, with new content
     assert {entry for entry, _ in index.search(vectors[0], 2)} == {"a", "c"}
+    index.add(["a"], vectors[4:5])  # adding an id that is present replaces it
+    assert len(index) == 5
+    assert np.allclose(index.vectors(["a"])[0], vectors[4])
+    assert sorted(index.ids()) == ["a", "b", "c", "d", "e"]
+    assert len(index.search(vectors[0], 50)) == 5  # never more than there are
 
 
-def test_wrong_shape_is_refused() -> None:
+def test_wrong_shape_and_repeated_ids_are_refused(new_index: type[Index]) -> None:
     with pytest.raises(ValueError, match="expected"):
-        FlatIndex(8).add(["a"], np.zeros((2, 8), dtype=np.float32))
+        new_index(8).add(["a"], np.zeros((2, 8), dtype=np.float32))
+    with pytest.raises(ValueError, match="duplicate"):
+        new_index(8).add(["a", "a"], np.zeros((2, 8), dtype=np.float32))
+    assert new_index(8).search(np.ones(8, dtype=np.float32), 3) == []
+
+
+def test_save_and_load_keep_backend_ids_and_results(
+    new_index: type[Index], tmp_path: Path
+) -> None:
+    vectors = _unit(np.random.default_rng(5), 50)
+    index = new_index(8)
+    index.add([f"e{i}" for i in range(50)], vectors)
+    index.remove(["e3", "e4"])
+    index.save(tmp_path, "faq")
+    loaded = load_index(tmp_path, "faq")
+    assert loaded.backend == index.backend and len(loaded) == 48
+    assert loaded.search(vectors[10], 3) == index.search(vectors[10], 3)
+    assert "e3" not in loaded
+    loaded.add(["new"], vectors[3:4])  # keys keep counting after a load
+    assert loaded.search(vectors[3], 1)[0][0] == "new"
+
+
+def test_live_returns_every_live_vector(new_index: type[Index]) -> None:
+    vectors = _unit(np.random.default_rng(2), 30)
+    index = new_index(8)
+    index.add([f"e{i}" for i in range(30)], vectors)
+    index.remove(["e0", "e29"])
+    ids, matrix = index.live()
+    assert ids == [f"e{i}" for i in range(1, 29)]
+    assert np.allclose(matrix, vectors[1:29])
+
+
+# ── backend choice and HNSW specifics ────────────────────────────────────────────────────
+
+
+def test_backend_follows_the_size_threshold() -> None:
+    vectors = _unit(np.random.default_rng(1), 60)
+    assert make_index(8, 59, threshold=60).backend == "flat"
+    small = make_index(8, 60, threshold=60)
+    assert isinstance(small, HnswIndex)
+    flat = FlatIndex(8)
+    flat.add([f"e{i}" for i in range(60)], vectors)
+    grown = fit_backend(flat, threshold=50)
+    assert grown.backend == "hnsw" and len(grown) == 60
+    assert grown.search(vectors[7], 1)[0][0] == "e7"
+    grown.remove([f"e{i}" for i in range(20)])
+    shrunk = fit_backend(grown, threshold=50)
+    assert shrunk.backend == "flat" and sorted(shrunk.ids()) == sorted(grown.ids())
+    assert fit_backend(shrunk, threshold=50) is shrunk
+
+
+def test_hnsw_removal_is_a_tombstone_until_the_graph_is_rebuilt() -> None:
+    vectors = _unit(np.random.default_rng(3), 100)
+    index = HnswIndex(8)
+    index.add([f"e{i}" for i in range(100)], vectors)
+    index.remove([f"e{i}" for i in range(10)])
+    assert len(index) == 90 and index._index.ntotal == 100  # tombstones
+    assert all(hit[0] not in {f"e{i}" for i in range(10)} for hit in index.search(vectors[0], 20))
+    index.remove([f"e{i}" for i in range(10, 40)])  # past a quarter: the graph is rebuilt
+    assert len(index) == 60 and index._index.ntotal == 60
+    assert index.search(vectors[50], 1)[0][0] == "e50"
+
+
+# ── versions ─────────────────────────────────────────────────────────────────────────────
 
 
 def test_publish_swaps_versions_atomically_and_keeps_manifest(tmp_path: Path) -> None:
@@ -48,14 +138,25 @@ def test_publish_swaps_versions_atomically_and_keeps_manifest(tmp_path: Path) ->
     m1 = publish(tmp_path, {"service": first}, model="m", knowledge_hash="h1")
     assert read_manifest(tmp_path) == m1
     assert m1.counts == {"service": 2} and m1.dimension == 8
+    assert m1.backends == {"service": "flat"}
 
-    second = FlatIndex(8)
+    second = HnswIndex(8)
     second.add(["a", "b", "c"], _unit(rng, 3))
     m2 = publish(tmp_path, {"service": second}, model="m", knowledge_hash="h2")
     assert current_version(tmp_path) == m2.version != m1.version
     assert (tmp_path / CURRENT).read_text() == m2.version
     assert not list(tmp_path.glob(".*.tmp"))  # no half-written version left behind
-    loaded = FlatIndex.load(tmp_path / m2.version, "service")
-    assert len(loaded) == 3
+    version = open_version(tmp_path)
+    assert version is not None and version.manifest == m2 and version.knowledge is None
+    assert version.indexes["service"].backend == "hnsw" and len(version.indexes["service"]) == 3
     # the previous version stays readable for a reader that opened it before the swap
     assert len(FlatIndex.load(tmp_path / m1.version, "service")) == 2
+
+
+def test_old_versions_are_pruned_and_a_missing_index_reads_as_none(tmp_path: Path) -> None:
+    assert open_version(tmp_path) is None and read_manifest(tmp_path) is None
+    index = FlatIndex(8)
+    index.add(["a"], _unit(np.random.default_rng(0), 1))
+    names = [publish(tmp_path, {"faq": index}, model="m", knowledge_hash=str(n)).version
+             for n in range(5)]
+    assert sorted(p.name for p in tmp_path.glob("v*")) == names[-3:]

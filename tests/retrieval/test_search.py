@@ -1,7 +1,9 @@
 """Search and recommendation on the real model, FAISS index and seed knowledge."""
 
+from datetime import date
 from pathlib import Path
 
+from knowledge.schema import SourceRef
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.build import build_index
 from retrieval.index import read_manifest
@@ -83,3 +85,31 @@ def test_changed_entry_reindexes_only_that_entry(
     assert result.rebuilt and result.encoded == 1
     assert result.manifest.knowledge_hash == knowledge_edited.content_hash()
     assert result.manifest.knowledge_hash != knowledge.content_hash()
+
+
+def test_entry_on_a_withdrawn_source_is_not_recommended(
+    retrieval_settings: RetrievalSettings, tmp_path: Path
+) -> None:
+    need, place = "我们有一批电线电缆需要做检测", "江阴市周庄镇"
+    usual = recommend_for_need(need, region=place, settings=retrieval_settings)
+    target = next(r.id for r in usual if r.kind == "institution")
+    settings = RetrievalSettings(var_dir=tmp_path, embedding_model=retrieval_settings.model_path)
+    cache = next(retrieval_settings.index_dir.glob("embeddings-*.npz"))
+    settings.index_dir.mkdir(parents=True)
+    (settings.index_dir / cache.name).write_bytes(cache.read_bytes())
+    knowledge = load_knowledge()
+    entry = knowledge.get(target)
+    assert entry is not None
+    withdrawn = SourceRef(code="GB/T 12706-2008", title="额定电压1kV到35kV挤包绝缘电力电缆及附件",
+                          effective=date(2009, 5, 1), withdrawn=date(2021, 5, 1))
+    stale = entry.model_copy(update={"sources": [*entry.sources, withdrawn]})
+    built = build_index(settings=settings, knowledge=KnowledgeBase.from_entries(
+        stale if e.id == target else e for e in knowledge.entries()))
+    assert built.encoded == 0  # the indexed text did not change, only its standing
+
+    recs = recommend_for_need(need, region=place, settings=settings)
+    assert recs and target not in [r.id for r in recs]
+    staff = get_searcher(settings).search(need, kind="institution", k=60,
+                                          filters=Filters(include_under_review=True))
+    flagged = [h for h in staff if h.id == target]
+    assert flagged and flagged[0].under_review
