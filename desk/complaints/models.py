@@ -6,6 +6,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base
+from desk.timeline import TimelineStep
 
 # §7.4.3: investigate → forward to the institution → handled → tell the complainant
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -55,7 +56,7 @@ class Complaint(Base):
     informed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ComplaintEvent(Base):
+class ComplaintEvent(TimelineStep, Base):
     """One step on a complaint's timeline."""
 
     __tablename__ = "complaint_events"
@@ -64,8 +65,3 @@ class ComplaintEvent(Base):
     complaint_id: Mapped[int] = mapped_column(
         ForeignKey("complaints.id", ondelete="CASCADE"), index=True
     )
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

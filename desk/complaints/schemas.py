@@ -7,6 +7,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from desk.complaints.models import CHANNEL_LABELS, TYPE_LABELS
 from desk.masking import normalise_mobile
+from desk.timeline import TimelineStepPublic
 
 ChannelCode = Literal["phone", "online", "station", "letter"]
 TypeCode = Literal["attitude", "efficiency", "fees", "quality", "other"]
@@ -122,14 +123,7 @@ class ComplaintTransition(BaseModel):
     institution_id: str | None = Field(default=None, max_length=60)  # for "forwarded": link/fix
 
 
-class ComplaintEventPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    from_status: str | None
-    to_status: str
-    actor: str
-    note: str
-    at: datetime
+ComplaintEventPublic = TimelineStepPublic
 
 
 class FollowUpQuery(BaseModel):

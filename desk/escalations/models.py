@@ -11,6 +11,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base
+from desk.timeline import TimelineStep
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "waiting": frozenset({"claimed", "closed"}),
@@ -40,17 +41,13 @@ class Escalation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class EscalationEvent(Base):
+class EscalationEvent(TimelineStep, Base):
     """One step on an escalation's timeline."""
 
     __tablename__ = "escalation_events"
+    status_length = 16
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     escalation_id: Mapped[int] = mapped_column(
         ForeignKey("escalations.id", ondelete="CASCADE"), index=True
     )
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
-    actor: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from desk.timeline import TimelineStepPublic
+
 ReasonCode = Literal["requested", "fallback"]
 StatusCode = Literal["waiting", "claimed", "closed"]
 SUMMARY_MAX_CHARS = 4000
@@ -54,11 +56,4 @@ class EscalationRelease(BaseModel):
     note: str = Field(default="", max_length=1000)
 
 
-class EscalationEventPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    from_status: str | None
-    to_status: str
-    actor: str
-    note: str
-    at: datetime
+EscalationEventPublic = TimelineStepPublic

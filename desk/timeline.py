@@ -1,0 +1,40 @@
+"""The timeline every desk record keeps (demands, complaints, escalations): one row per step.
+
+A step says from which status to which, who took it, why, and when. Each record type has its
+own table (its foreign key); the columns and the public shape are these, once.
+"""
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import DateTime, String, Text, func
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+
+class TimelineStep:
+    """Columns of one step; a table sets ``status_length`` to the width of its status."""
+
+    status_length: ClassVar[int] = 20
+
+    @declared_attr
+    def from_status(cls) -> Mapped[str | None]:
+        return mapped_column(String(cls.status_length))
+
+    @declared_attr
+    def to_status(cls) -> Mapped[str]:
+        return mapped_column(String(cls.status_length))
+
+    actor: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TimelineStepPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str
+    at: datetime
