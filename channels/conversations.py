@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 State = Literal["replied", "later", "unavailable"]
 DIGITS = re.compile(r"^\s*(\d{1,2})\s*[.。、]?\s*$")
+# the answer to each message while an escalation waits for an expert (a claimed one is silent)
+WAITING_FOR_EXPERT = "您的留言已记录，人工专家接入后会在这里一并回复您，请稍候。"
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,11 @@ class Conversations:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + deadline_s
         task: asyncio.Task[Any] | None = None
-        if incoming.bot_text is not None and await run_in_threadpool(
+        if incoming.bot_text is not None and (held := await run_in_threadpool(
             self._expert_holds, incoming.conversation_id
-        ):  # an expert holds the conversation: the bot stays quiet, the message is kept
-            incoming = replace(incoming, bot_text=None, local_replies=())
+        )):  # people hold the conversation: the bot stays quiet, the message is kept
+            holding = (BotMessage(WAITING_FOR_EXPERT),) if held == "waiting" else ()
+            incoming = replace(incoming, bot_text=None, local_replies=holding)
         async with self._arrivals.hold(incoming.conversation_id):
             inbound_id = await run_in_threadpool(self._accept, incoming)
             if inbound_id is not None and incoming.bot_text is not None:
@@ -354,11 +357,13 @@ class Conversations:
 
     # -- database steps (run in the thread pool) ---------------------------------------------
 
-    def _expert_holds(self, conversation_id: str) -> bool:
+    def _expert_holds(self, conversation_id: str) -> str | None:
+        """The status of the conversation's active escalation (waiting, claimed), else None."""
         from desk.escalations.service import active_escalation
 
         with self._sessions() as session:
-            return active_escalation(session, conversation_id=conversation_id) is not None
+            escalation = active_escalation(session, conversation_id=conversation_id)
+            return escalation.status if escalation is not None else None
 
     def _accept(self, incoming: Incoming) -> int | None:
         now = utcnow()
