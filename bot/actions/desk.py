@@ -1,4 +1,4 @@
-"""The desk API as the actions see it: one lazily built HTTP client and a typed POST."""
+"""The desk API as the actions see it: one lazily built HTTP client, typed GET and POST."""
 
 import logging
 from functools import lru_cache
@@ -43,18 +43,21 @@ def _error_from(response: httpx.Response) -> DeskError:
     return DeskError(code, message, status=response.status_code)
 
 
-async def post_json(path: str, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-    """POST `body` to the desk as the bot's service; the JSON answer, or DeskError."""
+async def _request(
+    method: str, path: str, *, body: dict[str, Any] | None = None,
+    params: dict[str, str] | None = None, idempotency_key: str | None = None,
+) -> Any:
     try:
         settings = action_settings.get_settings()
     except ValidationError as exc:
         raise DeskError("settings", "action server settings are incomplete") from exc
-    headers = {
-        "Authorization": f"Bearer {settings.service_token.get_secret_value()}",
-        "Idempotency-Key": idempotency_key,
-    }
+    headers = {"Authorization": f"Bearer {settings.service_token.get_secret_value()}"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
     try:
-        response = await get_desk_client().post(path, json=body, headers=headers)
+        response = await get_desk_client().request(
+            method, path, json=body, params=params, headers=headers
+        )
     except httpx.TimeoutException as exc:
         raise DeskError("timeout", f"no answer from the desk within the timeout ({path})") from exc
     except httpx.HTTPError as exc:
@@ -65,6 +68,29 @@ async def post_json(path: str, body: dict[str, Any], *, idempotency_key: str) ->
         data = response.json()
     except ValueError as exc:
         raise DeskError("bad_response", f"desk answered {path} with non-JSON") from exc
-    if not isinstance(data, dict):
+    return data
+
+
+def _expect(data: Any, kind: type, path: str) -> Any:
+    if not isinstance(data, kind):
         raise DeskError("bad_response", f"desk answered {path} with {type(data).__name__}")
     return data
+
+
+async def post_json(
+    path: str, body: dict[str, Any], *, idempotency_key: str | None = None,
+    params: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST `body` to the desk as the bot's service; the JSON answer, or DeskError."""
+    data = await _request("POST", path, body=body, params=params, idempotency_key=idempotency_key)
+    return _expect(data, dict, path)  # type: ignore[no-any-return]
+
+
+async def get_json(path: str, *, params: dict[str, str] | None = None) -> dict[str, Any]:
+    """GET a JSON object from the desk as the bot's service, or DeskError."""
+    return _expect(await _request("GET", path, params=params), dict, path)  # type: ignore[no-any-return]
+
+
+async def get_list(path: str, *, params: dict[str, str] | None = None) -> list[Any]:
+    """GET a JSON list from the desk (e.g. a timeline) as the bot's service, or DeskError."""
+    return _expect(await _request("GET", path, params=params), list, path)  # type: ignore[no-any-return]

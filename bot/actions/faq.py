@@ -1,32 +1,100 @@
-"""Answer procedural questions from the knowledge base (retrieval.recommend.answer_faq)."""
+"""Answer procedural questions from the knowledge base, never with a wrong confident answer.
+
+A clear best match (high score, and clearly ahead of the next one) is answered; a plausible
+one gets up to three 「您是想问…」 choices; anything else gets an honest "not found" with the way
+to a person. Inside a form there are no choices (the form's question follows), only an answer
+or "not found".
+"""
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.common import Option, buttons, digit_options, latest_intent, latest_text, numbered
+from bot.actions.validators import parse_choice
+
 logger = logging.getLogger(__name__)
 
+# Fused scores of retrieval (e5 cosine + BM25 bonus); chit-chat sits around 0.84–0.87.
+ANSWER_MIN = 0.93  # answer directly from here …
+ANSWER_MARGIN = 0.02  # … when the next best is this far behind,
+SURE = 0.96  # or from here whatever the next one scores
+SUGGEST_MIN = 0.88  # below this nothing is offered
+SUGGEST_SPREAD = 0.06  # offer only those close to the best
+MAX_CHOICES = 3
+NONE_OF_THESE = "都不是"
 
-def _answer_sync(text: str) -> Any:
-    from retrieval.recommend import answer_faq  # loads the index on first call
 
-    return answer_faq(text)
+@dataclass(frozen=True)
+class FaqHit:
+    id: str
+    question: str
+    answer: str
+    score: float
 
 
-async def find_answer(text: str) -> Any | None:
-    """The knowledge base's answer to `text`, or None when unsure or unavailable."""
+@dataclass(frozen=True)
+class FaqPlan:
+    kind: str  # answer | choose | unknown
+    hits: list[FaqHit] = field(default_factory=list)
+
+
+def plan_faq(hits: list[FaqHit], *, in_form: bool = False) -> FaqPlan:
+    """What to do with the search results (best first)."""
+    if not hits or hits[0].score < SUGGEST_MIN:
+        return FaqPlan("unknown")
+    best = hits[0]
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    if best.score >= SURE or (best.score >= ANSWER_MIN and best.score - runner_up >= ANSWER_MARGIN):
+        return FaqPlan("answer", [best])
+    if in_form:
+        return FaqPlan("unknown")
+    close = [h for h in hits[:MAX_CHOICES]
+             if h.score >= SUGGEST_MIN and best.score - h.score <= SUGGEST_SPREAD]
+    return FaqPlan("choose", close)
+
+
+def _search_sync(text: str) -> list[FaqHit]:
+    from retrieval.search import get_searcher  # loads the index on first call
+
+    return [
+        FaqHit(id=h.id, question=h.title, answer=h.entry.answer, score=h.score)
+        for h in get_searcher().search(text, kind="faq", k=MAX_CHOICES)
+    ]
+
+
+async def search_faq(text: str) -> list[FaqHit]:
+    """The best FAQ entries for `text`; empty when the search is unavailable."""
     if not text.strip():
-        return None
+        return []
     try:
-        return await asyncio.to_thread(_answer_sync, text)
+        return await asyncio.to_thread(_search_sync, text)
     except Exception:  # not sure is the honest answer when the search fails
         logger.exception("FAQ search failed")
+        return []
+
+
+def faq_by_id(faq_id: str) -> FaqHit | None:
+    try:
+        from knowledge.store import get_knowledge
+
+        entry: Any = get_knowledge().get(faq_id)
+    except Exception:
+        logger.exception("knowledge base unreadable")
         return None
+    if entry is None or not hasattr(entry, "answer"):
+        return None
+    return FaqHit(id=entry.id, question=entry.title, answer=entry.answer, score=1.0)
+
+
+def choice_options(questions: list[str]) -> list[Option]:
+    return digit_options([*questions, f"{NONE_OF_THESE}，换个说法或转人工"])
 
 
 class ActionAnswerFaq(Action):
@@ -36,11 +104,42 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        answer = await find_answer(tracker.latest_message.get("text") or "")
-        if answer is None:
-            dispatcher.utter_message(response="utter_faq_unknown")
+        text = latest_text(tracker)
+        choices = list(tracker.get_slot("faq_choices") or [])
+        if tracker.get_slot("pending_choice") == "faq" and choices:
+            picked = parse_choice(text, len(choices) + 1)
+            if picked is not None or latest_intent(tracker) == "deny":
+                return self._answer_choice(dispatcher, choices, picked)
+        in_form = bool(tracker.active_loop.get("name"))
+        plan = plan_faq(await search_faq(text), in_form=in_form)
+        logger.info("faq conversation=%s plan=%s ids=%s", tracker.sender_id, plan.kind,
+                    [h.id for h in plan.hits])
+        if plan.kind == "answer":
+            self._say(dispatcher, plan.hits[0])
+            return self._done()
+        if plan.kind == "choose":
+            options = choice_options([h.question for h in plan.hits])
+            dispatcher.utter_message(response="utter_faq_choices",
+                                     faq_options=numbered(options), buttons=buttons(options))
+            return [SlotSet("faq_choices", [h.id for h in plan.hits]),
+                    SlotSet("pending_choice", "faq")]
+        dispatcher.utter_message(response="utter_faq_unknown")
+        return self._done()
+
+    def _answer_choice(self, dispatcher: CollectingDispatcher, choices: list[str],
+                       picked: int | None) -> list[EventType]:
+        hit = faq_by_id(choices[picked - 1]) if picked and picked <= len(choices) else None
+        if hit is None:
+            dispatcher.utter_message(response="utter_faq_none_of_these")
         else:
-            dispatcher.utter_message(
-                response="utter_faq_answer", faq_question=answer.question, faq_answer=answer.answer
-            )
-        return []
+            self._say(dispatcher, hit)
+        return self._done()
+
+    @staticmethod
+    def _say(dispatcher: CollectingDispatcher, hit: FaqHit) -> None:
+        dispatcher.utter_message(response="utter_faq_answer", faq_question=hit.question,
+                                 faq_answer=hit.answer)
+
+    @staticmethod
+    def _done() -> list[EventType]:
+        return [SlotSet("faq_choices", None), SlotSet("pending_choice", None)]

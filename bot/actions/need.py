@@ -1,4 +1,11 @@
-"""The need form: start a need, validate what the user gives, reset when done."""
+"""The need form (§7.2, Appendix A): what and where, the optional details, the contact (after the
+privacy notice), and the user's decision on the summary. Start and reset of a need.
+
+The form's slots are computed per turn (``required_slots``): the details only once the user asks
+to add them (or volunteers one), the contact unless the user declined the privacy notice, and the
+decision last. A correction ("电话说错了，是139…") arrives as an entity at any step and is
+validated like a first answer; a wrong one is asked for again.
+"""
 
 from typing import Any
 
@@ -7,51 +14,80 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.validators import clean_name, clean_place, clean_product, normalise_mobile
+from bot.actions.common import (
+    as_text,
+    entity_values,
+    latest_intent,
+    latest_text,
+    other_slots_this_turn,
+)
+from bot.actions.consent import record_consent
+from bot.actions.need_summary import decision_for
+from bot.actions.validators import (
+    clean_detail,
+    clean_name,
+    clean_place,
+    clean_product,
+    is_agreement,
+    is_refusal,
+    is_skip,
+    normalise_credit_code,
+    normalise_mobile,
+    parse_choice,
+    service_mode_of,
+)
 
+DETAIL_SLOTS = ("need_quantity", "need_date", "need_service_mode", "need_company",
+                "need_credit_code")
+CONTACT_SLOTS = ("contact_name", "contact_mobile")
+RECOMMENDATION_SLOTS = ("need_service_ids", "need_institution_ids", "need_institution_titles",
+                        "need_domain")
 # Slots of one need; action_reset_need clears them all (demand_last_number is kept).
 NEED_SLOTS = (
-    "need_text",
-    "need_product",
-    "need_place",
-    "contact_name",
-    "contact_mobile",
-    "need_service_ids",
-    "need_institution_ids",
-    "need_pending",
-    "need_submit_key",
+    "need_text", "need_product", "need_place", *DETAIL_SLOTS, *CONTACT_SLOTS,
+    *RECOMMENDATION_SLOTS, "need_chosen_institution", "need_decision", "need_details_wanted",
+    "need_pending", "need_submit_key",
 )
-# What belongs to the previous need and not to the enterprise: cleared when a new need starts.
-_PER_NEED_SLOTS = ("need_service_ids", "need_institution_ids", "need_pending", "need_submit_key")
+# A new need of the same enterprise keeps place, company and contact; these start afresh unless
+# the message that states the new need names them (its slot mappings have set them already).
+_FRESH_UNLESS_NAMED = {"need_product": "product", "need_quantity": "quantity",
+                       "need_date": "date", "need_service_mode": "service_mode"}
+_PER_NEED_SLOTS = (*RECOMMENDATION_SLOTS, "need_chosen_institution", "need_decision",
+                   "need_details_wanted", "need_pending", "need_submit_key")
 
 
-def entity_values(tracker: Tracker, entity: str) -> list[str]:
-    """Distinct values of `entity` in the latest user message, in order."""
-    values = [
-        str(e.get("value"))
-        for e in tracker.latest_message.get("entities") or []
-        if e.get("entity") == entity and e.get("value")
-    ]
-    return list(dict.fromkeys(values))
-
-
-def as_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value if v)
-    return "" if value is None else str(value)
-
-
-def start_need_events(products_in_message: list[str]) -> list[EventType]:
-    """A new need: forget the previous recommendations; keep place and contact of the same
-    enterprise; keep the product only when this message names one (the slot mapping set it)."""
+def start_need_events(tracker: Tracker) -> list[EventType]:
     events: list[EventType] = [SlotSet(name, None) for name in _PER_NEED_SLOTS]
-    if not products_in_message:
-        events.append(SlotSet("need_product", None))
+    events += [SlotSet(slot, None) for slot, entity in _FRESH_UNLESS_NAMED.items()
+               if not entity_values(tracker, entity)]
+    if tracker.get_slot("privacy_consent") is False:
+        events.append(SlotSet("privacy_consent", None))  # a new need: ask once more
+    events.append(SlotSet("pending_choice", None))
     return events
 
 
 def reset_need_events() -> list[EventType]:
     return [SlotSet(name, None) for name in NEED_SLOTS]
+
+
+def need_required_slots(slots: dict[str, Any]) -> list[str]:
+    """The need form's slots for this turn, in the order they are asked."""
+    required = ["need_product", "need_place"]
+    wanted = bool(slots.get("need_details_wanted"))
+    for name in DETAIL_SLOTS:
+        if name == "need_credit_code" and wanted and not slots.get("need_company"):
+            wanted_here = False  # no company, no code to ask for
+        else:
+            wanted_here = wanted
+        if wanted_here or slots.get(name) is not None:
+            required.append(name)
+    consent = slots.get("privacy_consent")
+    if consent is False:
+        return required  # declined: recommendations only, nothing personal asked
+    volunteered = any(slots.get(name) for name in CONTACT_SLOTS)
+    if consent is not True and (volunteered or isinstance(consent, str)):
+        required.append("privacy_consent")
+    return [*required, *CONTACT_SLOTS, "need_decision"]
 
 
 class ActionStartNeed(Action):
@@ -61,7 +97,7 @@ class ActionStartNeed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return start_need_events(entity_values(tracker, "product"))
+        return start_need_events(tracker)
 
 
 class ActionResetNeed(Action):
@@ -74,21 +110,39 @@ class ActionResetNeed(Action):
         return reset_need_events()
 
 
+def _after_recommendation(tracker: Tracker) -> dict[str, Any]:
+    """What changes when product or place is corrected after the recommendation: recommend
+    again for the new need before the summary is shown."""
+    if tracker.get_slot("requested_slot") != "need_decision":
+        return {}
+    return {name: None for name in (*RECOMMENDATION_SLOTS, "need_chosen_institution")}
+
+
 class ValidateNeedForm(FormValidationAction):
     """Each validator returns the cleaned value, or None and a message saying what is expected.
 
     A None candidate is not an answer (Rasa also sends slots just cleared, e.g. at activation):
-    it stays None without a message.
+    it stays None without a message. An answer that does not fit while another slot came with
+    the same message (a correction of something else) stays None without a message too.
     """
 
     def name(self) -> str:
         return "validate_need_form"
 
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return need_required_slots(tracker.slots)
+
+    def _invalid(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
+                 response: str) -> dict[str, Any]:
+        if not other_slots_this_turn(tracker, slot):
+            dispatcher.utter_message(response=response)
+        return {slot: None}
+
     async def validate_need_product(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
@@ -97,47 +151,147 @@ class ValidateNeedForm(FormValidationAction):
         raw = "、".join(named) if len(named) > 1 and as_text(slot_value) in named else slot_value
         product = clean_product(as_text(raw))
         if product is None:
-            dispatcher.utter_message(response="utter_need_product_invalid")
-        return {"need_product": product}
+            return self._invalid(dispatcher, tracker, "need_product", "utter_need_product_invalid")
+        return {"need_product": product, **_after_recommendation(tracker)}
 
     async def validate_need_place(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"need_place": None}
         place = clean_place(as_text(slot_value))
         if place is None:
-            dispatcher.utter_message(response="utter_need_place_invalid")
-        return {"need_place": place}
+            return self._invalid(dispatcher, tracker, "need_place", "utter_need_place_invalid")
+        return {"need_place": place, **_after_recommendation(tracker)}
+
+    async def _detail(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher,
+                      tracker: Tracker) -> dict[str, Any]:
+        if slot_value is None:
+            return {slot: None}
+        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+            return {slot: ""}  # answered: nothing to say
+        value = clean_detail(as_text(slot_value))
+        if value is None:
+            return self._invalid(dispatcher, tracker, slot, "utter_need_detail_invalid")
+        return {slot: value}
+
+    async def validate_need_quantity(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return await self._detail("need_quantity", slot_value, dispatcher, tracker)
+
+    async def validate_need_date(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return await self._detail("need_date", slot_value, dispatcher, tracker)
+
+    async def validate_need_company(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        result = await self._detail("need_company", slot_value, dispatcher, tracker)
+        code = normalise_credit_code(as_text(slot_value))
+        if result.get("need_company") and code:  # "某某公司 9132…": both at once
+            result["need_company"] = clean_detail(as_text(slot_value).replace(code, "")) or None
+            result["need_credit_code"] = code
+        return result
+
+    async def validate_need_service_mode(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"need_service_mode": None}
+        mode = service_mode_of(as_text(slot_value))
+        if mode is not None:
+            return {"need_service_mode": mode}
+        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+            return {"need_service_mode": ""}
+        return self._invalid(dispatcher, tracker, "need_service_mode",
+                             "utter_need_service_mode_invalid")
+
+    async def validate_need_credit_code(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"need_credit_code": None}
+        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+            return {"need_credit_code": ""}
+        code = normalise_credit_code(as_text(slot_value))
+        if code is None:
+            dispatcher.utter_message(response="utter_need_credit_code_invalid")
+        return {"need_credit_code": code}
+
+    async def validate_privacy_consent(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None or isinstance(slot_value, bool):
+            return {"privacy_consent": slot_value}
+        text, intent = as_text(slot_value), latest_intent(tracker)
+        choice = parse_choice(text, 2)  # 1. 同意  2. 不同意
+        if choice == 2 or is_refusal(text) or intent == "deny":
+            await record_consent(tracker.sender_id, agreed=False)
+            return {"privacy_consent": False, "contact_name": None, "contact_mobile": None}
+        if choice == 1 or is_agreement(text) or intent == "affirm":
+            await record_consent(tracker.sender_id, agreed=True)
+            return {"privacy_consent": True}
+        return {"privacy_consent": None}  # asked again
+
+    async def _implied_consent(self, tracker: Tracker) -> dict[str, Any]:
+        """Answering the contact question after the notice is consent (recorded once)."""
+        if tracker.get_slot("privacy_consent") is True:
+            return {}
+        await record_consent(tracker.sender_id, agreed=True)
+        return {"privacy_consent": True}
 
     async def validate_contact_name(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"contact_name": None}
-        name = clean_name(as_text(slot_value))
+        text, intent = as_text(slot_value), latest_intent(tracker)
+        asked_with_notice = (tracker.get_slot("requested_slot") == "contact_name"
+                             and tracker.get_slot("privacy_consent") is not True)
+        if asked_with_notice and not entity_values(tracker, "person"):
+            if is_refusal(text) or intent == "deny":
+                await record_consent(tracker.sender_id, agreed=False)
+                return {"contact_name": None, "contact_mobile": None, "privacy_consent": False}
+            if is_agreement(text) or intent == "affirm":
+                return {"contact_name": None, **await self._implied_consent(tracker)}
+        name = clean_name(text)
         if name is None:
-            dispatcher.utter_message(response="utter_need_name_invalid")
-        return {"contact_name": name}
+            return self._invalid(dispatcher, tracker, "contact_name", "utter_need_name_invalid")
+        return {"contact_name": name, **await self._implied_consent(tracker)}
 
     async def validate_contact_mobile(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"contact_mobile": None}
         mobile = normalise_mobile(as_text(slot_value))
         if mobile is None:
-            dispatcher.utter_message(response="utter_need_mobile_invalid")
-        return {"contact_mobile": mobile}
+            return self._invalid(dispatcher, tracker, "contact_mobile",
+                                 "utter_need_mobile_invalid")
+        return {"contact_mobile": mobile, **await self._implied_consent(tracker)}
+
+    async def validate_need_decision(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"need_decision": None}
+        decision = decision_for(
+            as_text(slot_value), latest_intent(tracker),
+            titles=list(tracker.get_slot("need_institution_titles") or []),
+            ids=list(tracker.get_slot("need_institution_ids") or []),
+        )
+        if decision is None:
+            if latest_text(tracker) and not other_slots_this_turn(tracker, "need_decision"):
+                dispatcher.utter_message(response="utter_need_decision_invalid")
+            return {"need_decision": None}
+        if decision.action == "details":
+            cleared = {name: None for name in DETAIL_SLOTS}
+            return {"need_decision": None, "need_details_wanted": True, **cleared}
+        return {"need_decision": decision.action,
+                "need_chosen_institution": decision.institution_id}

@@ -1,14 +1,11 @@
-"""Recommend services and institutions for the completed need (retrieval.recommend)."""
+"""Recommendations of services and institutions for a need (retrieval.recommend), as a reply."""
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
+from bot.actions.common import own_words
 
 logger = logging.getLogger(__name__)
 
@@ -26,17 +23,19 @@ class RecommendationLike(Protocol):
 
 @dataclass(frozen=True)
 class Reply:
-    """What to say: a domain response and its variables, and the ids to keep."""
+    """What to say: a domain response and its variables, and what to keep of it."""
 
     response: str
     variables: dict[str, str]
     service_ids: list[str]
     institution_ids: list[str]
+    institution_titles: list[str] = field(default_factory=list)
+    domain: str | None = None  # 检验检测, 计量 … of the best service
 
 
 def need_query(need_text: str | None, product: str | None) -> str:
     """The text to search with: the user's own words, plus the product if they did not name it."""
-    text = (need_text or "").strip()
+    text = own_words(need_text)
     product = (product or "").strip()
     if product and product not in text:
         text = f"{text} {product}".strip()
@@ -47,25 +46,43 @@ def _numbered(items: list[RecommendationLike]) -> str:
     return "\n".join(f"{n}. {item.title}：{item.reason}" for n, item in enumerate(items, 1))
 
 
-def plan_reply(recommendations: list[RecommendationLike]) -> Reply:
+def domain_of(service_id: str) -> str | None:
+    """The QI domain label (检验检测, 计量 …) of a service of the knowledge base."""
+    try:
+        from knowledge.store import get_knowledge
+
+        entry = get_knowledge().get(service_id)
+    except Exception:  # the label is a nicety; the summary goes on without it
+        logger.exception("knowledge base unreadable")
+        return None
+    label = getattr(entry, "domain_label", None)
+    return str(label) if label else None
+
+
+def plan_reply(
+    recommendations: list[RecommendationLike], *, domain_lookup: Any = domain_of
+) -> Reply:
     services = [r for r in recommendations if r.kind == "service"]
     institutions = [r for r in recommendations if r.kind == "institution"]
     service_ids = [r.id for r in services]
-    institution_ids = [r.id for r in institutions]
     if not services:
         return Reply("utter_need_no_match", {}, [], [])
+    domain = domain_lookup(service_ids[0])
     if not institutions:
         return Reply(
             "utter_need_recommendation_services_only",
             {"services": _numbered(services)},
             service_ids,
             [],
+            domain=domain,
         )
     return Reply(
         "utter_need_recommendation",
         {"services": _numbered(services), "institutions": _numbered(institutions)},
         service_ids,
-        institution_ids,
+        [r.id for r in institutions],
+        [r.title for r in institutions],
+        domain,
     )
 
 
@@ -86,28 +103,3 @@ async def find_recommendations(text: str, region: str | None) -> list[Recommenda
     except Exception:  # the conversation goes on without recommendations
         logger.exception("recommendation search failed")
         return []
-
-
-class ActionRecommendServices(Action):
-    def name(self) -> str:
-        return "action_recommend_services"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        text = need_query(tracker.get_slot("need_text"), tracker.get_slot("need_product"))
-        place = tracker.get_slot("need_place")
-        reply = plan_reply(await find_recommendations(text, place))
-        logger.info(
-            "recommended conversation=%s response=%s services=%s institutions=%s",
-            tracker.sender_id,
-            reply.response,
-            reply.service_ids,
-            reply.institution_ids,
-        )
-        dispatcher.utter_message(response=reply.response, **reply.variables)
-        return [
-            SlotSet("need_service_ids", reply.service_ids),
-            SlotSet("need_institution_ids", reply.institution_ids),
-            SlotSet("need_pending", True),
-        ]

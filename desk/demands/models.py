@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base
+from desk.timeline import TimelineStep
 
 # submitted → responded → recommended → matched → in_service → completed → evaluated; or cancelled
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -37,6 +38,12 @@ class Demand(Base):
     place: Mapped[str] = mapped_column(String(100))
     contact_name: Mapped[str] = mapped_column(String(40))
     contact_mobile: Mapped[str] = mapped_column(String(20))
+    # details of §7.2.1 the enterprise may give; free text as the person said it
+    quantity: Mapped[str | None] = mapped_column(String(50))
+    wanted_date: Mapped[str | None] = mapped_column(String(50))
+    service_mode: Mapped[str | None] = mapped_column(String(10))
+    company_name: Mapped[str | None] = mapped_column(String(100))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
     service_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     institution_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     recommended_by: Mapped[str] = mapped_column(String(20))
@@ -50,18 +57,13 @@ class Demand(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class DemandEvent(Base):
+class DemandEvent(TimelineStep, Base):
     """One step on a demand's timeline."""
 
     __tablename__ = "demand_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Evaluation(Base):

@@ -7,8 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # the rules live in desk.masking; re-exported here for the modules that import them from demands
 from desk.masking import MOBILE_RE as MOBILE_RE
+from desk.masking import mask_credit_code as mask_credit_code
 from desk.masking import mask_mobile as mask_mobile
+from desk.masking import normalise_credit_code
 from desk.masking import normalise_mobile as normalise_mobile
+from desk.timeline import TimelineStepPublic
+
+ServiceMode = Literal["送样", "上门", "预约", "均可"]
 
 
 class DemandCreate(BaseModel):
@@ -19,14 +24,30 @@ class DemandCreate(BaseModel):
     place: str = Field(min_length=1, max_length=100)
     contact_name: str = Field(min_length=1, max_length=40)
     contact_mobile: str
+    quantity: str | None = Field(default=None, max_length=50)
+    wanted_date: str | None = Field(default=None, max_length=50)
+    service_mode: ServiceMode | None = None
+    company_name: str | None = Field(default=None, max_length=100)
+    credit_code: str | None = None
     service_ids: list[str] = Field(default_factory=list, max_length=20)
     institution_ids: list[str] = Field(default_factory=list, max_length=20)
+    chosen_institution_id: str | None = Field(default=None, max_length=60)
     recommended_by: Literal["bot", "staff"] = "bot"
 
     @field_validator("contact_mobile")
     @classmethod
     def _mobile(cls, value: str) -> str:
         return normalise_mobile(value)
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, value: str | None) -> str | None:
+        return normalise_credit_code(value) if value and value.strip() else None
+
+    @field_validator("quantity", "wanted_date", "company_name")
+    @classmethod
+    def _optional(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
     @field_validator("need_text", "product", "place", "contact_name")
     @classmethod
@@ -50,6 +71,11 @@ class DemandPublic(BaseModel):
     place: str
     contact_name: str
     contact_mobile: str
+    quantity: str | None = None
+    wanted_date: str | None = None
+    service_mode: str | None = None
+    company_name: str | None = None
+    credit_code: str | None = None
     service_ids: list[str]
     institution_ids: list[str]
     recommended_by: str
@@ -78,14 +104,7 @@ class DemandTransition(BaseModel):
     chosen_institution_id: str | None = Field(default=None, max_length=60)  # for "matched"
 
 
-class DemandEventPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    from_status: str | None
-    to_status: str
-    actor: str
-    note: str
-    at: datetime
+DemandEventPublic = TimelineStepPublic
 
 
 class EvaluationCreate(BaseModel):

@@ -26,11 +26,10 @@ def domain_responses() -> set[str]:
 
 
 def responses_named_by_actions() -> set[str]:
-    pattern = re.compile(r"""response=["'](utter_\w+)["']|Reply\(\s*["'](utter_\w+)["']""")
+    pattern = re.compile(r"""["'](utter_\w+)["']""")  # every response name the code spells out
     names: set[str] = set()
     for path in (REPO / "bot" / "actions").glob("*.py"):
-        for match in pattern.finditer(path.read_text(encoding="utf-8")):
-            names.add(match.group(1) or match.group(2))
+        names |= set(pattern.findall(path.read_text(encoding="utf-8")))
     return names
 
 

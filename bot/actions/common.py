@@ -1,0 +1,84 @@
+"""Small helpers every feature module uses: the latest message, ids, numbered choices."""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+
+
+def channel_of(sender_id: str) -> str:
+    return "wechat" if sender_id.startswith("wx:") else "web"
+
+
+def idempotency_key(conversation_id: str, message_id: str) -> str:
+    """Stable for one user message of one conversation; carries no personal data."""
+    digest = hashlib.sha256(f"{conversation_id}\n{message_id}".encode()).hexdigest()
+    return f"bot-{digest[:48]}"
+
+
+def latest_message_id(tracker: Tracker) -> str:
+    """Id of the user message being answered (Rasa gives each one), else its timestamp."""
+    message_id = tracker.latest_message.get("message_id")
+    if message_id:
+        return str(message_id)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str(event.get("message_id") or event.get("timestamp") or "")
+    return ""
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def own_words(text: Any) -> str:
+    """What the user typed; "" for a menu or button payload such as "/request_service"."""
+    text = "" if text is None else str(text).strip()
+    return "" if text.startswith("/") else text
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
+    """Distinct values of `entity` in the latest user message, in order."""
+    values = [
+        str(e.get("value"))
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == entity and e.get("value")
+    ]
+    return list(dict.fromkeys(values))
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value if v)
+    return "" if value is None else str(value)
+
+
+def other_slots_this_turn(tracker: Tracker, slot: str) -> set[str]:
+    """Slots (besides `slot` and requested_slot) whose candidates came with this message."""
+    return set(tracker.slots_to_validate()) - {slot, "requested_slot"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One numbered choice: shown as "n. title" in the text and as a button."""
+
+    title: str
+    payload: str
+
+
+def numbered(options: list[Option]) -> str:
+    return "\n".join(f"{n}. {option.title}" for n, option in enumerate(options, 1))
+
+
+def buttons(options: list[Option]) -> list[dict[str, str]]:
+    return [{"title": option.title, "payload": option.payload} for option in options]
+
+
+def digit_options(titles: list[str]) -> list[Option]:
+    """Options answered by their number: the button sends what a WeChat user would type."""
+    return [Option(title, str(n)) for n, title in enumerate(titles, 1)]

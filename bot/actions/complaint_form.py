@@ -1,0 +1,160 @@
+"""Validation of the complaint form (§7.4.2): each answer cleaned, or asked again with a reason.
+
+The contact step takes a name and mobile (implied consent after the privacy notice), the need's
+contact when the user agreed before ("同上"), or anonymity (the desk then gives a follow-up code).
+"""
+
+import re
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import as_text, latest_intent, other_slots_this_turn
+from bot.actions.complaint import (
+    MAX_CONTENT,
+    MAX_REQUEST,
+    complaint_required_slots,
+    complaint_type_of,
+    contact_options,
+    known_contact,
+)
+from bot.actions.consent import record_consent
+from bot.actions.validators import (
+    clean_detail,
+    clean_name,
+    compact,
+    is_agreement,
+    is_anonymous,
+    is_refusal,
+    is_skip,
+    normalise_mobile,
+    parse_choice,
+)
+
+_REUSE = re.compile(r"同上|刚才|之前|上面|一样|原来的")
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return complaint_required_slots(tracker.slots)
+
+    @staticmethod
+    def _invalid(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
+                 response: str) -> dict[str, Any]:
+        if not other_slots_this_turn(tracker, slot):
+            dispatcher.utter_message(response=response)
+        return {slot: None}
+
+    async def validate_complaint_institution(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"complaint_institution": None}
+        name = clean_detail(as_text(slot_value).removeprefix("投诉"))
+        if name is None or len(name) < 2:
+            return self._invalid(dispatcher, tracker, "complaint_institution",
+                                 "utter_complaint_institution_invalid")
+        return {"complaint_institution": name}
+
+    async def validate_complaint_type(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"complaint_type": None}
+        code = complaint_type_of(as_text(slot_value))
+        if code is None:
+            return self._invalid(dispatcher, tracker, "complaint_type",
+                                 "utter_complaint_type_invalid")
+        return {"complaint_type": code}
+
+    async def validate_complaint_content(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = as_text(slot_value).strip()
+        if slot_value is None:
+            return {"complaint_content": None}
+        if len(text) < 2 or len(text) > MAX_CONTENT or is_skip(text):
+            return self._invalid(dispatcher, tracker, "complaint_content",
+                                 "utter_complaint_content_invalid")
+        return {"complaint_content": text}
+
+    async def validate_complaint_request(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"complaint_request": None}
+        text = as_text(slot_value).strip()
+        if is_skip(text) or latest_intent(tracker) == "deny":
+            return {"complaint_request": ""}
+        return {"complaint_request": text[:MAX_REQUEST]}
+
+    async def validate_complaint_contact_mobile(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"complaint_contact_mobile": None}
+        text, intent = as_text(slot_value), latest_intent(tracker)
+        consented = tracker.get_slot("privacy_consent") is True
+        known = known_contact(dict(tracker.slots))
+        choice = parse_choice(text, len(contact_options(known)))
+        if known and (choice == 1 or _REUSE.search(text) or is_agreement(text)):
+            return {"complaint_contact_mobile": known[1], "complaint_contact_name": known[0]}
+        mobile = normalise_mobile(text)
+        anonymous = choice is not None or is_anonymous(text) or is_refusal(text)
+        if mobile is None and (anonymous or intent == "deny"):
+            if not consented:
+                await record_consent(tracker.sender_id, agreed=False)
+            return {"complaint_contact_mobile": "", "complaint_contact_name": "",
+                    "privacy_consent": consented}
+        if mobile is None:
+            return self._invalid(dispatcher, tracker, "complaint_contact_mobile",
+                                 "utter_complaint_contact_invalid")
+        result: dict[str, Any] = {"complaint_contact_mobile": mobile}
+        if not consented:  # answering after the notice is consent
+            await record_consent(tracker.sender_id, agreed=True)
+            result["privacy_consent"] = True
+        return result
+
+    async def validate_complaint_contact_name(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None or slot_value == "":
+            return {"complaint_contact_name": slot_value}
+        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+            return {"complaint_contact_name": ""}
+        name = clean_name(as_text(slot_value))
+        if name is None:
+            return self._invalid(dispatcher, tracker, "complaint_contact_name",
+                                 "utter_need_name_invalid")
+        return {"complaint_contact_name": name}
+
+    async def validate_complaint_decision(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"complaint_decision": None}
+        text, intent = as_text(slot_value), latest_intent(tracker)
+        choice = parse_choice(text, 2)
+        said = compact(text)
+        if choice == 2 or intent in ("deny", "cancel") or re.search(r"取消|不提交|不投诉", said):
+            return {"complaint_decision": "cancel"}
+        if choice == 1 or intent == "affirm" or is_agreement(said) or re.search(r"确认|提交", said):
+            return {"complaint_decision": "submit"}
+        if not other_slots_this_turn(tracker, "complaint_decision"):
+            dispatcher.utter_message(response="utter_complaint_decision_invalid")
+        return {"complaint_decision": None}
