@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.main import create_app
 from desk.settings import AppSettings
 from tests.retrieval_fixtures import retrieval_settings  # noqa: F401 - shared fixture
@@ -59,7 +60,12 @@ def app_settings(tmp_path: Path, database_url: str) -> AppSettings:
 
 @pytest.fixture
 def client(app_settings: AppSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(app_settings)) as test_client:
+    app = create_app(app_settings)
+    # The desk's own tests open demands and complaints without a chat before them; consent
+    # (on by default) is tested in tests/desk/test_customers_consent.py and end to end.
+    app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(
+        require_consent=False)
+    with TestClient(app) as test_client:
         yield test_client
 
 

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from sqlalchemy.orm import Session
 
 from desk.clock import today
 from desk.complaints import service
@@ -19,6 +20,7 @@ from desk.complaints.schemas import (
     StatusCode,
 )
 from desk.customers.consents import require_consent
+from desk.customers.service import linked_conversations
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.deps import DeskReadDep, SessionDep, StaffDep
 from desk.errors import InvalidInput
@@ -33,11 +35,13 @@ def _is_bot(principal: Principal) -> bool:
     return principal.role == "service"
 
 
-def _own(principal: Principal, complaint: Complaint, conversation_id: str | None) -> None:
-    """The bot sees a complaint only on behalf of the conversation that made it."""
-    if _is_bot(principal) and (
-        complaint.conversation_id is None or complaint.conversation_id != conversation_id
-    ):
+def _own(
+    session: Session, principal: Principal, complaint: Complaint, conversation_id: str | None
+) -> None:
+    """The bot sees a complaint only on behalf of the customer's conversations that made it."""
+    if _is_bot(principal) and not (conversation_id and complaint.conversation_id in (
+        linked_conversations(session, conversation_id=conversation_id)
+    )):
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             detail={"code": "not_found", "message": "未找到该投诉。"})
 
@@ -96,7 +100,7 @@ def get_complaint(
     number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
 ) -> ComplaintPublic:
     complaint = service.get_complaint(session, number=number)
-    _own(caller, complaint, conversation_id)
+    _own(session, caller, complaint, conversation_id)
     return service.public(complaint, today=today(), masked=_is_bot(caller))
 
 
@@ -112,5 +116,5 @@ def transition(
 def events(
     number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
 ) -> list[ComplaintEventPublic]:
-    _own(caller, service.get_complaint(session, number=number), conversation_id)
+    _own(session, caller, service.get_complaint(session, number=number), conversation_id)
     return [ComplaintEventPublic.model_validate(e) for e in service.events(session, number=number)]

@@ -30,6 +30,7 @@ from desk.complaints.schemas import (
     ComplaintTransition,
     FollowUpPublic,
 )
+from desk.customers.service import linked_conversations
 from desk.errors import DeskError, InvalidInput, NotFound
 from desk.masking import mask_mobile
 from desk.numbering import next_number
@@ -173,7 +174,8 @@ def list_complaints(
     """Newest first; ``overdue_on`` keeps those still unresolved after their due date."""
     query = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
     if conversation_id:
-        query = query.where(Complaint.conversation_id == conversation_id)
+        query = query.where(Complaint.conversation_id.in_(
+            linked_conversations(session, conversation_id=conversation_id)))
     if status:
         query = query.where(Complaint.status == status)
     if overdue_on is not None:

@@ -56,6 +56,15 @@ def conversation_ids(session: Session, *, customer_id: int) -> list[str]:
     return list(session.scalars(query))
 
 
+def linked_conversations(session: Session, *, conversation_id: str) -> list[str]:
+    """The conversation and the other conversations of its customer (WeChat and web alike),
+    so that an enterprise sees its demands and complaints from whichever channel it uses."""
+    link = session.get(CustomerConversation, conversation_id)
+    if link is None:
+        return [conversation_id]
+    return conversation_ids(session, customer_id=link.customer_id)
+
+
 def customer_for_conversation(session: Session, *, conversation_id: str) -> Customer | None:
     link = session.get(CustomerConversation, conversation_id)
     return session.get(Customer, link.customer_id) if link else None

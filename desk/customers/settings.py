@@ -9,8 +9,8 @@ class PrivacySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QCLINIC_", extra="ignore")
 
     # refuse contact details from a conversation without a recorded consent to the privacy
-    # notice; off until the bot asks for consent, then on by default
-    require_consent: bool = False
+    # notice (PIPL); the bot shows the notice and records the answer before it asks for them
+    require_consent: bool = True
 
 
 @lru_cache

@@ -3,9 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from sqlalchemy.orm import Session
 
 from desk.clock import today
 from desk.customers.consents import require_consent
+from desk.customers.service import linked_conversations
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.demands import service
 from desk.demands.models import Demand
@@ -34,9 +36,13 @@ def _masked(principal: Principal) -> bool:
     return principal.role != "service" and not sees_personal_data(principal.role)
 
 
-def _own(principal: Principal, demand: Demand, conversation_id: str | None) -> None:
-    """The bot sees a demand only on behalf of the conversation that opened it."""
-    if principal.role == "service" and demand.conversation_id != conversation_id:
+def _own(
+    session: Session, principal: Principal, demand: Demand, conversation_id: str | None
+) -> None:
+    """The bot sees a demand only on behalf of the customer's conversations that opened it."""
+    if principal.role == "service" and not (conversation_id and demand.conversation_id in (
+        linked_conversations(session, conversation_id=conversation_id)
+    )):
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             detail={"code": "not_found", "message": "未找到该需求。"})
 
@@ -91,7 +97,7 @@ def get_demand(
     number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> DemandPublic:
     demand = service.get_demand(session, number=number)
-    _own(caller, demand, conversation_id)
+    _own(session, caller, demand, conversation_id)
     return service.public(demand, today=today(), masked=_masked(caller))
 
 
@@ -107,7 +113,7 @@ def transition(
 def events(
     number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> list[DemandEventPublic]:
-    _own(caller, service.get_demand(session, number=number), conversation_id)
+    _own(session, caller, service.get_demand(session, number=number), conversation_id)
     return [DemandEventPublic.model_validate(e) for e in service.events(session, number=number)]
 
 
@@ -117,6 +123,6 @@ def evaluate(
     number: str, body: EvaluationCreate, session: SessionDep, caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> EvaluationPublic:
-    _own(caller, service.get_demand(session, number=number), conversation_id)
+    _own(session, caller, service.get_demand(session, number=number), conversation_id)
     evaluation = service.evaluate(session, number=number, data=body, actor=caller.username)
     return EvaluationPublic.model_validate(evaluation)

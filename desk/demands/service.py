@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 from desk import audit
 from desk.calendar.service import load_calendar
 from desk.clock import now
+from desk.customers.service import linked_conversations
 from desk.demands.models import STATUS_LABELS, TRANSITIONS, Demand, DemandEvent, Evaluation
 from desk.demands.schemas import (
     DemandCreate,
     DemandPublic,
     DemandTransition,
     EvaluationCreate,
+    mask_credit_code,
     mask_mobile,
 )
 from desk.errors import DeskError, InvalidInput, NotFound
@@ -34,6 +36,7 @@ def public(demand: Demand, *, today: date, masked: bool = False) -> DemandPublic
     view = DemandPublic.model_validate(demand)
     if masked:
         view.contact_mobile = mask_mobile(demand.contact_mobile)
+        view.credit_code = mask_credit_code(demand.credit_code) if demand.credit_code else None
     view.status_label = STATUS_LABELS[demand.status]
     view.respond_overdue = demand.status == "submitted" and today > demand.respond_due
     view.recommend_overdue = (
@@ -89,7 +92,8 @@ def list_demands(
 ) -> list[Demand]:
     query = select(Demand).order_by(Demand.id.desc()).limit(limit)
     if conversation_id:
-        query = query.where(Demand.conversation_id == conversation_id)
+        query = query.where(Demand.conversation_id.in_(
+            linked_conversations(session, conversation_id=conversation_id)))
     if status:
         query = query.where(Demand.status == status)
     return list(session.scalars(query))
@@ -161,5 +165,6 @@ def overdue(
         | Demand.status.in_(["submitted", "responded"]) & (Demand.recommend_due < today)
     ).order_by(Demand.respond_due)
     if conversation_id:
-        query = query.where(Demand.conversation_id == conversation_id)
+        query = query.where(Demand.conversation_id.in_(
+            linked_conversations(session, conversation_id=conversation_id)))
     return list(session.scalars(query))

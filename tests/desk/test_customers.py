@@ -348,3 +348,33 @@ def test_only_enterprises_change_names(client: TestClient, service_headers: dict
     assert future.status_code == 422
     message = future.json()["detail"]["message"]
     assert "新名称" in message and "变更日期" in message
+
+
+def test_records_follow_the_customer_across_linked_conversations(
+    client: TestClient, service_headers: dict[str, str]
+) -> None:
+    customer_id = register(client, service_headers)["id"]
+    assert client.post(f"/api/customers/{customer_id}/conversations",
+                       headers=staff_headers(client),
+                       json={"conversation_id": "wx:oLinked0001"}).status_code == 200
+    demand = client.post("/api/demands", headers=service_headers, json={
+        "conversation_id": "wx:oLinked0001", "channel": "wechat", "need_text": "压力表检定",
+        "product": "压力表", "place": "无锡市新吴区", "contact_name": "张伟",
+        "contact_mobile": "13912345678"}).json()
+    complaint = client.post("/api/complaints", headers=service_headers, json={
+        "conversation_id": "wx:oLinked0001", "institution_name": "某检测公司",
+        "complaint_type": "收费", "content": "收费与报价不一致"}).json()
+
+    def seen_from(conversation_id: str) -> tuple[list[str], list[str], int]:
+        params = {"conversation_id": conversation_id}
+        demands = client.get("/api/demands", params=params, headers=service_headers).json()
+        complaints = client.get("/api/complaints", params=params, headers=service_headers).json()
+        one = client.get(f"/api/demands/{demand['number']}", params=params,
+                         headers=service_headers)
+        return ([d["number"] for d in demands["items"]],
+                [c["number"] for c in complaints["items"]], one.status_code)
+
+    # the web conversation of the same enterprise sees what it opened on WeChat
+    assert seen_from(CONVERSATION) == ([demand["number"]], [complaint["number"]], 200)
+    # a conversation of nobody in particular sees nothing of it
+    assert seen_from("web:stranger-0001") == ([], [], 404)

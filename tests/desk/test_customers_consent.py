@@ -81,7 +81,12 @@ def test_consent_needs_the_desk_and_a_clear_answer(
     assert missing.json()["detail"]["message"] == "是否同意不能为空"
 
 
-def test_without_the_setting_demands_need_no_consent(
+def test_consent_is_required_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QCLINIC_REQUIRE_CONSENT", raising=False)
+    assert PrivacySettings().require_consent is True
+
+
+def test_with_the_setting_off_demands_need_no_consent(
     client: TestClient, service_headers: dict[str, str]
 ) -> None:
     assert client.post("/api/demands", json=DEMAND, headers=service_headers).status_code == 201

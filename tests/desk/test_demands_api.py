@@ -48,6 +48,34 @@ def test_create_demand_writes_row_with_deadlines(
     assert listed[0]["service_ids"] == ["6.4.2"]
 
 
+def test_details_of_the_need_are_kept_and_the_credit_code_checked(
+    client: TestClient, service_headers: dict[str, str], app_settings: AppSettings
+) -> None:
+    details = {"quantity": "约200米", "wanted_date": "下周五前", "service_mode": "上门",
+               "company_name": "江阴某线缆有限公司", "credit_code": "91320281ay4cl12thq",
+               "chosen_institution_id": "inst-cable-1"}
+    response = client.post("/api/demands", json={**DEMAND, **details}, headers=service_headers)
+    assert response.status_code == 201, response.text
+    assert app_settings.database_url
+    with get_sessionmaker(app_settings.database_url)() as session:
+        row = session.scalar(select(Demand).where(Demand.number == response.json()["number"]))
+        assert row is not None
+        assert (row.quantity, row.wanted_date, row.service_mode, row.company_name) == (
+            "约200米", "下周五前", "上门", "江阴某线缆有限公司")
+        assert (row.credit_code, row.chosen_institution_id) == (
+            "91320281AY4CL12THQ", "inst-cable-1")
+
+    bad = client.post("/api/demands", headers=service_headers, json={
+        **DEMAND, "conversation_id": "web:test-conversation-2",
+        "credit_code": "91320281AY4CL12THA"})
+    assert bad.status_code == 422
+    assert "校验位" in bad.json()["detail"]["message"]
+    mode = client.post("/api/demands", headers=service_headers, json={
+        **DEMAND, "conversation_id": "web:test-conversation-2", "service_mode": "快递"})
+    assert mode.status_code == 422
+    assert _count(app_settings) == 1
+
+
 def test_repeated_idempotency_key_returns_first_demand(
     client: TestClient, service_headers: dict[str, str], app_settings: AppSettings
 ) -> None:

@@ -36,6 +36,9 @@ def test_first_admin_staff_and_expert_roles(app_settings: AppSettings) -> None:
             "username": "wang.staff", "role": "staff",
         }
         service = {"Authorization": f"Bearer {settings.secret('service_token')}"}
+        assert client.post("/api/consents", headers=service, json={
+            "conversation_id": DEMAND["conversation_id"], "notice_version": "v1",
+            "agreed": True}).status_code == 201
         assert client.post("/api/demands", json=DEMAND, headers=service).status_code == 201
         assert client.get("/api/demands", headers=staff).status_code == 200
         forbidden = client.get("/api/demands", headers=expert)
