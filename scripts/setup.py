@@ -126,8 +126,8 @@ def main() -> None:
          outputs=[model / "conversion.json"])
     # The index build compares the knowledge hash and model in its manifest itself.
     run(py, "-m", "retrieval", "build", env=dict(os.environ, HF_HUB_OFFLINE="1"))
-    step("rasa-model", ["bot/config.yml", "bot/domain/**/*", "bot/data/**/*", "bot/jieba/*",
-                        "bot/requirements.txt"],
+    step("rasa-model", ["bot/config.yml", "bot/nlu/*.py", "bot/domain/**/*", "bot/data/**/*",
+                        "bot/jieba/*", "bot/requirements.txt"],
          rasa_train, outputs=[VAR / "rasa" / "models" / "qclinic.tar.gz"])
 
 
