@@ -116,12 +116,25 @@ def main() -> None:
     hnsw = (settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search)
     started = time.perf_counter()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"dim {DIM}, k {K}, {args.queries} queries, seed {args.seed}; HNSW M={hnsw[0]} "
-          f"efConstruction={hnsw[1]} efSearch={hnsw[2]}; threads "
-          f"{__import__('faiss').omp_get_max_threads()}, cpus {os.cpu_count()}, "
-          f"load average {load}\n")
-    print(ROW.format("entries", "index", "build s", "mem MiB", "p50 ms", "p95 ms", "recall@10",
-                     "enc+s p50", "enc+s p95"))
+    print(
+        f"dim {DIM}, k {K}, {args.queries} queries, seed {args.seed}; HNSW M={hnsw[0]} "
+        f"efConstruction={hnsw[1]} efSearch={hnsw[2]}; threads "
+        f"{__import__('faiss').omp_get_max_threads()}, cpus {os.cpu_count()}, "
+        f"load average {load}\n"
+    )
+    print(
+        ROW.format(
+            "entries",
+            "index",
+            "build s",
+            "mem MiB",
+            "p50 ms",
+            "p95 ms",
+            "recall@10",
+            "enc+s p50",
+            "enc+s p95",
+        )
+    )
     sweeps: list[str] = []
     for n in sizes:
         data = vectors(rng, projection, n)
@@ -139,14 +152,17 @@ def main() -> None:
         p50, p95 = pcts(timed(index, queries))
         rec = recall(index.search_batch(queries, K), truth)
         e50, e95 = pcts(encode_then_search(index, encoder, texts)) if encoder else ("-", "-")
-        print(ROW.format(n, "hnsw", f"{seconds:.2f}", f"{mib:.0f}", p50, p95, f"{rec:.3f}",
-                         e50, e95), flush=True)
+        print(
+            ROW.format(n, "hnsw", f"{seconds:.2f}", f"{mib:.0f}", p50, p95, f"{rec:.3f}", e50, e95),
+            flush=True,
+        )
         cells = []
         for ef in sweep:
             index.ef_search = ef
             ms = timed(index, queries)
-            cells.append(f"{recall(index.search_batch(queries, K), truth):.3f}/"
-                         f"{np.percentile(ms, 95):.2f}")
+            cells.append(
+                f"{recall(index.search_batch(queries, K), truth):.3f}/{np.percentile(ms, 95):.2f}"
+            )
         sweeps.append(f"{n:>9} " + " ".join(f"{c:>14}" for c in cells))
         del index
         gc.collect()

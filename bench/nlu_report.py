@@ -101,8 +101,13 @@ def train(config: Path, output: Path, name: str) -> tuple[Path, float]:
     from rasa.model_training import train_nlu
 
     started = time.perf_counter()
-    model = train_nlu(config=str(config), nlu_data=str(TRAIN_DATA), output=str(output),
-                      fixed_model_name=name, domain=str(DOMAIN))
+    model = train_nlu(
+        config=str(config),
+        nlu_data=str(TRAIN_DATA),
+        output=str(output),
+        fixed_model_name=name,
+        domain=str(DOMAIN),
+    )
     if model is None:
         sys.exit(f"training {name} failed")
     return Path(model), time.perf_counter() - started
@@ -123,14 +128,19 @@ def evaluate(name: str, model: Path, train_s: float, examples: list[Example]) ->
         result.gold.append(example.intent)
         result.predicted.append(top)
         result.before_fallback.append(ranking[0] if ranking else top)
-        found = {(e["entity"], e["start"], e["end"]) for e in parsed.get("entities", [])
-                 if e.get("extractor") != "RegexEntityExtractor"}
+        found = {
+            (e["entity"], e["start"], e["end"])
+            for e in parsed.get("entities", [])
+            if e.get("extractor") != "RegexEntityExtractor"
+        }
         if found != set(example.entities):
-            result.entity_errors.append((
-                example.text,
-                sorted(f"{k}:{example.text[a:b]}" for k, a, b in example.entities),
-                sorted(f"{k}:{example.text[a:b]}" for k, a, b in found),
-            ))
+            result.entity_errors.append(
+                (
+                    example.text,
+                    sorted(f"{k}:{example.text[a:b]}" for k, a, b in example.entities),
+                    sorted(f"{k}:{example.text[a:b]}" for k, a, b in found),
+                )
+            )
         for kind in {k for k, _, _ in found | example.entities}:
             gold = {e for e in example.entities if e[0] == kind}
             pred = {e for e in found if e[0] == kind}
@@ -162,13 +172,16 @@ def summary(result: Result) -> dict[str, Any]:
         "examples": len(result.gold),
         "intent_accuracy": accuracy_score(result.gold, result.predicted),
         "intent_accuracy_before_fallback": accuracy_score(result.gold, result.before_fallback),
-        "macro_f1": f1_score(result.gold, result.predicted, labels=labels, average="macro",
-                             zero_division=0),
+        "macro_f1": f1_score(
+            result.gold, result.predicted, labels=labels, average="macro", zero_division=0
+        ),
         "out_of_scope_recall": oos.count("out_of_scope") / len(oos) if oos else 0.0,
         "fallback_rate": result.predicted.count(FALLBACK) / len(result.predicted),
-        "entities": {kind: dict(zip(("precision", "recall", "f1"), prf(c), strict=True))
-                     | {"support": c["tp"] + c["fn"]}
-                     for kind, c in sorted(result.entity_counts.items())},
+        "entities": {
+            kind: dict(zip(("precision", "recall", "f1"), prf(c), strict=True))
+            | {"support": c["tp"] + c["fn"]}
+            for kind, c in sorted(result.entity_counts.items())
+        },
         "entity_micro": dict(zip(("precision", "recall", "f1"), prf(total), strict=True)),
     }
 
@@ -177,8 +190,9 @@ def per_intent(result: Result) -> list[tuple[str, float, float, float, int]]:
     from sklearn.metrics import precision_recall_fscore_support
 
     labels = sorted(set(result.gold))
-    p, r, f, s = precision_recall_fscore_support(result.gold, result.predicted, labels=labels,
-                                                 zero_division=0)
+    p, r, f, s = precision_recall_fscore_support(
+        result.gold, result.predicted, labels=labels, zero_division=0
+    )
     return list(zip(labels, p, r, f, s, strict=True))
 
 
@@ -187,8 +201,10 @@ def confusion(result: Result) -> str:
     columns = [*labels, *sorted(set(result.predicted) - set(labels))]
     counts = Counter(zip(result.gold, result.predicted, strict=True))
     width = max(len(label) for label in columns) + 4
-    lines = ["gold \\ predicted: " + "  ".join(f"{n:>2}={c}" for n, c in enumerate(columns, 1)),
-             " " * width + "".join(f"{n:>4}" for n in range(1, len(columns) + 1))]
+    lines = [
+        "gold \\ predicted: " + "  ".join(f"{n:>2}={c}" for n, c in enumerate(columns, 1)),
+        " " * width + "".join(f"{n:>4}" for n in range(1, len(columns) + 1)),
+    ]
     for n, gold in enumerate(labels, 1):
         row = "".join(f"{counts[(gold, p)] or '.':>4}" for p in columns)
         lines.append(f"{n:>2} {gold:<{width - 3}}{row}")
@@ -197,34 +213,56 @@ def confusion(result: Result) -> str:
 
 def report(results: list[Result], overlap: int, texts: list[str]) -> str:
     rows = [summary(r) for r in results]
-    out = [f"NLU report: trained on {TRAIN_DATA.relative_to(REPO)}, "
-           f"tested on {TEST_DATA.relative_to(REPO)} ({rows[0]['examples']} examples, "
-           f"{len(set(results[0].gold))} intents; {overlap} test texts in the training data)", ""]
-    head = (f"{'pipeline':<10}{'accuracy':>10}{'macro-F1':>10}{'OOS recall':>12}"
-            f"{'fallback':>10}{'entity F1':>11}{'train s':>9}")
+    out = [
+        f"NLU report: trained on {TRAIN_DATA.relative_to(REPO)}, "
+        f"tested on {TEST_DATA.relative_to(REPO)} ({rows[0]['examples']} examples, "
+        f"{len(set(results[0].gold))} intents; {overlap} test texts in the training data)",
+        "",
+    ]
+    head = (
+        f"{'pipeline':<10}{'accuracy':>10}{'macro-F1':>10}{'OOS recall':>12}"
+        f"{'fallback':>10}{'entity F1':>11}{'train s':>9}"
+    )
     out += [head, "-" * len(head)]
     for row in rows:
-        out.append(f"{row['pipeline']:<10}{row['intent_accuracy']:>10.3f}{row['macro_f1']:>10.3f}"
-                   f"{row['out_of_scope_recall']:>12.3f}{row['fallback_rate']:>10.3f}"
-                   f"{row['entity_micro']['f1']:>11.3f}{row['train_seconds']:>9.1f}")
+        out.append(
+            f"{row['pipeline']:<10}{row['intent_accuracy']:>10.3f}{row['macro_f1']:>10.3f}"
+            f"{row['out_of_scope_recall']:>12.3f}{row['fallback_rate']:>10.3f}"
+            f"{row['entity_micro']['f1']:>11.3f}{row['train_seconds']:>9.1f}"
+        )
     ours = rows[0]
-    verdict = ("met" if ours["intent_accuracy"] >= TARGET_ACCURACY
-               and ours["out_of_scope_recall"] >= TARGET_OOS_RECALL else "NOT met")
-    out += ["", f"targets (ours): accuracy ≥ {TARGET_ACCURACY}, out_of_scope recall ≥ "
-                f"{TARGET_OOS_RECALL}: {verdict}"]
+    verdict = (
+        "met"
+        if ours["intent_accuracy"] >= TARGET_ACCURACY
+        and ours["out_of_scope_recall"] >= TARGET_OOS_RECALL
+        else "NOT met"
+    )
+    out += [
+        "",
+        f"targets (ours): accuracy ≥ {TARGET_ACCURACY}, out_of_scope recall ≥ "
+        f"{TARGET_OOS_RECALL}: {verdict}",
+    ]
     for result, row in zip(results, rows, strict=True):
         out += ["", f"== {result.name}: per intent (precision / recall / F1 / support)"]
-        out += [f"  {label:<18}{p:>7.2f}{r:>7.2f}{f:>7.2f}{s:>5}"
-                for label, p, r, f, s in per_intent(result)]
+        out += [
+            f"  {label:<18}{p:>7.2f}{r:>7.2f}{f:>7.2f}{s:>5}"
+            for label, p, r, f, s in per_intent(result)
+        ]
         out += [f"== {result.name}: entities (precision / recall / F1 / support)"]
-        out += [f"  {kind:<18}{v['precision']:>7.2f}{v['recall']:>7.2f}{v['f1']:>7.2f}"
-                f"{v['support']:>5}" for kind, v in row["entities"].items()]
+        out += [
+            f"  {kind:<18}{v['precision']:>7.2f}{v['recall']:>7.2f}{v['f1']:>7.2f}{v['support']:>5}"
+            for kind, v in row["entities"].items()
+        ]
         micro = row["entity_micro"]
-        out.append(f"  {'(micro)':<18}{micro['precision']:>7.2f}{micro['recall']:>7.2f}"
-                   f"{micro['f1']:>7.2f}")
+        out.append(
+            f"  {'(micro)':<18}{micro['precision']:>7.2f}{micro['recall']:>7.2f}{micro['f1']:>7.2f}"
+        )
     out += ["", f"== {results[0].name}: confusion matrix", confusion(results[0])]
-    errors = [(g, p, t) for g, p, t in zip(results[0].gold, results[0].predicted,
-                                           texts, strict=True) if g != p]
+    errors = [
+        (g, p, t)
+        for g, p, t in zip(results[0].gold, results[0].predicted, texts, strict=True)
+        if g != p
+    ]
     if errors:
         out += ["", f"== {results[0].name}: misclassified"]
         out += [f"  {g} → {p}: {t}" for g, p, t in errors]
@@ -239,8 +277,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--only-ours", action="store_true", help="skip the default pipeline")
-    parser.add_argument("--config", type=Path, default=OUR_CONFIG,
-                        help="our pipeline (default: bot/config.yml), e.g. to try a change")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=OUR_CONFIG,
+        help="our pipeline (default: bot/config.yml), e.g. to try a change",
+    )
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -272,8 +314,10 @@ def main() -> None:
     print(report(results, overlap, [e.text for e in test]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([summary(r) for r in results], ensure_ascii=False,
-                                        indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps([summary(r) for r in results], ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def load_once(mode: str, model: Path) -> dict[str, object]:
 
     if mode == "stock":
         QuickLoadDIETClassifier._load_model_class = classmethod(  # type: ignore[method-assign]
-            DIETClassifier._load_model_class.__func__)  # type: ignore[attr-defined]
+            DIETClassifier._load_model_class.__func__
+        )  # type: ignore[attr-defined]
     started = time.perf_counter()
     agent = Agent.load(str(model))
     load_s = time.perf_counter() - started
@@ -47,14 +48,22 @@ def load_once(mode: str, model: Path) -> dict[str, object]:
         parsed = []
         for example in load_examples(TEST_DATA):
             result = await agent.parse_message(example.text)
-            parsed.append([result["intent"]["name"], round(result["intent"]["confidence"], 5),
-                           sorted((e["entity"], e["start"], e["end"]) for e in result["entities"])])
+            parsed.append(
+                [
+                    result["intent"]["name"],
+                    round(result["intent"]["confidence"], 5),
+                    sorted((e["entity"], e["start"], e["end"]) for e in result["entities"]),
+                ]
+            )
         return parsed
 
     started = time.perf_counter()
     parsed = asyncio.run(parse_all())
-    return {"load_s": load_s, "parse_ms": 1000 * (time.perf_counter() - started) / len(parsed),
-            "parsed": parsed}
+    return {
+        "load_s": load_s,
+        "parse_ms": 1000 * (time.perf_counter() - started) / len(parsed),
+        "parsed": parsed,
+    }
 
 
 def main() -> None:
@@ -69,14 +78,18 @@ def main() -> None:
         logging.disable(logging.WARNING)
         print(json.dumps(load_once(args.child, args.model.resolve())))
         return
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", RASA_TELEMETRY_ENABLED="false",
-               LOG_LEVEL="ERROR")
+    env = dict(
+        os.environ, TF_CPP_MIN_LOG_LEVEL="3", RASA_TELEMETRY_ENABLED="false", LOG_LEVEL="ERROR"
+    )
     runs: dict[str, list[dict[str, object]]] = {"stock": [], "quick": []}
     for _ in range(args.rounds):
         for mode in ("stock", "quick"):
             out = subprocess.run(
                 [str(RASA_PYTHON), __file__, "--child", mode, "--model", str(args.model)],
-                check=True, capture_output=True, text=True, env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
             ).stdout
             runs[mode].append(json.loads(out.strip().splitlines()[-1]))
     same = all(r["parsed"] == runs["stock"][0]["parsed"] for r in runs["stock"] + runs["quick"])
@@ -91,8 +104,10 @@ def main() -> None:
         loads = ", ".join(f"{float(r['load_s']):.1f}" for r in rows)  # type: ignore[arg-type]
         parse = statistics.median(float(r["parse_ms"]) for r in rows)  # type: ignore[arg-type]
         print(f"| {mode} | {median:.1f} | {loads} | {parse:.1f} |")
-    print(f"\nratio stock/quick: {stock_s / quick_s:.1f}x; identical predictions "
-          f"(intent, confidence to 5 places, entity spans): {'yes' if same else 'NO'}")
+    print(
+        f"\nratio stock/quick: {stock_s / quick_s:.1f}x; identical predictions "
+        f"(intent, confidence to 5 places, entity spans): {'yes' if same else 'NO'}"
+    )
 
 
 if __name__ == "__main__":

@@ -51,30 +51,46 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(name: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
-    return (f"{name:34} n={len(ms):4d}  p50={percentile(ms, 0.5):8.1f} ms  "
-            f"p95={percentile(ms, 0.95):8.1f} ms  max={max(ms):8.1f} ms  "
-            f"mean={statistics.fmean(ms):8.1f} ms")
+    return (
+        f"{name:34} n={len(ms):4d}  p50={percentile(ms, 0.5):8.1f} ms  "
+        f"p95={percentile(ms, 0.95):8.1f} ms  max={max(ms):8.1f} ms  "
+        f"mean={statistics.fmean(ms):8.1f} ms"
+    )
 
 
 class Bench:
-    def __init__(self, folder: Path, *, rasa_port: int, actions_port: int,
-                 rasa_token: str | None = None, database_url: str | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        rasa_port: int,
+        actions_port: int,
+        rasa_token: str | None = None,
+        database_url: str | None = None,
+    ) -> None:
         self.wechat = FakeWeChat(app_id="wx" + secrets.token_hex(8), secret=secrets.token_hex(16))
         self.api = ServerThread(wechat_api_app(self.wechat)).start()
         token, aes_key = "tk" + secrets.token_hex(8), new_aes_key()
         settings = AppSettings(
-            var_dir=folder / "var", database_url=database_url or f"sqlite:///{folder / 'b.db'}",
+            var_dir=folder / "var",
+            database_url=database_url or f"sqlite:///{folder / 'b.db'}",
             service_token=SecretStr("bench-service-" + secrets.token_hex(8)),
             rasa_token=SecretStr(rasa_token or "bench-rasa-" + secrets.token_hex(8)),
-            admin_password=SecretStr("bench-admin-pass"), rasa_port=rasa_port,
-            actions_port=actions_port, rasa_timeout_s=20, retry_interval_s=0.5,
-            wechat_token=SecretStr(token), wechat_app_id=self.wechat.app_id,
-            wechat_app_secret=SecretStr(self.wechat.secret), wechat_aes_key=SecretStr(aes_key),
+            admin_password=SecretStr("bench-admin-pass"),
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            rasa_timeout_s=20,
+            retry_interval_s=0.5,
+            wechat_token=SecretStr(token),
+            wechat_app_id=self.wechat.app_id,
+            wechat_app_secret=SecretStr(self.wechat.secret),
+            wechat_aes_key=SecretStr(aes_key),
             wechat_api_base=self.api.url,
         )
         self.app = ServerThread(create_app(settings)).start()
-        self.platform = WeChatPlatform(self.app.url, token=token, aes_key=aes_key,
-                                       app_id=self.wechat.app_id)
+        self.platform = WeChatPlatform(
+            self.app.url, token=token, aes_key=aes_key, app_id=self.wechat.app_id
+        )
 
     def callback(self, openid: str, text: str) -> tuple[float, dict[str, Any] | None]:
         started = time.perf_counter()
@@ -82,8 +98,9 @@ class Bench:
         elapsed = time.perf_counter() - started
         return elapsed, self.platform.reply(response)
 
-    def passive(self, messages: list[str], *, users: int, per_user: int,
-                workers: int) -> tuple[list[float], int]:
+    def passive(
+        self, messages: list[str], *, users: int, per_user: int, workers: int
+    ) -> tuple[list[float], int]:
         def conversation(n: int) -> list[tuple[float, bool]]:
             openid = f"oBENCH{n:04d}" + secrets.token_hex(4)
             out = []
@@ -123,16 +140,21 @@ def run_double(args: argparse.Namespace, folder: Path) -> None:
         bench.passive(["预热"], users=2, per_user=2, workers=2)
         seconds, late = bench.passive(["你好"], users=1, per_user=args.n, workers=1)
         print(summary(f"passive, 1 user, bot {args.turn_ms} ms", seconds), f"async={late}")
-        seconds, late = bench.passive(["你好", "检测", "校准"], users=args.users,
-                                      per_user=args.per_user, workers=args.workers)
-        print(summary(f"passive, {args.users} users x{args.workers} parallel", seconds),
-              f"async={late}")
+        seconds, late = bench.passive(
+            ["你好", "检测", "校准"], users=args.users, per_user=args.per_user, workers=args.workers
+        )
+        print(
+            summary(f"passive, {args.users} users x{args.workers} parallel", seconds),
+            f"async={late}",
+        )
         rasa.delay_s = args.slow_s
         answered, delivered = bench.asynchronous(args.async_runs)
         print(summary(f"async: 'success' (bot {args.slow_s:.1f} s)", answered))
         print(summary("async: 客服消息 delivered", delivered))
-        print(f"  delivery after the bot's turn: "
-              f"p50={1000 * (percentile(delivered, 0.5) - args.slow_s):.1f} ms")
+        print(
+            f"  delivery after the bot's turn: "
+            f"p50={1000 * (percentile(delivered, 0.5) - args.slow_s):.1f} ms"
+        )
     finally:
         bench.close()
         rasa_server.stop()
@@ -142,8 +164,10 @@ def run_real(args: argparse.Namespace, folder: Path) -> None:
     from desk.stack import Stack
 
     settings = AppSettings(
-        database_url=f"sqlite:///{folder / 'desk.db'}", port=free_port(),
-        rasa_port=free_port(), actions_port=free_port(),
+        database_url=f"sqlite:///{folder / 'desk.db'}",
+        port=free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
         service_token=SecretStr("bench-service-" + secrets.token_hex(8)),
         rasa_token=SecretStr("bench-rasa-" + secrets.token_hex(8)),
     )
@@ -152,17 +176,25 @@ def run_real(args: argparse.Namespace, folder: Path) -> None:
     stack.start()
     try:
         stack.wait_ready(timeout_s=300)
-        bench = Bench(folder, rasa_port=settings.rasa_port, actions_port=settings.actions_port,
-                      rasa_token=settings.secret("rasa_token"), database_url=settings.database_url)
+        bench = Bench(
+            folder,
+            rasa_port=settings.rasa_port,
+            actions_port=settings.actions_port,
+            rasa_token=settings.secret("rasa_token"),
+            database_url=settings.database_url,
+        )
         try:
             bench.passive(REAL_MESSAGES, users=2, per_user=4, workers=2)  # warm
             for message in REAL_MESSAGES:
                 seconds, late = bench.passive([message], users=args.n, per_user=1, workers=1)
                 print(summary(f"real bot: {message[:14]}", seconds), f"async={late}")
-            seconds, late = bench.passive(REAL_MESSAGES, users=args.users,
-                                          per_user=len(REAL_MESSAGES), workers=args.workers)
-            print(summary(f"real bot, {args.users} users x{args.workers} parallel", seconds),
-                  f"async={late}")
+            seconds, late = bench.passive(
+                REAL_MESSAGES, users=args.users, per_user=len(REAL_MESSAGES), workers=args.workers
+            )
+            print(
+                summary(f"real bot, {args.users} users x{args.workers} parallel", seconds),
+                f"async={late}",
+            )
         finally:
             bench.close()
     finally:

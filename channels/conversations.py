@@ -80,7 +80,11 @@ class Deliverer(Protocol):
     def on_contact(self, session: Session, incoming: Incoming) -> None: ...
 
     def enqueue(
-        self, session: Session, *, conversation_id: str, messages: list[dict[str, Any]],
+        self,
+        session: Session,
+        *,
+        conversation_id: str,
+        messages: list[dict[str, Any]],
         inbound_id: int | None,
     ) -> None: ...
 
@@ -114,7 +118,9 @@ class _NotYet(Exception):
 def _public(row: transcript.ChatMessage) -> dict[str, Any]:
     payload = row.payload or {}
     data: dict[str, Any] = {
-        "id": row.id, "sender": row.sender, "text": row.text,
+        "id": row.id,
+        "sender": row.sender,
+        "text": row.text,
         "buttons": payload.get("buttons", []),
     }
     if payload.get("custom"):
@@ -124,8 +130,14 @@ def _public(row: transcript.ChatMessage) -> dict[str, Any]:
 
 class Conversations:
     def __init__(
-        self, *, database_url: str, gateway: RasaGateway, notifier: Notifier,
-        turn_timeout_s: float, retry_interval_s: float, settle_s: float,
+        self,
+        *,
+        database_url: str,
+        gateway: RasaGateway,
+        notifier: Notifier,
+        turn_timeout_s: float,
+        retry_interval_s: float,
+        settle_s: float,
     ) -> None:
         self._sessions = get_sessionmaker(database_url)
         self._gateway = gateway
@@ -148,9 +160,9 @@ class Conversations:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + deadline_s
         task: asyncio.Task[Any] | None = None
-        if incoming.bot_text is not None and (held := await run_in_threadpool(
-            self._expert_holds, incoming.conversation_id
-        )):  # people hold the conversation: the bot stays quiet, the message is kept
+        if incoming.bot_text is not None and (
+            held := await run_in_threadpool(self._expert_holds, incoming.conversation_id)
+        ):  # people hold the conversation: the bot stays quiet, the message is kept
             holding = (BotMessage(WAITING_FOR_EXPERT),) if held == "waiting" else ()
             incoming = replace(incoming, bot_text=None, local_replies=holding)
         async with self._arrivals.hold(incoming.conversation_id):
@@ -175,7 +187,8 @@ class Conversations:
             return Outcome(inbound_id, "later")
         except Exception as exc:  # bot down (or a fault of ours): the row is kept for a retry
             apology = await run_in_threadpool(
-                self._apologize, inbound_id,
+                self._apologize,
+                inbound_id,
                 str(exc) if isinstance(exc, BotUnavailable) else BOT_UNAVAILABLE,
             )
             await self._notifier.publish(incoming.conversation_id)
@@ -296,17 +309,26 @@ class Conversations:
             await self._deliverers[channel].wake()
 
     async def deliver(
-        self, *, conversation_id: str, channel: str, messages: Sequence[BotMessage],
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        messages: Sequence[BotMessage],
         sender: str = "expert",
     ) -> list[dict[str, Any]]:
         """A message that reaches the user outside a bot turn (an expert's reply, a follow-up):
         kept in the transcript, pushed to the web page's stream or the WeChat outbox."""
+
         def store() -> list[dict[str, Any]]:
             with self._sessions() as session:
                 records = [
                     transcript.record(
-                        session, conversation_id=conversation_id, channel=channel,
-                        sender=sender, text=m.text, payload=_payload(m),
+                        session,
+                        conversation_id=conversation_id,
+                        channel=channel,
+                        sender=sender,
+                        text=m.text,
+                        payload=_payload(m),
                     )
                     for m in messages
                 ]
@@ -314,8 +336,9 @@ class Conversations:
                 public = [_public(r) for r in records]
                 deliverer = self._deliverers.get(channel)
                 if deliverer is not None:
-                    deliverer.enqueue(session, conversation_id=conversation_id,
-                                      messages=public, inbound_id=None)
+                    deliverer.enqueue(
+                        session, conversation_id=conversation_id, messages=public, inbound_id=None
+                    )
                 session.commit()
                 return public
 
@@ -371,10 +394,15 @@ class Conversations:
             if incoming.numbered_options:
                 incoming = _choose(session, incoming)
             row = InboundMessage(
-                conversation_id=incoming.conversation_id, channel=incoming.channel,
-                dedupe_key=incoming.dedupe_key, kind=incoming.kind, bot_text=incoming.bot_text,
+                conversation_id=incoming.conversation_id,
+                channel=incoming.channel,
+                dedupe_key=incoming.dedupe_key,
+                kind=incoming.kind,
+                bot_text=incoming.bot_text,
                 status="processing" if incoming.bot_text is not None else "done",
-                attempts=0, replies=[], created_at=now,
+                attempts=0,
+                replies=[],
+                created_at=now,
                 lease_until=now + self._lease if incoming.bot_text is not None else None,
             )
             session.add(row)
@@ -384,8 +412,11 @@ class Conversations:
                 session.rollback()
                 return None
             transcript.record(
-                session, conversation_id=incoming.conversation_id, channel=incoming.channel,
-                sender="user", text=incoming.text,
+                session,
+                conversation_id=incoming.conversation_id,
+                channel=incoming.channel,
+                sender="user",
+                text=incoming.text,
                 payload={**incoming.payload, "inbound_id": row.id},
             )
             deliverer = self._deliverers.get(incoming.channel)
@@ -420,8 +451,12 @@ class Conversations:
                 return list(row.replies)
             records = [
                 transcript.record(
-                    session, conversation_id=row.conversation_id, channel=row.channel,
-                    sender=sender, text=m.text, payload={**_payload(m), "inbound_id": row.id},
+                    session,
+                    conversation_id=row.conversation_id,
+                    channel=row.channel,
+                    sender=sender,
+                    text=m.text,
+                    payload={**_payload(m), "inbound_id": row.id},
                 )
                 for m in replies
             ]
@@ -438,8 +473,12 @@ class Conversations:
             row = session.get(InboundMessage, inbound_id)
             assert row is not None
             record = transcript.record(
-                session, conversation_id=row.conversation_id, channel=row.channel,
-                sender="system", text=text, payload={"inbound_id": row.id, "notice": True},
+                session,
+                conversation_id=row.conversation_id,
+                channel=row.channel,
+                sender="system",
+                text=text,
+                payload={"inbound_id": row.id, "notice": True},
             )
             session.commit()
             return _public(record)
@@ -461,7 +500,8 @@ class Conversations:
             result = session.execute(
                 update(InboundMessage)
                 .where(
-                    InboundMessage.id == inbound_id, InboundMessage.delivery == "push",
+                    InboundMessage.id == inbound_id,
+                    InboundMessage.delivery == "push",
                     InboundMessage.status == "done",
                 )
                 .values(delivery="queued")
@@ -473,15 +513,20 @@ class Conversations:
             assert row is not None
             deliverer = self._deliverers.get(row.channel)
             if deliverer is not None:
-                deliverer.enqueue(session, conversation_id=row.conversation_id,
-                                  messages=list(row.replies), inbound_id=row.id)
+                deliverer.enqueue(
+                    session,
+                    conversation_id=row.conversation_id,
+                    messages=list(row.replies),
+                    inbound_id=row.id,
+                )
             session.commit()
             return row.channel
 
     def _mark_sent(self, inbound_id: int) -> None:
         with self._sessions() as session:
             session.execute(
-                update(InboundMessage).where(InboundMessage.id == inbound_id)
+                update(InboundMessage)
+                .where(InboundMessage.id == inbound_id)
                 .values(sent_at=utcnow())
             )
             session.commit()
@@ -517,12 +562,13 @@ class Conversations:
         )
         conditions = [InboundMessage.id == inbound_id, claimable]
         if not ignore_schedule:
-            conditions.append(or_(
-                InboundMessage.next_attempt_at.is_(None), InboundMessage.next_attempt_at <= now
-            ))
+            conditions.append(
+                or_(InboundMessage.next_attempt_at.is_(None), InboundMessage.next_attempt_at <= now)
+            )
         with self._sessions() as session:
             result = session.execute(
-                update(InboundMessage).where(*conditions)
+                update(InboundMessage)
+                .where(*conditions)
                 .values(status="processing", lease_until=now + self._lease)
             )
             session.commit()
@@ -534,9 +580,11 @@ class Conversations:
                 select(InboundMessage.id)
                 .where(
                     InboundMessage.conversation_id == conversation_id,
-                    InboundMessage.status != "done", InboundMessage.id > after,
+                    InboundMessage.status != "done",
+                    InboundMessage.id > after,
                 )
-                .order_by(InboundMessage.id).limit(1)
+                .order_by(InboundMessage.id)
+                .limit(1)
             )
             if before is not None:
                 query = query.where(InboundMessage.id < before)
@@ -547,14 +595,19 @@ class Conversations:
         with self._sessions() as session:
             query = (
                 select(InboundMessage.conversation_id)
-                .where(or_(
-                    (InboundMessage.status == "pending") & or_(
-                        InboundMessage.next_attempt_at.is_(None),
-                        InboundMessage.next_attempt_at <= now,
-                    ),
-                    (InboundMessage.status == "processing") & (InboundMessage.lease_until < now),
-                ))
-                .distinct().limit(200)
+                .where(
+                    or_(
+                        (InboundMessage.status == "pending")
+                        & or_(
+                            InboundMessage.next_attempt_at.is_(None),
+                            InboundMessage.next_attempt_at <= now,
+                        ),
+                        (InboundMessage.status == "processing")
+                        & (InboundMessage.lease_until < now),
+                    )
+                )
+                .distinct()
+                .limit(200)
             )
             return list(session.scalars(query))
 
@@ -567,7 +620,8 @@ def _choose(session: Session, incoming: Incoming) -> Incoming:
     latest = session.scalars(
         select(InboundMessage)
         .where(InboundMessage.conversation_id == incoming.conversation_id)
-        .order_by(InboundMessage.id.desc()).limit(1)
+        .order_by(InboundMessage.id.desc())
+        .limit(1)
     ).first()
     if latest is None or latest.status != "done":
         return incoming
@@ -576,10 +630,16 @@ def _choose(session: Session, incoming: Incoming) -> Incoming:
     if not 1 <= number <= len(buttons):
         return incoming
     button = buttons[number - 1]
-    return replace(incoming, bot_text=button["payload"], payload={
-        **incoming.payload, "choice": number, "title": button["title"],
-        "payload": button["payload"],
-    })
+    return replace(
+        incoming,
+        bot_text=button["payload"],
+        payload={
+            **incoming.payload,
+            "choice": number,
+            "title": button["title"],
+            "payload": button["payload"],
+        },
+    )
 
 
 def _payload(message: BotMessage) -> dict[str, Any]:

@@ -45,9 +45,7 @@ def numbered_by_bot(message: dict[str, Any]) -> bool:
 
 def channel_options(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The buttons a channel numbers (1, 2, … across the turn) for a user to answer by digit."""
-    return [
-        b for m in messages if not numbered_by_bot(m) for b in m.get("buttons") or []
-    ]
+    return [b for m in messages if not numbered_by_bot(m) for b in m.get("buttons") or []]
 
 
 class BotUnavailable(RuntimeError):
@@ -100,7 +98,11 @@ class RasaGateway:
     """
 
     def __init__(
-        self, rasa_url: str, *, timeout_s: float, token: str | None = None,
+        self,
+        rasa_url: str,
+        *,
+        timeout_s: float,
+        token: str | None = None,
         actions_url: str | None = None,
     ) -> None:
         self._base = rasa_url.rstrip("/")
@@ -123,7 +125,11 @@ class RasaGateway:
         self._actions_ok_until = time.monotonic() + 2.0
 
     async def turn(
-        self, conversation_id: str, text: str, *, key: str | None = None,
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        key: str | None = None,
         channel: str | None = None,
     ) -> list[BotMessage]:
         body: dict[str, Any] = {"sender": conversation_id, "message": text}

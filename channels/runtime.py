@@ -20,17 +20,24 @@ async def start(app: FastAPI, settings: AppSettings) -> None:
     notifier = Notifier(settings.redis_url)
     await notifier.start()
     gateway = RasaGateway(
-        settings.rasa_url, timeout_s=settings.rasa_timeout_s,
-        token=settings.secret("rasa_token"), actions_url=settings.actions_url,
+        settings.rasa_url,
+        timeout_s=settings.rasa_timeout_s,
+        token=settings.secret("rasa_token"),
+        actions_url=settings.actions_url,
     )
     conversations = Conversations(
-        database_url=settings.database_url, gateway=gateway, notifier=notifier,
-        turn_timeout_s=settings.rasa_timeout_s, retry_interval_s=settings.retry_interval_s,
+        database_url=settings.database_url,
+        gateway=gateway,
+        notifier=notifier,
+        turn_timeout_s=settings.rasa_timeout_s,
+        retry_interval_s=settings.retry_interval_s,
         settle_s=max(settings.turn_settle_s, settings.rasa_timeout_s),
     )
     conversations.register("web", WebDeliverer())
     app.state.notifier, app.state.gateway, app.state.conversations = (
-        notifier, gateway, conversations,
+        notifier,
+        gateway,
+        conversations,
     )
     app.state.wechat = None
     workers: list[asyncio.Task[None]] = []

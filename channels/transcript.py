@@ -22,11 +22,19 @@ class ChatMessage(Base):
 
 
 def record(
-    session: Session, *, conversation_id: str, channel: str, sender: str, text: str,
+    session: Session,
+    *,
+    conversation_id: str,
+    channel: str,
+    sender: str,
+    text: str,
     payload: dict[str, Any] | None = None,
 ) -> ChatMessage:
     message = ChatMessage(
-        conversation_id=conversation_id, channel=channel, sender=sender, text=text,
+        conversation_id=conversation_id,
+        channel=channel,
+        sender=sender,
+        text=text,
         payload=payload or {},
     )
     session.add(message)

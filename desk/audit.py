@@ -20,8 +20,14 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-def record(session: Session, *, actor: str, action: str, subject: str,
-           details: dict[str, Any] | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any] | None = None,
+) -> None:
     """Add an entry to the caller's transaction (it commits with the change it describes)."""
     session.add(AuditEntry(actor=actor, action=action, subject=subject, details=details or {}))
 

@@ -7,18 +7,44 @@ from fastapi.responses import JSONResponse
 from desk.errors import DeskError
 
 _FIELD_NAMES = {
-    "conversation_id": "会话编号", "text": "消息内容", "contact_mobile": "手机号码",
-    "contact_name": "联系人", "product": "产品或对象", "place": "所在区域",
-    "need_text": "需求描述", "q": "查询文本", "k": "返回条数",
-    "institution_name": "被投诉机构", "complaint_type": "投诉类型", "content": "投诉内容",
-    "demand": "投诉人要求", "channel": "投诉渠道", "received_on": "受理日期",
-    "follow_up_code": "查询码", "resolution": "处理意见", "note": "备注", "to": "目标状态",
-    "kind": "类型", "name": "名称", "mobile": "手机号码", "credit_code": "统一社会信用代码",
-    "id_number": "身份证号码", "new_name": "新名称", "changed_on": "变更日期",
-    "document_ids": "材料编号", "decision": "审核结果", "reason": "原因",
-    "notice_version": "隐私告知版本", "agreed": "是否同意", "verification": "审核状态",
-    "month": "月份", "start": "起始月份", "end": "截止月份", "customer_id": "用户编号",
-    "review_id": "申请编号", "document_id": "材料编号",
+    "conversation_id": "会话编号",
+    "text": "消息内容",
+    "contact_mobile": "手机号码",
+    "contact_name": "联系人",
+    "product": "产品或对象",
+    "place": "所在区域",
+    "need_text": "需求描述",
+    "q": "查询文本",
+    "k": "返回条数",
+    "institution_name": "被投诉机构",
+    "complaint_type": "投诉类型",
+    "content": "投诉内容",
+    "demand": "投诉人要求",
+    "channel": "投诉渠道",
+    "received_on": "受理日期",
+    "follow_up_code": "查询码",
+    "resolution": "处理意见",
+    "note": "备注",
+    "to": "目标状态",
+    "kind": "类型",
+    "name": "名称",
+    "mobile": "手机号码",
+    "credit_code": "统一社会信用代码",
+    "id_number": "身份证号码",
+    "new_name": "新名称",
+    "changed_on": "变更日期",
+    "document_ids": "材料编号",
+    "decision": "审核结果",
+    "reason": "原因",
+    "notice_version": "隐私告知版本",
+    "agreed": "是否同意",
+    "verification": "审核状态",
+    "month": "月份",
+    "start": "起始月份",
+    "end": "截止月份",
+    "customer_id": "用户编号",
+    "review_id": "申请编号",
+    "document_id": "材料编号",
 }
 
 
@@ -52,12 +78,14 @@ def install(app: FastAPI) -> None:
         messages = [_describe(e) for e in errors]
         return JSONResponse(
             status_code=422,
-            content={"detail": {
-                "code": "invalid_input",
-                "message": "；".join(dict.fromkeys(messages)) or "请求格式不正确",
-                "errors": [
-                    {"field": ".".join(str(p) for p in e.get("loc", ())), "message": m}
-                    for e, m in zip(errors, messages, strict=True)
-                ],
-            }},
+            content={
+                "detail": {
+                    "code": "invalid_input",
+                    "message": "；".join(dict.fromkeys(messages)) or "请求格式不正确",
+                    "errors": [
+                        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": m}
+                        for e, m in zip(errors, messages, strict=True)
+                    ],
+                }
+            },
         )

@@ -35,14 +35,15 @@ def bootstrap_admin(settings: AppSettings) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     with get_sessionmaker(settings.database_url)() as session:
         try:
-            generated = users.ensure_admin(
-                session, username=settings.admin_user, password=password
-            )
+            generated = users.ensure_admin(session, username=settings.admin_user, password=password)
         except IntegrityError:  # another app process created it at the same moment
             return
     if generated:
-        print(f"\n首次启动：已创建管理员 {settings.admin_user}，初始密码 {generated}"
-              "（仅显示这一次，请登录后修改）\n", flush=True)
+        print(
+            f"\n首次启动：已创建管理员 {settings.admin_user}，初始密码 {generated}"
+            "（仅显示这一次，请登录后修改）\n",
+            flush=True,
+        )
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:

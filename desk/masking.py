@@ -41,7 +41,8 @@ def normalise_mobile(raw: str) -> str:
     except phonenumbers.NumberParseException as exc:
         raise error from exc
     mobile_types = {
-        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     }
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
         mobile_types
@@ -100,10 +101,14 @@ mask_credit_code = mask_code
 
 _CODE_CHARS = "0-9A-HJ-NP-RTUW-Y"  # the GB 32100 alphabet (no I, O, S, V, Z)
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_CREDIT_RE = re.compile(rf"(?<![0-9A-Za-z])[{_CODE_CHARS}]{{2}}\d{{6}}[{_CODE_CHARS}]{{10}}"
-                        r"(?![0-9A-Za-z])")
-_MOBILE_TEXT_RE = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})"
-                             r"(?![0-9])")
+_CREDIT_RE = re.compile(
+    rf"(?<![0-9A-Za-z])[{_CODE_CHARS}]{{2}}\d{{6}}[{_CODE_CHARS}]{{10}}"
+    r"(?![0-9A-Za-z])"
+)
+_MOBILE_TEXT_RE = re.compile(
+    r"(?<![0-9])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})"
+    r"(?![0-9])"
+)
 
 
 def mask_text(text: str) -> str:

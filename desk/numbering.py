@@ -21,9 +21,7 @@ class NumberSequence(Base):
 def next_number(session: Session, prefix: str, *, width: int = 4) -> str:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(NumberSequence).values(prefix=prefix, last=0).on_conflict_do_nothing()
-    )
+    session.execute(insert(NumberSequence).values(prefix=prefix, last=0).on_conflict_do_nothing())
     last = session.execute(
         update(NumberSequence)
         .where(NumberSequence.prefix == prefix)

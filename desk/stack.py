@@ -30,23 +30,31 @@ def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
     if url.startswith("sqlite"):
         desk_db = Path(url.split("///", 1)[-1])  # the tracker lives beside the desk database
         endpoints["tracker_store"] = {
-            "type": "SQL", "dialect": "sqlite", "db": str(desk_db.with_name("rasa_tracker.db")),
+            "type": "SQL",
+            "dialect": "sqlite",
+            "db": str(desk_db.with_name("rasa_tracker.db")),
         }
     elif url.startswith("postgresql"):
         from sqlalchemy.engine import make_url
 
         parsed = make_url(url)
         endpoints["tracker_store"] = {
-            "type": "SQL", "dialect": "postgresql", "url": parsed.host or "127.0.0.1",
-            "port": parsed.port or 5432, "db": parsed.database,
-            "username": parsed.username or "postgres", "password": parsed.password or "",
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": parsed.host or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "db": parsed.database,
+            "username": parsed.username or "postgres",
+            "password": parsed.password or "",
         }
     if settings.redis_url:
         from urllib.parse import urlparse
 
         redis = urlparse(settings.redis_url)
         endpoints["lock_store"] = {
-            "type": "redis", "url": redis.hostname or "127.0.0.1", "port": redis.port or 6379,
+            "type": "redis",
+            "url": redis.hostname or "127.0.0.1",
+            "port": redis.port or 6379,
             "db": int((redis.path or "/0").lstrip("/") or 0),
         }
     return endpoints
@@ -54,24 +62,26 @@ def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
 
 def child_env(settings: AppSettings) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "QCLINIC_VAR_DIR": str(settings.var_dir),
-        "QCLINIC_PORT": str(settings.port),
-        "QCLINIC_RASA_PORT": str(settings.rasa_port),
-        "QCLINIC_ACTIONS_PORT": str(settings.actions_port),
-        "QCLINIC_RASA_TOKEN": settings.secret("rasa_token"),
-        "QCLINIC_SERVICE_TOKEN": settings.secret("service_token"),
-        "QCLINIC_DESK_URL": settings.desk_url,
-        "QCLINIC_DATABASE_URL": settings.database_url or "",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
-        "QCLINIC_WARM_UP": "1",  # load model and index at start, not on the first question
-    })
+    env.update(
+        {
+            "QCLINIC_VAR_DIR": str(settings.var_dir),
+            "QCLINIC_PORT": str(settings.port),
+            "QCLINIC_RASA_PORT": str(settings.rasa_port),
+            "QCLINIC_ACTIONS_PORT": str(settings.actions_port),
+            "QCLINIC_RASA_TOKEN": settings.secret("rasa_token"),
+            "QCLINIC_SERVICE_TOKEN": settings.secret("service_token"),
+            "QCLINIC_DESK_URL": settings.desk_url,
+            "QCLINIC_DATABASE_URL": settings.database_url or "",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TOKENIZERS_PARALLELISM": "false",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
+            "QCLINIC_WARM_UP": "1",  # load model and index at start, not on the first question
+        }
+    )
     return env
 
 
@@ -88,17 +98,41 @@ class Stack:
         endpoints.write_text(yaml.safe_dump(rasa_endpoints(s)), encoding="utf-8")
         return {
             "rasa": [
-                str(RASA_BIN), "run", "--enable-api", "--auth-token", s.secret("rasa_token"),
-                "-i", "127.0.0.1", "-p", str(s.rasa_port), "--model", str(RASA_MODEL),
-                "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
+                str(RASA_BIN),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                s.secret("rasa_token"),
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(s.rasa_port),
+                "--model",
+                str(RASA_MODEL),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                "bot/credentials.yml",
             ],
             "actions": [
-                sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
-                "-p", str(s.actions_port),
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "bot.actions",
+                "-p",
+                str(s.actions_port),
             ],
             "app": [
-                sys.executable, "-m", "uvicorn", "desk.asgi:app", "--host", s.host,
-                "--port", str(s.port), "--no-access-log",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "desk.asgi:app",
+                "--host",
+                s.host,
+                "--port",
+                str(s.port),
+                "--no-access-log",
             ],
         }
 
@@ -108,7 +142,11 @@ class Stack:
         for name, command in self.commands().items():
             log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the child
             self.processes[name] = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 

@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     root.add_argument("--root", type=Path, default=None, help="数据目录（默认为包内 data/）")
     today = argparse.ArgumentParser(add_help=False)
     today.add_argument(
-        "--today", type=date.fromisoformat, default=None,
+        "--today",
+        type=date.fromisoformat,
+        default=None,
         help="按此日期判断复审与废止（YYYY-MM-DD，默认今天）",
     )
     real = argparse.ArgumentParser(add_help=False)
@@ -89,8 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if report.ok else 1
     if args.command == "import":
         result = import_file(
-            args.file, root=args.root, kind=args.kind, today=args.today,
-            real_data=args.real_data, dry_run=args.dry_run,
+            args.file,
+            root=args.root,
+            kind=args.kind,
+            today=args.today,
+            real_data=args.real_data,
+            dry_run=args.dry_run,
         )
         _print_import(args.file, result)
         return 0 if result.ok else 1

@@ -168,8 +168,9 @@ def _file_kind(headers: list[str], rows: list[Row], kind: str | None) -> str:
     raise ExchangeError("无法确定条目类别：请在“类别”列填写，或用 --kind 指定")
 
 
-def _parse_rows(kind: str, keys: list[str | None], rows: list[Row], result: ImportResult
-                ) -> Iterator[tuple[int, Entry]]:
+def _parse_rows(
+    kind: str, keys: list[str | None], rows: list[Row], result: ImportResult
+) -> Iterator[tuple[int, Entry]]:
     for line, cells in rows:
         by_key = {k: c for k, c in zip(keys, cells, strict=False) if k}
         raw, cell_errors = decode(kind, by_key)
@@ -200,8 +201,13 @@ def _dump(entry: Entry) -> dict[str, object]:
 
 
 def import_file(
-    path: Path, *, root: Path | None = None, kind: str | None = None,
-    today: date | None = None, real_data: bool = False, dry_run: bool = False,
+    path: Path,
+    *,
+    root: Path | None = None,
+    kind: str | None = None,
+    today: date | None = None,
+    real_data: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Check ``path`` row by row and as a whole; write the YAML only if nothing is wrong."""
     root = DATA_DIR if root is None else Path(root)

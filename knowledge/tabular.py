@@ -133,14 +133,21 @@ def _encode(codec: str, value: Any) -> str:
         return "\n".join(lines)
     if codec == "qualifications":
         return "\n".join(
-            PART.join([_safe(q["kind"], nested=True), _safe(q["number"], nested=True),
-                       _inner(q["scope"])]).rstrip(" |")
+            PART.join(
+                [_safe(q["kind"], nested=True), _safe(q["number"], nested=True), _inner(q["scope"])]
+            ).rstrip(" |")
             for q in value
         )
     if codec == "capabilities":
         return "\n".join(
-            PART.join([_safe(c["service_id"], nested=True), _inner(c["products"]),
-                       _inner(c["items"]), _inner(c["standards"])]).rstrip(" |")
+            PART.join(
+                [
+                    _safe(c["service_id"], nested=True),
+                    _inner(c["products"]),
+                    _inner(c["items"]),
+                    _inner(c["standards"]),
+                ]
+            ).rstrip(" |")
             for c in value
         )
     if codec == "float":

@@ -86,7 +86,10 @@ def entry_yaml(entry: Entry, *, with_kind: bool, order: list[str] | None = None)
     data = {"id": entry.id, **({"kind": entry.kind} if with_kind else {}), **data}
     data = _ordered(data, order or [])
     text = yaml.dump(
-        [_plain_dates(data)], Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+        [_plain_dates(data)],
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
         width=10**6,
     )
     return "".join("  " + line if line.strip() else line for line in text.splitlines(True))

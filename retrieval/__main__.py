@@ -17,13 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--force", action="store_true")
     search = sub.add_parser("search", help="print ranked results for a query")
     search.add_argument("query")
-    search.add_argument("--kind", default="service",
-                        choices=["service", "institution", "station", "faq"])
+    search.add_argument(
+        "--kind", default="service", choices=["service", "institution", "station", "faq"]
+    )
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--domain")
     search.add_argument("--region")
-    search.add_argument("--include-under-review", action="store_true",
-                        help="also entries resting on a withdrawn source (flagged)")
+    search.add_argument(
+        "--include-under-review",
+        action="store_true",
+        help="also entries resting on a withdrawn source (flagged)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -31,13 +35,18 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         result = build_index(force=args.force)
         state = f"built ({result.encoded} encoded)" if result.rebuilt else "up to date"
-        print(f"index {result.manifest.version} {state}: {json.dumps(result.manifest.counts)} "
-              f"{json.dumps(result.manifest.backends)} ({time.perf_counter() - started:.1f}s)")
+        print(
+            f"index {result.manifest.version} {state}: {json.dumps(result.manifest.counts)} "
+            f"{json.dumps(result.manifest.backends)} ({time.perf_counter() - started:.1f}s)"
+        )
         return 0
     hits = get_searcher().search(
-        args.query, kind=args.kind, k=args.k,
-        filters=Filters(domain=args.domain, region=args.region,
-                        include_under_review=args.include_under_review),
+        args.query,
+        kind=args.kind,
+        k=args.k,
+        filters=Filters(
+            domain=args.domain, region=args.region, include_under_review=args.include_under_review
+        ),
     )
     for rank, hit in enumerate(hits, 1):
         flag = "  [待复审：依据已废止]" if hit.under_review else ""

@@ -64,11 +64,17 @@ def build_index(
         indexes[kind] = index
         start += count
     manifest = publish(
-        settings.index_dir, indexes, model=settings.model_path, knowledge_hash=knowledge_hash,
+        settings.index_dir,
+        indexes,
+        model=settings.model_path,
+        knowledge_hash=knowledge_hash,
         entries=knowledge.entries(),
     )
     log.info(
         "index %s built: %s, %d passages encoded, %.1fs",
-        manifest.version, manifest.counts, encoded, time.perf_counter() - started,
+        manifest.version,
+        manifest.counts,
+        encoded,
+        time.perf_counter() - started,
     )
     return BuildResult(manifest, rebuilt=True, encoded=encoded)

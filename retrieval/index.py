@@ -115,8 +115,13 @@ def open_version(
 
 
 def publish(
-    root: Path, indexes: Mapping[str, VectorIndex], *, model: str, knowledge_hash: str,
-    entries: Iterable[Entry] | None = None, keep: int = 3,
+    root: Path,
+    indexes: Mapping[str, VectorIndex],
+    *,
+    model: str,
+    knowledge_hash: str,
+    entries: Iterable[Entry] | None = None,
+    keep: int = 3,
 ) -> Manifest:
     """Write a new version beside the live one, then swap the CURRENT pointer atomically."""
     root.mkdir(parents=True, exist_ok=True)
@@ -130,8 +135,12 @@ def publish(
         dump = [entry.model_dump(mode="json") for entry in entries]
         (staging / ENTRIES).write_text(json.dumps(dump, ensure_ascii=False), encoding="utf-8")
     manifest = Manifest(
-        version=version, model=model, dimension=dimension, knowledge_hash=knowledge_hash,
-        counts={kind: len(index) for kind, index in indexes.items()}, built_at=time.time(),
+        version=version,
+        model=model,
+        dimension=dimension,
+        knowledge_hash=knowledge_hash,
+        counts={kind: len(index) for kind, index in indexes.items()},
+        built_at=time.time(),
         backends={kind: index.backend for kind, index in indexes.items()},
     )
     (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")

@@ -50,7 +50,8 @@ def tokenize(text: str, *, pinyin: bool = False) -> list[str]:
     text = normalize(text)
     tokens = [m.group(0).replace(" ", "").upper() for m in _STANDARD.finditer(text)]
     words = [
-        t.lower() for t in _jieba().cut_for_search(text)
+        t.lower()
+        for t in _jieba().cut_for_search(text)
         if t not in _STOP and any(ch.isalnum() for ch in t)
     ]
     tokens += words

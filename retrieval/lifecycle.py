@@ -54,19 +54,26 @@ def _live(settings: RetrievalSettings) -> Version:
     return version
 
 
-def _publish(settings: RetrievalSettings, version: Version, knowledge: KnowledgeBase,
-             indexes: dict[str, FlatIndex | HnswIndex]) -> Manifest:
-    fitted = {
-        kind: fit_backend(index, **settings.hnsw_params()) for kind, index in indexes.items()
-    }
+def _publish(
+    settings: RetrievalSettings,
+    version: Version,
+    knowledge: KnowledgeBase,
+    indexes: dict[str, FlatIndex | HnswIndex],
+) -> Manifest:
+    fitted = {kind: fit_backend(index, **settings.hnsw_params()) for kind, index in indexes.items()}
     return publish(
-        settings.index_dir, fitted, model=version.manifest.model,
-        knowledge_hash=knowledge.content_hash(), entries=knowledge.entries(),
+        settings.index_dir,
+        fitted,
+        model=version.manifest.model,
+        knowledge_hash=knowledge.content_hash(),
+        entries=knowledge.entries(),
     )
 
 
 def upsert_entries(
-    entries: Sequence[Entry], *, settings: RetrievalSettings | None = None,
+    entries: Sequence[Entry],
+    *,
+    settings: RetrievalSettings | None = None,
     encoder: Encoder | None = None,
 ) -> Manifest:
     """Add new entries or replace those with the same id; drafts leave the index."""
@@ -80,8 +87,9 @@ def upsert_entries(
         if clashes:
             raise EntryRejected(f"编号已被其他类别的条目使用：{'、'.join(clashes)}")
         merged = [wanted.pop(e.id, e) for e in old.entries()] + list(wanted.values())
-        errors = [p for p in check_references([Located(e, "-") for e in merged])
-                  if p.level == "error"]
+        errors = [
+            p for p in check_references([Located(e, "-") for e in merged]) if p.level == "error"
+        ]
         if errors:
             raise EntryRejected("；".join(f"{p.entry_id}: {p.reason}" for p in errors))
         knowledge = KnowledgeBase.from_entries(merged)
@@ -90,7 +98,8 @@ def upsert_entries(
         if published:
             encoder = encoder or get_encoder(settings)
             vectors, _ = encode_passages_cached(
-                encoder, [e.search_text() for e in published],
+                encoder,
+                [e.search_text() for e in published],
                 cache_file(settings.index_dir, version.manifest.model),
             )
             for kind in KINDS:
@@ -98,8 +107,9 @@ def upsert_entries(
                 if not rows:
                     continue
                 if kind not in indexes:
-                    indexes[kind] = make_index(version.manifest.dimension, len(rows),
-                                               **settings.hnsw_params())
+                    indexes[kind] = make_index(
+                        version.manifest.dimension, len(rows), **settings.hnsw_params()
+                    )
                 indexes[kind].add([published[n].id for n in rows], vectors[rows])
         for entry in entries:
             if entry.status != "published" and entry.kind in indexes:
@@ -115,12 +125,11 @@ def remove_entries(ids: Sequence[str], *, settings: RetrievalSettings | None = N
         assert version.knowledge is not None
         gone = set(ids)
         kept = [e for e in version.knowledge.entries() if e.id not in gone]
-        dangling = [p for p in check_references([Located(e, "-") for e in kept])
-                    if p.level == "error"]
+        dangling = [
+            p for p in check_references([Located(e, "-") for e in kept]) if p.level == "error"
+        ]
         if dangling:
             raise EntryRejected("；".join(f"{p.entry_id}: {p.reason}" for p in dangling))
         for index in version.indexes.values():
             index.remove(list(gone))
-        return _publish(settings, version, KnowledgeBase.from_entries(kept),
-                        dict(version.indexes))
-
+        return _publish(settings, version, KnowledgeBase.from_entries(kept), dict(version.indexes))

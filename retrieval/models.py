@@ -15,6 +15,8 @@ def _load(model: str, query_prefix: str, passage_prefix: str, batch_size: int) -
 
 def get_encoder(settings: RetrievalSettings) -> Encoder:
     return _load(
-        settings.model_path, settings.query_prefix, settings.passage_prefix,
+        settings.model_path,
+        settings.query_prefix,
+        settings.passage_prefix,
         settings.embedding_batch_size,
     )

@@ -78,8 +78,9 @@ def _institution_reason(entry: Any, products: list[str], proximity: str | None) 
     return "；".join(parts)
 
 
-def _rank_institutions(hits: list[Hit], *, text: str, place: str | None,
-                       service_ids: set[str]) -> list[tuple[float, Hit, str]]:
+def _rank_institutions(
+    hits: list[Hit], *, text: str, place: str | None, service_ids: set[str]
+) -> list[tuple[float, Hit, str]]:
     ranked = []
     for hit in hits:
         products, product_hit = _matching_capabilities(hit.entry, text, service_ids)
@@ -95,7 +96,11 @@ def _rank_institutions(hits: list[Hit], *, text: str, place: str | None,
 
 
 def recommend_for_need(
-    text: str, *, region: str | None = None, k_services: int = 2, k_institutions: int = 3,
+    text: str,
+    *,
+    region: str | None = None,
+    k_services: int = 2,
+    k_institutions: int = 3,
     settings: RetrievalSettings | None = None,
 ) -> list[Recommendation]:
     """Services first, then institutions; empty when nothing matches well enough."""
@@ -103,21 +108,24 @@ def recommend_for_need(
     searcher = get_searcher(settings)
     text = normalize(text)
     services = [
-        h for h in searcher.search(text, kind="service", k=k_services)
+        h
+        for h in searcher.search(text, kind="service", k=k_services)
         if h.score >= settings.min_score
     ]
     if not services:
         return []
     service_ids = {h.id for h in services}
     candidates = [
-        h for h in searcher.search(text, kind="institution", k=30)
+        h
+        for h in searcher.search(text, kind="institution", k=30)
         if h.score >= settings.min_score - 0.05
         or any(c.service_id in service_ids for c in h.entry.capabilities)
     ]
     ranked = _rank_institutions(candidates, text=text, place=region, service_ids=service_ids)
     result = [
-        Recommendation(id=h.id, kind="service", title=h.title, score=h.score,
-                       reason=_service_reason(h.entry))
+        Recommendation(
+            id=h.id, kind="service", title=h.title, score=h.score, reason=_service_reason(h.entry)
+        )
         for h in services
     ]
     result += [

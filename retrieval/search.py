@@ -39,7 +39,10 @@ class Hit:
 
     def public(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "id": self.id, "kind": self.kind, "title": self.title, "score": round(self.score, 4),
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "score": round(self.score, 4),
             "summary": self.entry.summary(),
         }
         for name in ("domain", "region", "service_modes", "type"):
@@ -69,8 +72,15 @@ class Filters:
 
 
 class Searcher:
-    def __init__(self, *, manifest: Manifest, indexes: dict[str, FlatIndex | HnswIndex],
-                 knowledge: KnowledgeBase, encoder: Encoder, candidates: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        manifest: Manifest,
+        indexes: dict[str, FlatIndex | HnswIndex],
+        knowledge: KnowledgeBase,
+        encoder: Encoder,
+        candidates: int = 200,
+    ) -> None:
         self.manifest = manifest
         self.knowledge = knowledge
         self.encoder = encoder
@@ -89,16 +99,20 @@ class Searcher:
         version = open_version(settings.index_dir, ef_search=settings.hnsw_ef_search)
         if version is None:
             raise IndexMissing("检索索引尚未建立，请先运行 python -m retrieval build")
-        return cls(manifest=version.manifest, indexes=version.indexes,
-                   knowledge=version.knowledge or load_knowledge(),
-                   encoder=encoder or get_encoder(settings),
-                   candidates=settings.hnsw_candidates)
+        return cls(
+            manifest=version.manifest,
+            indexes=version.indexes,
+            knowledge=version.knowledge or load_knowledge(),
+            encoder=encoder or get_encoder(settings),
+            candidates=settings.hnsw_candidates,
+        )
 
     def index(self, kind: str) -> FlatIndex | HnswIndex | None:
         return self._indexes.get(kind)
 
-    def _dense(self, kind: str, vector: np.ndarray,
-               lexical: dict[str, float]) -> list[tuple[str, float]]:
+    def _dense(
+        self, kind: str, vector: np.ndarray, lexical: dict[str, float]
+    ) -> list[tuple[str, float]]:
         """Dense scores: every entry of an exact index; HNSW candidates plus lexical hits."""
         index = self._indexes[kind]
         if index.backend == "flat":
@@ -111,8 +125,9 @@ class Searcher:
             hits += zip(extra, (index.vectors(extra) @ vector).tolist(), strict=True)
         return hits
 
-    def search(self, query: str, *, kind: str, k: int = 5,
-               filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, query: str, *, kind: str, k: int = 5, filters: Filters | None = None
+    ) -> list[Hit]:
         if kind not in self._indexes or not query.strip():
             return []
         query = normalize(query.strip())  # 繁體 → 简体, full-width → ASCII
@@ -129,8 +144,16 @@ class Searcher:
             if withheld and not filters.include_under_review:
                 continue
             score = dense + LEXICAL_WEIGHT * lexical.get(entry_id, 0.0)
-            hits.append(Hit(id=entry_id, kind=kind, title=entry.title, score=score, entry=entry,
-                            under_review=withheld))
+            hits.append(
+                Hit(
+                    id=entry_id,
+                    kind=kind,
+                    title=entry.title,
+                    score=score,
+                    entry=entry,
+                    under_review=withheld,
+                )
+            )
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:k]
 

@@ -33,8 +33,10 @@ class RetrievalSettings(BaseSettings):
 
     def hnsw_params(self) -> dict[str, int]:
         return {
-            "threshold": self.hnsw_threshold, "m": self.hnsw_m,
-            "ef_construction": self.hnsw_ef_construction, "ef_search": self.hnsw_ef_search,
+            "threshold": self.hnsw_threshold,
+            "m": self.hnsw_m,
+            "ef_construction": self.hnsw_ef_construction,
+            "ef_search": self.hnsw_ef_search,
         }
 
     @property

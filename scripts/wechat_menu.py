@@ -39,9 +39,12 @@ def main(argv: list[str] | None = None, settings: AppSettings | None = None) -> 
         return 2
     storage, lock = storage_and_lock(settings.redis_url, settings.wechat_app_id)
     client = ApiClient(
-        settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
-        api_base=settings.wechat_api_base, timeout_s=settings.wechat_api_timeout_s,
-        storage=storage, lock=lock,
+        settings.wechat_app_id,
+        settings.wechat_app_secret.get_secret_value(),
+        api_base=settings.wechat_api_base,
+        timeout_s=settings.wechat_api_timeout_s,
+        storage=storage,
+        lock=lock,
     )
     try:
         client.create_menu(menu)

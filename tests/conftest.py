@@ -63,8 +63,7 @@ def client(app_settings: AppSettings) -> Iterator[TestClient]:
     app = create_app(app_settings)
     # The desk's own tests open demands and complaints without a chat before them; consent
     # (on by default) is tested in tests/desk/test_customers_consent.py and end to end.
-    app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(
-        require_consent=False)
+    app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
     with TestClient(app) as test_client:
         yield test_client
 

@@ -32,9 +32,15 @@ logger = logging.getLogger(__name__)
 
 COMPLAINTS_PATH = "/api/complaints"
 COMPLAINT_SLOTS = (
-    "complaint_institution", "complaint_type", "complaint_content", "complaint_request",
-    "complaint_contact_mobile", "complaint_contact_name", "complaint_decision",
-    "complaint_pending", "complaint_submit_key",
+    "complaint_institution",
+    "complaint_type",
+    "complaint_content",
+    "complaint_request",
+    "complaint_contact_mobile",
+    "complaint_contact_name",
+    "complaint_decision",
+    "complaint_pending",
+    "complaint_submit_key",
 )
 # (desk code, label shown, words that give it away)
 TYPES = (
@@ -80,8 +86,13 @@ def contact_options(known: tuple[str, str] | None) -> list[Option]:
 
 
 def complaint_required_slots(slots: dict[str, Any]) -> list[str]:
-    required = ["complaint_institution", "complaint_type", "complaint_content",
-                "complaint_request", "complaint_contact_mobile"]
+    required = [
+        "complaint_institution",
+        "complaint_type",
+        "complaint_content",
+        "complaint_request",
+        "complaint_contact_mobile",
+    ]
     if slots.get("complaint_contact_mobile"):  # not anonymous: whom to call
         required.append("complaint_contact_name")
     return [*required, "complaint_decision"]
@@ -89,15 +100,20 @@ def complaint_required_slots(slots: dict[str, Any]) -> list[str]:
 
 def complaint_summary(slots: dict[str, Any]) -> str:
     mobile = slots.get("complaint_contact_mobile")
-    contact = (f"{slots.get('complaint_contact_name') or '未留姓名'}，手机 {mobile}" if mobile
-               else "匿名（提交后给您查询码）")
-    return "\n".join([
-        f"· 被投诉机构：{slots.get('complaint_institution') or ''}",
-        f"· 投诉类型：{TYPE_LABELS.get(str(slots.get('complaint_type')), '其他')}",
-        f"· 投诉内容：{slots.get('complaint_content') or ''}",
-        f"· 您的要求：{slots.get('complaint_request') or '未提出'}",
-        f"· 联系方式：{contact}",
-    ])
+    contact = (
+        f"{slots.get('complaint_contact_name') or '未留姓名'}，手机 {mobile}"
+        if mobile
+        else "匿名（提交后给您查询码）"
+    )
+    return "\n".join(
+        [
+            f"· 被投诉机构：{slots.get('complaint_institution') or ''}",
+            f"· 投诉类型：{TYPE_LABELS.get(str(slots.get('complaint_type')), '其他')}",
+            f"· 投诉内容：{slots.get('complaint_content') or ''}",
+            f"· 您的要求：{slots.get('complaint_request') or '未提出'}",
+            f"· 联系方式：{contact}",
+        ]
+    )
 
 
 def complaint_body(conversation_id: str, slots: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +140,11 @@ class ActionStartComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        events = [SlotSet(name, None) for name in COMPLAINT_SLOTS
-                  if not (name == "complaint_institution" and entity_values(tracker, "company"))]
+        events = [
+            SlotSet(name, None)
+            for name in COMPLAINT_SLOTS
+            if not (name == "complaint_institution" and entity_values(tracker, "company"))
+        ]
         return [*events, SlotSet("pending_choice", None)]
 
 
@@ -147,8 +166,11 @@ class ActionAskComplaintType(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         options = type_options()
-        dispatcher.utter_message(response="utter_ask_complaint_type",
-                                 complaint_types=numbered(options), buttons=buttons(options))
+        dispatcher.utter_message(
+            response="utter_ask_complaint_type",
+            complaint_types=numbered(options),
+            buttons=buttons(options),
+        )
         return []
 
 
@@ -163,10 +185,14 @@ class ActionAskComplaintContactMobile(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         options = contact_options(known_contact(dict(tracker.slots)))
-        response = ("utter_ask_complaint_contact" if tracker.get_slot("privacy_consent") is True
-                    else "utter_ask_complaint_contact_with_notice")
-        dispatcher.utter_message(response=response, contact_options=numbered(options),
-                                 buttons=buttons(options))
+        response = (
+            "utter_ask_complaint_contact"
+            if tracker.get_slot("privacy_consent") is True
+            else "utter_ask_complaint_contact_with_notice"
+        )
+        dispatcher.utter_message(
+            response=response, contact_options=numbered(options), buttons=buttons(options)
+        )
         return []
 
 
@@ -181,7 +207,8 @@ class ActionAskComplaintDecision(Action):
         dispatcher.utter_message(
             response="utter_ask_complaint_decision",
             complaint_summary=complaint_summary(dict(tracker.slots)),
-            complaint_options=numbered(options), buttons=buttons(options),
+            complaint_options=numbered(options),
+            buttons=buttons(options),
         )
         return []
 
@@ -210,19 +237,32 @@ class ActionCompleteComplaint(Action):
             )
             number, due = str(data["number"]), str(data["investigation_due"])
         except (desk.DeskError, KeyError) as exc:
-            logger.warning("complaint not opened conversation=%s channel=%s: %r",
-                           tracker.sender_id, channel_of(tracker.sender_id), exc)
+            logger.warning(
+                "complaint not opened conversation=%s channel=%s: %r",
+                tracker.sender_id,
+                channel_of(tracker.sender_id),
+                exc,
+            )
             dispatcher.utter_message(response="utter_complaint_submit_failed")
             return [SlotSet("complaint_submit_key", key), SlotSet("complaint_pending", True)]
-        logger.info("complaint opened number=%s conversation=%s type=%s institution=%s",
-                    number, tracker.sender_id, body["complaint_type"], data.get("institution_id"))
-        dispatcher.utter_message(response="utter_complaint_received", complaint_number=number,
-                                 investigation_due=due)
+        logger.info(
+            "complaint opened number=%s conversation=%s type=%s institution=%s",
+            number,
+            tracker.sender_id,
+            body["complaint_type"],
+            data.get("institution_id"),
+        )
+        dispatcher.utter_message(
+            response="utter_complaint_received", complaint_number=number, investigation_due=due
+        )
         if data.get("institution_title"):
-            dispatcher.utter_message(response="utter_complaint_institution_linked",
-                                     institution=data["institution_title"])
+            dispatcher.utter_message(
+                response="utter_complaint_institution_linked", institution=data["institution_title"]
+            )
         if data.get("follow_up_code"):
-            dispatcher.utter_message(response="utter_complaint_follow_up_code",
-                                     complaint_number=number,
-                                     follow_up_code=data["follow_up_code"])
+            dispatcher.utter_message(
+                response="utter_complaint_follow_up_code",
+                complaint_number=number,
+                follow_up_code=data["follow_up_code"],
+            )
         return [*reset_complaint_events(), SlotSet("complaint_last_number", number)]

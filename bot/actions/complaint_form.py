@@ -41,56 +41,75 @@ class ValidateComplaintForm(FormValidationAction):
         return "validate_complaint_form"
 
     async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
         return complaint_required_slots(tracker.slots)
 
     @staticmethod
-    def _invalid(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
-                 response: str) -> dict[str, Any]:
+    def _invalid(
+        dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
+    ) -> dict[str, Any]:
         if not other_slots_this_turn(tracker, slot):
             dispatcher.utter_message(response=response)
         return {slot: None}
 
     async def validate_complaint_institution(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"complaint_institution": None}
         name = clean_detail(as_text(slot_value).removeprefix("投诉"))
         if name is None or len(name) < 2:
-            return self._invalid(dispatcher, tracker, "complaint_institution",
-                                 "utter_complaint_institution_invalid")
+            return self._invalid(
+                dispatcher, tracker, "complaint_institution", "utter_complaint_institution_invalid"
+            )
         return {"complaint_institution": name}
 
     async def validate_complaint_type(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"complaint_type": None}
         code = complaint_type_of(as_text(slot_value))
         if code is None:
-            return self._invalid(dispatcher, tracker, "complaint_type",
-                                 "utter_complaint_type_invalid")
+            return self._invalid(
+                dispatcher, tracker, "complaint_type", "utter_complaint_type_invalid"
+            )
         return {"complaint_type": code}
 
     async def validate_complaint_content(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = as_text(slot_value).strip()
         if slot_value is None:
             return {"complaint_content": None}
         if len(text) < 2 or len(text) > MAX_CONTENT or is_skip(text):
-            return self._invalid(dispatcher, tracker, "complaint_content",
-                                 "utter_complaint_content_invalid")
+            return self._invalid(
+                dispatcher, tracker, "complaint_content", "utter_complaint_content_invalid"
+            )
         return {"complaint_content": text}
 
     async def validate_complaint_request(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
@@ -101,7 +120,10 @@ class ValidateComplaintForm(FormValidationAction):
         return {"complaint_request": text[:MAX_REQUEST]}
 
     async def validate_complaint_contact_mobile(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
@@ -117,11 +139,15 @@ class ValidateComplaintForm(FormValidationAction):
         if mobile is None and (anonymous or intent == "deny"):
             if not consented:
                 await record_consent(tracker.sender_id, agreed=False)
-            return {"complaint_contact_mobile": "", "complaint_contact_name": "",
-                    "privacy_consent": consented}
+            return {
+                "complaint_contact_mobile": "",
+                "complaint_contact_name": "",
+                "privacy_consent": consented,
+            }
         if mobile is None:
-            return self._invalid(dispatcher, tracker, "complaint_contact_mobile",
-                                 "utter_complaint_contact_invalid")
+            return self._invalid(
+                dispatcher, tracker, "complaint_contact_mobile", "utter_complaint_contact_invalid"
+            )
         result: dict[str, Any] = {"complaint_contact_mobile": mobile}
         if not consented:  # answering after the notice is consent
             await record_consent(tracker.sender_id, agreed=True)
@@ -129,7 +155,10 @@ class ValidateComplaintForm(FormValidationAction):
         return result
 
     async def validate_complaint_contact_name(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None or slot_value == "":
@@ -138,12 +167,16 @@ class ValidateComplaintForm(FormValidationAction):
             return {"complaint_contact_name": ""}
         name = clean_name(as_text(slot_value))
         if name is None:
-            return self._invalid(dispatcher, tracker, "complaint_contact_name",
-                                 "utter_need_name_invalid")
+            return self._invalid(
+                dispatcher, tracker, "complaint_contact_name", "utter_need_name_invalid"
+            )
         return {"complaint_contact_name": name}
 
     async def validate_complaint_decision(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:

@@ -22,16 +22,24 @@ async def record_consent(conversation_id: str, *, agreed: bool) -> bool:
     The conversation goes on either way: refusing the user's answer because the desk is down
     would lose more than it protects. The log carries no personal data.
     """
-    body = {"conversation_id": conversation_id, "notice_version": NOTICE_VERSION,
-            "agreed": agreed}
+    body = {"conversation_id": conversation_id, "notice_version": NOTICE_VERSION, "agreed": agreed}
     try:
         await desk.post_json(CONSENTS_PATH, body)
     except desk.DeskError as exc:
-        logger.warning("consent not recorded conversation=%s agreed=%s code=%s status=%s",
-                       conversation_id, agreed, exc.code, exc.status)
+        logger.warning(
+            "consent not recorded conversation=%s agreed=%s code=%s status=%s",
+            conversation_id,
+            agreed,
+            exc.code,
+            exc.status,
+        )
         return False
-    logger.info("consent recorded conversation=%s agreed=%s version=%s",
-                conversation_id, agreed, NOTICE_VERSION)
+    logger.info(
+        "consent recorded conversation=%s agreed=%s version=%s",
+        conversation_id,
+        agreed,
+        NOTICE_VERSION,
+    )
     return True
 
 

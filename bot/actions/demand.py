@@ -93,7 +93,8 @@ def draft_from_slots(conversation_id: str, slots: dict[str, Any]) -> DemandDraft
         contact_mobile=str(mobile),
         quantity=_detail(slots, "need_quantity"),
         wanted_date=_detail(slots, "need_date"),
-        service_mode=mode if (mode := _detail(slots, "need_service_mode")) in SERVICE_MODES
+        service_mode=mode
+        if (mode := _detail(slots, "need_service_mode")) in SERVICE_MODES
         else None,
         company_name=_detail(slots, "need_company"),
         credit_code=_detail(slots, "need_credit_code"),
@@ -116,9 +117,7 @@ async def submit_demand(draft: DemandDraft, *, key: str) -> OpenedDemand:
         raise desk.DeskError("bad_response", f"demand answer lacks {exc}") from exc
 
 
-async def open_demand_events(
-    dispatcher: CollectingDispatcher, tracker: Tracker
-) -> list[EventType]:
+async def open_demand_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Open the demand for the slots; on failure keep everything for a retry (need_pending)."""
     draft = draft_from_slots(tracker.sender_id, tracker.slots)
     if draft is None:
@@ -130,20 +129,27 @@ async def open_demand_events(
     )
     try:
         opened = await retrying_after_consent(
-            lambda: submit_demand(draft, key=key), conversation_id=tracker.sender_id,
+            lambda: submit_demand(draft, key=key),
+            conversation_id=tracker.sender_id,
             consented=tracker.get_slot("privacy_consent") is True,
         )
     except desk.DeskError as exc:
         logger.warning(
             "demand not opened conversation=%s code=%s status=%s mobile=%s: %s",
-            tracker.sender_id, exc.code, exc.status, mask_mobile(draft.contact_mobile),
+            tracker.sender_id,
+            exc.code,
+            exc.status,
+            mask_mobile(draft.contact_mobile),
             exc.message,
         )
         dispatcher.utter_message(response="utter_need_submit_failed")
         return [SlotSet("need_submit_key", key), SlotSet("need_pending", True)]
     logger.info(
         "demand opened number=%s conversation=%s channel=%s mobile=%s services=%s",
-        opened.number, tracker.sender_id, draft.channel, mask_mobile(draft.contact_mobile),
+        opened.number,
+        tracker.sender_id,
+        draft.channel,
+        mask_mobile(draft.contact_mobile),
         draft.service_ids,
     )
     dispatcher.utter_message(
@@ -153,10 +159,16 @@ async def open_demand_events(
         recommend_due=opened.recommend_due,
     )
     if chosen := tracker.get_slot("need_chosen_institution"):
-        titles = dict(zip(tracker.get_slot("need_institution_ids") or [],
-                          tracker.get_slot("need_institution_titles") or [], strict=False))
-        dispatcher.utter_message(response="utter_need_choice_noted",
-                                 institution=titles.get(chosen, chosen))
+        titles = dict(
+            zip(
+                tracker.get_slot("need_institution_ids") or [],
+                tracker.get_slot("need_institution_titles") or [],
+                strict=False,
+            )
+        )
+        dispatcher.utter_message(
+            response="utter_need_choice_noted", institution=titles.get(chosen, chosen)
+        )
     return [*reset_need_events(), SlotSet("demand_last_number", opened.number)]
 
 

@@ -44,8 +44,12 @@ def _error_from(response: httpx.Response) -> DeskError:
 
 
 async def _request(
-    method: str, path: str, *, body: dict[str, Any] | None = None,
-    params: dict[str, str] | None = None, idempotency_key: str | None = None,
+    method: str,
+    path: str,
+    *,
+    body: dict[str, Any] | None = None,
+    params: dict[str, str] | None = None,
+    idempotency_key: str | None = None,
 ) -> Any:
     try:
         settings = action_settings.get_settings()
@@ -78,7 +82,10 @@ def _expect(data: Any, kind: type, path: str) -> Any:
 
 
 async def post_json(
-    path: str, body: dict[str, Any], *, idempotency_key: str | None = None,
+    path: str,
+    body: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
     params: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST `body` to the desk as the bot's service; the JSON answer, or DeskError."""

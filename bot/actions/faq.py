@@ -55,8 +55,11 @@ def plan_faq(hits: list[FaqHit], *, in_form: bool = False) -> FaqPlan:
         return FaqPlan("answer", [best])
     if in_form:
         return FaqPlan("unknown")
-    close = [h for h in hits[:MAX_CHOICES]
-             if h.score >= SUGGEST_MIN and best.score - h.score <= SUGGEST_SPREAD]
+    close = [
+        h
+        for h in hits[:MAX_CHOICES]
+        if h.score >= SUGGEST_MIN and best.score - h.score <= SUGGEST_SPREAD
+    ]
     return FaqPlan("choose", close)
 
 
@@ -112,22 +115,32 @@ class ActionAnswerFaq(Action):
                 return self._answer_choice(dispatcher, choices, picked)
         in_form = bool(tracker.active_loop.get("name"))
         plan = plan_faq(await search_faq(text), in_form=in_form)
-        logger.info("faq conversation=%s plan=%s ids=%s", tracker.sender_id, plan.kind,
-                    [h.id for h in plan.hits])
+        logger.info(
+            "faq conversation=%s plan=%s ids=%s",
+            tracker.sender_id,
+            plan.kind,
+            [h.id for h in plan.hits],
+        )
         if plan.kind == "answer":
             self._say(dispatcher, plan.hits[0])
             return self._done()
         if plan.kind == "choose":
             options = choice_options([h.question for h in plan.hits])
-            dispatcher.utter_message(response="utter_faq_choices",
-                                     faq_options=numbered(options), buttons=buttons(options))
-            return [SlotSet("faq_choices", [h.id for h in plan.hits]),
-                    SlotSet("pending_choice", "faq")]
+            dispatcher.utter_message(
+                response="utter_faq_choices",
+                faq_options=numbered(options),
+                buttons=buttons(options),
+            )
+            return [
+                SlotSet("faq_choices", [h.id for h in plan.hits]),
+                SlotSet("pending_choice", "faq"),
+            ]
         dispatcher.utter_message(response="utter_faq_unknown")
         return self._done()
 
-    def _answer_choice(self, dispatcher: CollectingDispatcher, choices: list[str],
-                       picked: int | None) -> list[EventType]:
+    def _answer_choice(
+        self, dispatcher: CollectingDispatcher, choices: list[str], picked: int | None
+    ) -> list[EventType]:
         hit = faq_by_id(choices[picked - 1]) if picked and picked <= len(choices) else None
         if hit is None:
             dispatcher.utter_message(response="utter_faq_none_of_these")
@@ -137,8 +150,9 @@ class ActionAnswerFaq(Action):
 
     @staticmethod
     def _say(dispatcher: CollectingDispatcher, hit: FaqHit) -> None:
-        dispatcher.utter_message(response="utter_faq_answer", faq_question=hit.question,
-                                 faq_answer=hit.answer)
+        dispatcher.utter_message(
+            response="utter_faq_answer", faq_question=hit.question, faq_answer=hit.answer
+        )
 
     @staticmethod
     def _done() -> list[EventType]:

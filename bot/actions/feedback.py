@@ -26,8 +26,13 @@ from bot.actions.validators import is_skip, parse_choice, parse_score
 logger = logging.getLogger(__name__)
 
 SCORE_SLOTS = ("feedback_process", "feedback_efficiency", "feedback_attitude")
-FEEDBACK_SLOTS = ("feedback_candidates", "feedback_labels", "feedback_demand", *SCORE_SLOTS,
-                  "feedback_comment")
+FEEDBACK_SLOTS = (
+    "feedback_candidates",
+    "feedback_labels",
+    "feedback_demand",
+    *SCORE_SLOTS,
+    "feedback_comment",
+)
 SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
 MAX_COMMENT = 1000
 
@@ -65,11 +70,13 @@ class ActionStartEvaluation(Action):
     ) -> list[EventType]:
         events = [*reset_feedback_events(), SlotSet("pending_choice", None)]
         try:
-            data = await desk.get_json("/api/demands",
-                                       params={"conversation_id": tracker.sender_id})
+            data = await desk.get_json(
+                "/api/demands", params={"conversation_id": tracker.sender_id}
+            )
         except desk.DeskError as exc:
-            logger.warning("demands unavailable conversation=%s code=%s", tracker.sender_id,
-                           exc.code)
+            logger.warning(
+                "demands unavailable conversation=%s code=%s", tracker.sender_id, exc.code
+            )
             dispatcher.utter_message(response="utter_feedback_unavailable")
             return [*events, SlotSet("feedback_state", "none")]
         done = completed_demands(list(data.get("items") or []))
@@ -106,8 +113,11 @@ class ActionAskFeedbackDemand(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         options = digit_options(list(tracker.get_slot("feedback_labels") or []))
-        dispatcher.utter_message(response="utter_ask_feedback_demand",
-                                 demands=numbered(options), buttons=buttons(options))
+        dispatcher.utter_message(
+            response="utter_ask_feedback_demand",
+            demands=numbered(options),
+            buttons=buttons(options),
+        )
         return []
 
 
@@ -116,7 +126,10 @@ class ValidateFeedbackForm(FormValidationAction):
         return "validate_feedback_form"
 
     async def validate_feedback_demand(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         candidates = list(tracker.get_slot("feedback_candidates") or [])
@@ -132,8 +145,9 @@ class ValidateFeedbackForm(FormValidationAction):
         dispatcher.utter_message(response="utter_feedback_demand_invalid")
         return {"feedback_demand": None}
 
-    async def _score(self, slot: str, slot_value: Any,
-                     dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    async def _score(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
         if slot_value is None or isinstance(slot_value, int):
             return {slot: slot_value}
         score = parse_score(as_text(slot_value))
@@ -141,22 +155,40 @@ class ValidateFeedbackForm(FormValidationAction):
             dispatcher.utter_message(response="utter_feedback_score_invalid")
         return {slot: score}
 
-    async def validate_feedback_process(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_feedback_process(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         return await self._score("feedback_process", slot_value, dispatcher)
 
     async def validate_feedback_efficiency(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         return await self._score("feedback_efficiency", slot_value, dispatcher)
 
-    async def validate_feedback_attitude(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_feedback_attitude(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         return await self._score("feedback_attitude", slot_value, dispatcher)
 
-    async def validate_feedback_comment(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_feedback_comment(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         if slot_value is None:
             return {"feedback_comment": None}
         text = as_text(slot_value).strip()
@@ -179,8 +211,9 @@ class _AskScore(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         options = score_options()
-        dispatcher.utter_message(response=f"utter_ask_{self.slot}", scores=score_lines(),
-                                 buttons=buttons(options))
+        dispatcher.utter_message(
+            response=f"utter_ask_{self.slot}", scores=score_lines(), buttons=buttons(options)
+        )
         return []
 
 
@@ -209,21 +242,43 @@ class ActionSubmitEvaluation(Action):
         if not number or not all(isinstance(s, int) for s in scores):
             dispatcher.utter_message(response="utter_feedback_none")
             return done
-        body = {"process_score": scores[0], "efficiency_score": scores[1],
-                "attitude_score": scores[2], "overall_score": overall_score(scores),
-                "comment": tracker.get_slot("feedback_comment") or ""}
+        body = {
+            "process_score": scores[0],
+            "efficiency_score": scores[1],
+            "attitude_score": scores[2],
+            "overall_score": overall_score(scores),
+            "comment": tracker.get_slot("feedback_comment") or "",
+        }
         try:
-            await desk.post_json(f"/api/demands/{number}/evaluation", body,
-                                 params={"conversation_id": tracker.sender_id})
+            await desk.post_json(
+                f"/api/demands/{number}/evaluation",
+                body,
+                params={"conversation_id": tracker.sender_id},
+            )
         except desk.DeskError as exc:
-            logger.warning("evaluation not recorded conversation=%s number=%s code=%s status=%s",
-                           tracker.sender_id, number, exc.code, exc.status)
-            response = ("utter_feedback_not_allowed" if exc.status == 409
-                        else "utter_feedback_failed")
+            logger.warning(
+                "evaluation not recorded conversation=%s number=%s code=%s status=%s",
+                tracker.sender_id,
+                number,
+                exc.code,
+                exc.status,
+            )
+            response = (
+                "utter_feedback_not_allowed" if exc.status == 409 else "utter_feedback_failed"
+            )
             dispatcher.utter_message(response=response)
             return done
-        logger.info("evaluation recorded conversation=%s number=%s overall=%s",
-                    tracker.sender_id, number, body["overall_score"])
-        dispatcher.utter_message(response="utter_feedback_thanks", demand=number,
-                                 process=scores[0], efficiency=scores[1], attitude=scores[2])
+        logger.info(
+            "evaluation recorded conversation=%s number=%s overall=%s",
+            tracker.sender_id,
+            number,
+            body["overall_score"],
+        )
+        dispatcher.utter_message(
+            response="utter_feedback_thanks",
+            demand=number,
+            process=scores[0],
+            efficiency=scores[1],
+            attitude=scores[2],
+        )
         return done

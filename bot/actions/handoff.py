@@ -29,8 +29,11 @@ _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _WEEKDAYS = "一二三四五六日"
 # What the expert should know at a glance, from the slots: (slot, label)
 _FACTS = (
-    ("need_product", "需求产品"), ("need_place", "所在区域"), ("need_company", "企业"),
-    ("complaint_institution", "投诉机构"), ("demand_last_number", "最近的需求编号"),
+    ("need_product", "需求产品"),
+    ("need_place", "所在区域"),
+    ("need_company", "企业"),
+    ("complaint_institution", "投诉机构"),
+    ("demand_last_number", "最近的需求编号"),
     ("complaint_last_number", "最近的投诉编号"),
 )
 
@@ -46,8 +49,9 @@ def conversation_summary(events: list[dict[str, Any]], slots: dict[str, Any]) ->
         for e in events
         if e.get("event") == "user" and e.get("text") and not str(e["text"]).startswith("/")
     ][-SUMMARY_TURNS:]
-    facts = [f"{label}：{mask_mobiles(str(slots[name]))}" for name, label in _FACTS
-             if slots.get(name)]
+    facts = [
+        f"{label}：{mask_mobiles(str(slots[name]))}" for name, label in _FACTS if slots.get(name)
+    ]
     parts = ["最近的对话：", *said]
     if facts:
         parts += ["已了解的信息：", *facts]
@@ -77,7 +81,7 @@ def consecutive_failures(events: list[dict[str, Any]]) -> int:
 
 
 def service_start_text(value: str | None) -> str:
-    """"6月16日（周一）9:00" from the desk's ISO time; empty when unknown."""
+    """ "6月16日（周一）9:00" from the desk's ISO time; empty when unknown."""
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
@@ -95,18 +99,29 @@ async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, *, reason
     try:
         data = await desk.post_json(ESCALATIONS_PATH, body)
     except desk.DeskError as exc:
-        logger.warning("escalation not opened conversation=%s reason=%s code=%s status=%s",
-                       tracker.sender_id, reason, exc.code, exc.status)
+        logger.warning(
+            "escalation not opened conversation=%s reason=%s code=%s status=%s",
+            tracker.sender_id,
+            reason,
+            exc.code,
+            exc.status,
+        )
         dispatcher.utter_message(response="utter_handoff_failed")
         return
-    logger.info("escalation opened id=%s conversation=%s reason=%s", data.get("id"),
-                tracker.sender_id, reason)
+    logger.info(
+        "escalation opened id=%s conversation=%s reason=%s",
+        data.get("id"),
+        tracker.sender_id,
+        reason,
+    )
     if data.get("within_service_hours"):
         dispatcher.utter_message(response="utter_handoff_waiting")
     else:
-        dispatcher.utter_message(response="utter_handoff_after_hours",
-                                 next_service_start=service_start_text(
-                                     data.get("next_service_start")) or "下一个工作日 9:00")
+        dispatcher.utter_message(
+            response="utter_handoff_after_hours",
+            next_service_start=service_start_text(data.get("next_service_start"))
+            or "下一个工作日 9:00",
+        )
 
 
 class ActionEscalate(Action):

@@ -37,29 +37,59 @@ from bot.actions.validators import (
     service_mode_of,
 )
 
-DETAIL_SLOTS = ("need_quantity", "need_date", "need_service_mode", "need_company",
-                "need_credit_code")
+DETAIL_SLOTS = (
+    "need_quantity",
+    "need_date",
+    "need_service_mode",
+    "need_company",
+    "need_credit_code",
+)
 CONTACT_SLOTS = ("contact_name", "contact_mobile")
-RECOMMENDATION_SLOTS = ("need_service_ids", "need_institution_ids", "need_institution_titles",
-                        "need_domain")
+RECOMMENDATION_SLOTS = (
+    "need_service_ids",
+    "need_institution_ids",
+    "need_institution_titles",
+    "need_domain",
+)
 # Slots of one need; action_reset_need clears them all (demand_last_number is kept).
 NEED_SLOTS = (
-    "need_text", "need_product", "need_place", *DETAIL_SLOTS, *CONTACT_SLOTS,
-    *RECOMMENDATION_SLOTS, "need_chosen_institution", "need_decision", "need_details_wanted",
-    "need_pending", "need_submit_key",
+    "need_text",
+    "need_product",
+    "need_place",
+    *DETAIL_SLOTS,
+    *CONTACT_SLOTS,
+    *RECOMMENDATION_SLOTS,
+    "need_chosen_institution",
+    "need_decision",
+    "need_details_wanted",
+    "need_pending",
+    "need_submit_key",
 )
 # A new need of the same enterprise keeps place, company and contact; these start afresh unless
 # the message that states the new need names them (its slot mappings have set them already).
-_FRESH_UNLESS_NAMED = {"need_product": "product", "need_quantity": "quantity",
-                       "need_date": "date", "need_service_mode": "service_mode"}
-_PER_NEED_SLOTS = (*RECOMMENDATION_SLOTS, "need_chosen_institution", "need_decision",
-                   "need_details_wanted", "need_pending", "need_submit_key")
+_FRESH_UNLESS_NAMED = {
+    "need_product": "product",
+    "need_quantity": "quantity",
+    "need_date": "date",
+    "need_service_mode": "service_mode",
+}
+_PER_NEED_SLOTS = (
+    *RECOMMENDATION_SLOTS,
+    "need_chosen_institution",
+    "need_decision",
+    "need_details_wanted",
+    "need_pending",
+    "need_submit_key",
+)
 
 
 def start_need_events(tracker: Tracker) -> list[EventType]:
     events: list[EventType] = [SlotSet(name, None) for name in _PER_NEED_SLOTS]
-    events += [SlotSet(slot, None) for slot, entity in _FRESH_UNLESS_NAMED.items()
-               if not entity_values(tracker, entity)]
+    events += [
+        SlotSet(slot, None)
+        for slot, entity in _FRESH_UNLESS_NAMED.items()
+        if not entity_values(tracker, entity)
+    ]
     if tracker.get_slot("privacy_consent") is False:
         events.append(SlotSet("privacy_consent", None))  # a new need: ask once more
     events.append(SlotSet("pending_choice", None))
@@ -130,19 +160,26 @@ class ValidateNeedForm(FormValidationAction):
         return "validate_need_form"
 
     async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
         return need_required_slots(tracker.slots)
 
-    def _invalid(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
-                 response: str) -> dict[str, Any]:
+    def _invalid(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
+    ) -> dict[str, Any]:
         if not other_slots_this_turn(tracker, slot):
             dispatcher.utter_message(response=response)
         return {slot: None}
 
     async def validate_need_product(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
@@ -155,7 +192,10 @@ class ValidateNeedForm(FormValidationAction):
         return {"need_product": product, **_after_recommendation(tracker)}
 
     async def validate_need_place(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
@@ -165,8 +205,9 @@ class ValidateNeedForm(FormValidationAction):
             return self._invalid(dispatcher, tracker, "need_place", "utter_need_place_invalid")
         return {"need_place": place, **_after_recommendation(tracker)}
 
-    async def _detail(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher,
-                      tracker: Tracker) -> dict[str, Any]:
+    async def _detail(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
         if slot_value is None:
             return {slot: None}
         if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
@@ -176,16 +217,31 @@ class ValidateNeedForm(FormValidationAction):
             return self._invalid(dispatcher, tracker, slot, "utter_need_detail_invalid")
         return {slot: value}
 
-    async def validate_need_quantity(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_need_quantity(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         return await self._detail("need_quantity", slot_value, dispatcher, tracker)
 
-    async def validate_need_date(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_need_date(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         return await self._detail("need_date", slot_value, dispatcher, tracker)
 
-    async def validate_need_company(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_need_company(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         result = await self._detail("need_company", slot_value, dispatcher, tracker)
         code = normalise_credit_code(as_text(slot_value))
         if result.get("need_company") and code:  # "某某公司 9132…": both at once
@@ -194,7 +250,10 @@ class ValidateNeedForm(FormValidationAction):
         return result
 
     async def validate_need_service_mode(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
@@ -204,11 +263,15 @@ class ValidateNeedForm(FormValidationAction):
             return {"need_service_mode": mode}
         if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
             return {"need_service_mode": ""}
-        return self._invalid(dispatcher, tracker, "need_service_mode",
-                             "utter_need_service_mode_invalid")
+        return self._invalid(
+            dispatcher, tracker, "need_service_mode", "utter_need_service_mode_invalid"
+        )
 
     async def validate_need_credit_code(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
@@ -221,7 +284,10 @@ class ValidateNeedForm(FormValidationAction):
         return {"need_credit_code": code}
 
     async def validate_privacy_consent(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None or isinstance(slot_value, bool):
@@ -244,14 +310,19 @@ class ValidateNeedForm(FormValidationAction):
         return {"privacy_consent": True}
 
     async def validate_contact_name(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"contact_name": None}
         text, intent = as_text(slot_value), latest_intent(tracker)
-        asked_with_notice = (tracker.get_slot("requested_slot") == "contact_name"
-                             and tracker.get_slot("privacy_consent") is not True)
+        asked_with_notice = (
+            tracker.get_slot("requested_slot") == "contact_name"
+            and tracker.get_slot("privacy_consent") is not True
+        )
         if asked_with_notice and not entity_values(tracker, "person"):
             if is_refusal(text) or intent == "deny":
                 await record_consent(tracker.sender_id, agreed=False)
@@ -264,25 +335,31 @@ class ValidateNeedForm(FormValidationAction):
         return {"contact_name": name, **await self._implied_consent(tracker)}
 
     async def validate_contact_mobile(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"contact_mobile": None}
         mobile = normalise_mobile(as_text(slot_value))
         if mobile is None:
-            return self._invalid(dispatcher, tracker, "contact_mobile",
-                                 "utter_need_mobile_invalid")
+            return self._invalid(dispatcher, tracker, "contact_mobile", "utter_need_mobile_invalid")
         return {"contact_mobile": mobile, **await self._implied_consent(tracker)}
 
     async def validate_need_decision(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"need_decision": None}
         decision = decision_for(
-            as_text(slot_value), latest_intent(tracker),
+            as_text(slot_value),
+            latest_intent(tracker),
             titles=list(tracker.get_slot("need_institution_titles") or []),
             ids=list(tracker.get_slot("need_institution_ids") or []),
         )
@@ -293,5 +370,7 @@ class ValidateNeedForm(FormValidationAction):
         if decision.action == "details":
             cleared = {name: None for name in DETAIL_SLOTS}
             return {"need_decision": None, "need_details_wanted": True, **cleared}
-        return {"need_decision": decision.action,
-                "need_chosen_institution": decision.institution_id}
+        return {
+            "need_decision": decision.action,
+            "need_chosen_institution": decision.institution_id,
+        }

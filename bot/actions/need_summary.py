@@ -79,8 +79,9 @@ def need_summary(slots: dict[str, Any]) -> str:
         company += f"（统一社会信用代码 {slots['need_credit_code']}）"
     lines.append(f"· 企业：{company}")
     if slots.get("contact_name") or slots.get("contact_mobile"):
-        lines.append(f"· 联系人：{_value(slots, 'contact_name')}，"
-                     f"手机 {_value(slots, 'contact_mobile')}")
+        lines.append(
+            f"· 联系人：{_value(slots, 'contact_name')}，手机 {_value(slots, 'contact_mobile')}"
+        )
     return "\n".join(lines)
 
 
@@ -116,8 +117,10 @@ class ActionAskNeedDecision(Action):
             slots.update({e["name"]: e["value"] for e in events})
         options = decision_options(list(slots.get("need_institution_titles") or []))
         dispatcher.utter_message(
-            response="utter_ask_need_decision", need_summary=need_summary(slots),
-            need_options=numbered(options), buttons=buttons(options),
+            response="utter_ask_need_decision",
+            need_summary=need_summary(slots),
+            need_options=numbered(options),
+            buttons=buttons(options),
         )
         return events
 

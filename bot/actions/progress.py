@@ -53,10 +53,17 @@ def demand_item(d: dict[str, Any]) -> Item | None:
     if d.get("status") not in DEMAND_NEXT:
         return None  # evaluated or cancelled: nothing left to follow
     step, field = DEMAND_NEXT[d["status"]]
-    overdue = bool(d.get("respond_overdue") if field == "respond_due"
-                   else d.get("recommend_overdue") if field == "recommend_due" else False)
-    line = (f"需求 {d['number']}（{d.get('product', '')}）：{d.get('status_label', '')}；"
-            f"下一步：{step}{_deadline(d, field, overdue)}")
+    overdue = bool(
+        d.get("respond_overdue")
+        if field == "respond_due"
+        else d.get("recommend_overdue")
+        if field == "recommend_due"
+        else False
+    )
+    line = (
+        f"需求 {d['number']}（{d.get('product', '')}）：{d.get('status_label', '')}；"
+        f"下一步：{step}{_deadline(d, field, overdue)}"
+    )
     return Item("demand", str(d["number"]), line)
 
 
@@ -64,8 +71,10 @@ def complaint_item(c: dict[str, Any]) -> Item | None:
     if c.get("status") not in COMPLAINT_NEXT:
         return None
     step, field = COMPLAINT_NEXT[c["status"]]
-    line = (f"投诉 {c['number']}（{c.get('institution_name', '')}）：{c.get('status_label', '')}；"
-            f"下一步：{step}{_deadline(c, field, bool(c.get('overdue')))}")
+    line = (
+        f"投诉 {c['number']}（{c.get('institution_name', '')}）：{c.get('status_label', '')}；"
+        f"下一步：{step}{_deadline(c, field, bool(c.get('overdue')))}"
+    )
     return Item("complaint", str(c["number"]), line)
 
 
@@ -84,19 +93,27 @@ def timeline(events: list[dict[str, Any]], labels: dict[str, str]) -> str:
 
 
 def demand_detail(d: dict[str, Any], events: list[dict[str, Any]]) -> str:
-    lines = [f"需求 {d['number']}", f"· 产品/对象：{d.get('product', '')}",
-             f"· 所在区域：{d.get('place', '')}", f"· 当前状态：{d.get('status_label', '')}",
-             f"· 响应期限：{d.get('respond_due', '')}", f"· 推荐期限：{d.get('recommend_due', '')}"]
+    lines = [
+        f"需求 {d['number']}",
+        f"· 产品/对象：{d.get('product', '')}",
+        f"· 所在区域：{d.get('place', '')}",
+        f"· 当前状态：{d.get('status_label', '')}",
+        f"· 响应期限：{d.get('respond_due', '')}",
+        f"· 推荐期限：{d.get('recommend_due', '')}",
+    ]
     if events:
         lines += ["· 办理经过：", timeline(events, DEMAND_LABELS)]
     return "\n".join(lines)
 
 
 def complaint_detail(c: dict[str, Any], events: list[dict[str, Any]]) -> str:
-    lines = [f"投诉 {c['number']}", f"· 被投诉机构：{c.get('institution_name', '')}",
-             f"· 投诉类型：{c.get('complaint_type_label', '')}",
-             f"· 当前状态：{c.get('status_label', '')}",
-             f"· 调查核实期限：{c.get('investigation_due', '')}"]
+    lines = [
+        f"投诉 {c['number']}",
+        f"· 被投诉机构：{c.get('institution_name', '')}",
+        f"· 投诉类型：{c.get('complaint_type_label', '')}",
+        f"· 当前状态：{c.get('status_label', '')}",
+        f"· 调查核实期限：{c.get('investigation_due', '')}",
+    ]
     if c.get("resolution"):
         lines.append(f"· 处理意见：{c['resolution']}")
     if events:
@@ -104,12 +121,23 @@ def complaint_detail(c: dict[str, Any], events: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-DEMAND_LABELS = {"submitted": "已提交", "responded": "已响应", "recommended": "已推荐",
-                 "matched": "已对接", "in_service": "服务中", "completed": "已完成",
-                 "evaluated": "已评价", "cancelled": "已取消"}
-COMPLAINT_LABELS = {"received": "已受理", "investigating": "调查核实中",
-                    "forwarded": "已转交机构处理", "resolved": "已处理完毕",
-                    "informed": "已反馈投诉人"}
+DEMAND_LABELS = {
+    "submitted": "已提交",
+    "responded": "已响应",
+    "recommended": "已推荐",
+    "matched": "已对接",
+    "in_service": "服务中",
+    "completed": "已完成",
+    "evaluated": "已评价",
+    "cancelled": "已取消",
+}
+COMPLAINT_LABELS = {
+    "received": "已受理",
+    "investigating": "调查核实中",
+    "forwarded": "已转交机构处理",
+    "resolved": "已处理完毕",
+    "informed": "已反馈投诉人",
+}
 
 
 async def fetch_open_items(conversation_id: str) -> list[Item]:
@@ -156,8 +184,12 @@ class ActionShowProgress(Action):
                 return self._done()
             items = await fetch_open_items(conversation)
         except desk.DeskError as exc:
-            logger.warning("progress unavailable conversation=%s code=%s status=%s",
-                           conversation, exc.code, exc.status)
+            logger.warning(
+                "progress unavailable conversation=%s code=%s status=%s",
+                conversation,
+                exc.code,
+                exc.status,
+            )
             key = "utter_progress_not_found" if exc.status == 404 else "utter_progress_unavailable"
             dispatcher.utter_message(response=key)
             return self._done()
@@ -165,12 +197,17 @@ class ActionShowProgress(Action):
             dispatcher.utter_message(response="utter_progress_none")
             return self._done()
         options = digit_options([item.line for item in items])
-        dispatcher.utter_message(response="utter_progress_list", progress_items=numbered(options),
-                                 buttons=[] if in_form else buttons(options))
+        dispatcher.utter_message(
+            response="utter_progress_list",
+            progress_items=numbered(options),
+            buttons=[] if in_form else buttons(options),
+        )
         if in_form:
             return self._done()
-        return [SlotSet("progress_items", [item.number for item in items]),
-                SlotSet("pending_choice", "progress")]
+        return [
+            SlotSet("progress_items", [item.number for item in items]),
+            SlotSet("pending_choice", "progress"),
+        ]
 
     @staticmethod
     def _done() -> list[EventType]:

@@ -43,7 +43,9 @@ class ActionGuideRegistration(Action):
         if kind is not None:
             return [SlotSet("pending_choice", None)]
         options = digit_options([label for _, label in KINDS])
-        dispatcher.utter_message(response="utter_registration_kinds",
-                                 registration_options=numbered(options),
-                                 buttons=[] if in_form else buttons(options))
+        dispatcher.utter_message(
+            response="utter_registration_kinds",
+            registration_options=numbered(options),
+            buttons=[] if in_form else buttons(options),
+        )
         return [SlotSet("pending_choice", None if in_form else "registration")]

@@ -20,30 +20,49 @@ from rasa.utils.tensorflow.models import RasaModel
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
-     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    [
+        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    ],
     is_trainable=True,
 )
 class QuickLoadDIETClassifier(DIETClassifier):
     @classmethod
     def _load_model_class(
-        cls, tf_model_file: str, model_data_example: RasaModelData, label_data: RasaModelData,
-        entity_tag_specs: list[Any], config: dict[str, Any], finetune_mode: bool,
+        cls,
+        tf_model_file: str,
+        model_data_example: RasaModelData,
+        label_data: RasaModelData,
+        entity_tag_specs: list[Any],
+        config: dict[str, Any],
+        finetune_mode: bool,
     ) -> RasaModel:
         if finetune_mode or config.get(RUN_EAGERLY):
-            return super()._load_model_class(tf_model_file, model_data_example, label_data,
-                                             entity_tag_specs, config, finetune_mode)
+            return super()._load_model_class(
+                tf_model_file,
+                model_data_example,
+                label_data,
+                entity_tag_specs,
+                config,
+                finetune_mode,
+            )
         # Load without the warm-up prediction (finetune_mode skips it), eagerly ...
         model = super()._load_model_class(
-            tf_model_file, model_data_example, label_data, entity_tag_specs,
-            {**copy.deepcopy(config), RUN_EAGERLY: True}, finetune_mode=True)
+            tf_model_file,
+            model_data_example,
+            label_data,
+            entity_tag_specs,
+            {**copy.deepcopy(config), RUN_EAGERLY: True},
+            finetune_mode=True,
+        )
         # ... then predict in graph mode, traced once now rather than on the first message.
         model.run_eagerly = False
         model.config[RUN_EAGERLY] = False
         predict_example = RasaModelData(
             label_key=model_data_example.label_key,
-            data={name: features for name, features in model_data_example.items()
-                  if "text" in name},
+            data={
+                name: features for name, features in model_data_example.items() if "text" in name
+            },
         )
         model.run_inference(predict_example)
         return model

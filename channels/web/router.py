@@ -36,11 +36,13 @@ class ChatIn(BaseModel):
     conversation_id: str = Field(pattern=CONVERSATION_ID, description="web:<uuid>")
     text: str = Field(min_length=1, max_length=1000)
     display: str | None = Field(
-        default=None, max_length=200,
+        default=None,
+        max_length=200,
         description="what the user saw: a quick-reply button's title (text is its payload)",
     )
     message_id: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9_-]{6,64}$",
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{6,64}$",
         description="the page's id of this message: a resend after a network drop is ignored",
     )
 
@@ -56,7 +58,11 @@ class WebDeliverer:
         return None
 
     def enqueue(
-        self, session: Any, *, conversation_id: str, messages: list[dict[str, Any]],
+        self,
+        session: Any,
+        *,
+        conversation_id: str,
+        messages: list[dict[str, Any]],
         inbound_id: int | None,
     ) -> None:
         return None
@@ -77,22 +83,29 @@ async def post_message(body: ChatIn, request: Request, settings: SettingsDep) ->
     key = f"{body.conversation_id}:{body.message_id}" if body.message_id else None
     shown = (body.display or "").strip()
     incoming = Incoming(
-        conversation_id=body.conversation_id, channel="web", text=shown or text, bot_text=text,
-        dedupe_key=key, payload={"payload": text} if shown else {},
+        conversation_id=body.conversation_id,
+        channel="web",
+        text=shown or text,
+        bot_text=text,
+        dedupe_key=key,
+        payload={"payload": text} if shown else {},
     )
     outcome = await conversations.handle(incoming, deadline_s=settings.web_reply_deadline_s)
     if outcome.state == "later":
-        return ChatOut(messages=[
-            {"sender": "system", "text": LATER, "buttons": [], "pending": True}
-        ])
+        return ChatOut(
+            messages=[{"sender": "system", "text": LATER, "buttons": [], "pending": True}]
+        )
     return ChatOut(messages=outcome.messages)
 
 
 def _row(row: transcript.ChatMessage) -> dict[str, Any]:
     payload = row.payload or {}
     data: dict[str, Any] = {
-        "id": row.id, "sender": row.sender, "text": row.text,
-        "buttons": payload.get("buttons", []), "at": row.created_at.isoformat(),
+        "id": row.id,
+        "sender": row.sender,
+        "text": row.text,
+        "buttons": payload.get("buttons", []),
+        "at": row.created_at.isoformat(),
     }
     if payload.get("custom"):
         data["custom"] = payload["custom"]
@@ -136,7 +149,8 @@ async def stream(
                     transcript.ChatMessage.id > cursor,
                     transcript.ChatMessage.sender != "user",
                 )
-                .order_by(transcript.ChatMessage.id).limit(100)
+                .order_by(transcript.ChatMessage.id)
+                .limit(100)
             )
             return [_row(r) for r in rows]
 
@@ -166,6 +180,7 @@ async def stream(
                     yield ": ping\n\n"
 
     return StreamingResponse(
-        events(), media_type="text/event-stream",
+        events(),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

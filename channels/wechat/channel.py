@@ -25,7 +25,8 @@ class WeChatChannel:
         assert settings.wechat_token is not None and settings.database_url is not None
         aes_key = settings.wechat_aes_key
         self.envelope = Envelope(
-            token=settings.wechat_token.get_secret_value(), app_id=settings.wechat_app_id,
+            token=settings.wechat_token.get_secret_value(),
+            app_id=settings.wechat_app_id,
             aes_key=aes_key.get_secret_value() if aes_key else None,
             max_skew_s=settings.wechat_max_clock_skew_s,
         )
@@ -34,13 +35,18 @@ class WeChatChannel:
         if settings.wechat_app_id and settings.wechat_app_secret:
             storage, lock = storage_and_lock(settings.redis_url, settings.wechat_app_id)
             self.client = ApiClient(
-                settings.wechat_app_id, settings.wechat_app_secret.get_secret_value(),
-                api_base=settings.wechat_api_base, timeout_s=settings.wechat_api_timeout_s,
-                storage=storage, lock=lock,
+                settings.wechat_app_id,
+                settings.wechat_app_secret.get_secret_value(),
+                api_base=settings.wechat_api_base,
+                timeout_s=settings.wechat_api_timeout_s,
+                storage=storage,
+                lock=lock,
             )
         self.outbox = WeChatOutbox(
-            sessions=get_sessionmaker(settings.database_url), client=lambda: self.client,
-            quota=settings.wechat_cs_quota, window=timedelta(hours=settings.wechat_cs_window_h),
+            sessions=get_sessionmaker(settings.database_url),
+            client=lambda: self.client,
+            quota=settings.wechat_cs_quota,
+            window=timedelta(hours=settings.wechat_cs_window_h),
             retry_interval_s=settings.retry_interval_s,
         )
         conversations.register(inbound.CHANNEL, self.outbox)

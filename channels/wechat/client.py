@@ -65,8 +65,9 @@ def storage_and_lock(redis_url: str | None, app_id: str) -> tuple[SessionStorage
 
     @contextlib.contextmanager
     def redis_lock() -> Iterator[None]:
-        lock = connection.lock(f"qclinic:wechat:{app_id}:token-lock", timeout=20,
-                               blocking_timeout=15)
+        lock = connection.lock(
+            f"qclinic:wechat:{app_id}:token-lock", timeout=20, blocking_timeout=15
+        )
         acquired = lock.acquire()
         try:
             yield
@@ -80,11 +81,18 @@ def storage_and_lock(redis_url: str | None, app_id: str) -> tuple[SessionStorage
 
 class ApiClient(WeChatClient):  # type: ignore[misc]
     def __init__(
-        self, app_id: str, secret: str, *, api_base: str, timeout_s: float,
-        storage: SessionStorage | None = None, lock: LockFactory | None = None,
+        self,
+        app_id: str,
+        secret: str,
+        *,
+        api_base: str,
+        timeout_s: float,
+        storage: SessionStorage | None = None,
+        lock: LockFactory | None = None,
     ) -> None:
-        super().__init__(app_id, secret, session=storage or MemoryStorage(),
-                         timeout=timeout_s, auto_retry=False)
+        super().__init__(
+            app_id, secret, session=storage or MemoryStorage(), timeout=timeout_s, auto_retry=False
+        )
         self._http = _TimeoutSession(timeout_s)
         self.API_BASE_URL = api_base.rstrip("/") + "/cgi-bin/"
         self._token_url = self.API_BASE_URL + "token"
@@ -92,9 +100,14 @@ class ApiClient(WeChatClient):  # type: ignore[misc]
         self._lock: LockFactory = lock or (lambda: own_lock)
 
     def fetch_access_token(self) -> dict[str, Any]:
-        response = self._http.get(self._token_url, params={
-            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
-        })
+        response = self._http.get(
+            self._token_url,
+            params={
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self.secret,
+            },
+        )
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         if result.get("errcode"):

@@ -21,9 +21,7 @@ from channels.wechat.security import Rejected, refuse_doctype
 
 CHANNEL = "wechat"
 
-ASK_FOR_TEXT = (
-    "抱歉，没能识别这段语音。请用文字描述您的需求，例如“我们有一批电线电缆需要做检测”。"
-)
+ASK_FOR_TEXT = "抱歉，没能识别这段语音。请用文字描述您的需求，例如“我们有一批电线电缆需要做检测”。"
 IMAGE_ACK = (
     "已收到您发送的图片，已附在本次会话记录中，工作人员处理时可以查看。"
     "请继续用文字描述您的需求或问题。"
@@ -77,19 +75,31 @@ def understand(message: BaseMessage) -> Incoming:
     """The gateway's view of one WeChat message (a digit is matched to options on accept)."""
     data: dict[str, Any] = message._data
     base: dict[str, Any] = {
-        "conversation_id": conversation_id(message.source), "channel": CHANNEL,
+        "conversation_id": conversation_id(message.source),
+        "channel": CHANNEL,
         "dedupe_key": dedupe_key(message),
     }
     kind = str(data.get("MsgType", "")).lower()
 
     def note(text: str, reply: str | None = None, **payload: Any) -> Incoming:
         replies = (BotMessage(text=reply),) if reply else ()
-        return Incoming(**base, kind=kind, text=text, bot_text=None,
-                        payload={"kind": kind, **payload}, local_replies=replies)
+        return Incoming(
+            **base,
+            kind=kind,
+            text=text,
+            bot_text=None,
+            payload={"kind": kind, **payload},
+            local_replies=replies,
+        )
 
     def to_bot(text: str, bot_text: str, **payload: Any) -> Incoming:
-        return Incoming(**base, kind=kind, text=text, bot_text=bot_text,
-                        payload={"kind": kind, **payload} if payload else {})
+        return Incoming(
+            **base,
+            kind=kind,
+            text=text,
+            bot_text=bot_text,
+            payload={"kind": kind, **payload} if payload else {},
+        )
 
     if kind == "text":
         text = (data.get("Content") or "").strip()
@@ -106,14 +116,20 @@ def understand(message: BaseMessage) -> Incoming:
         return note("[图片]", IMAGE_ACK, media_id=data.get("MediaId"), url=data.get("PicUrl"))
     if kind == "file":
         title = str(data.get("Title") or "文件")
-        return note(f"[文件] {title}", FILE_ACK.format(title=title), title=title,
-                    size=data.get("FileTotalLen"), md5=data.get("FileMd5"))
+        return note(
+            f"[文件] {title}",
+            FILE_ACK.format(title=title),
+            title=title,
+            size=data.get("FileTotalLen"),
+            md5=data.get("FileMd5"),
+        )
     if kind in {"video", "shortvideo"}:
         return note("[视频]", VIDEO_ACK, media_id=data.get("MediaId"))
     if kind == "link":
         title = str(data.get("Title") or "链接")
-        return note(f"[链接] {title}", LINK_ACK.format(title=title), title=title,
-                    url=data.get("Url"))
+        return note(
+            f"[链接] {title}", LINK_ACK.format(title=title), title=title, url=data.get("Url")
+        )
     if kind == "location":
         label = (data.get("Label") or "").strip()
         place = {"x": data.get("Location_X"), "y": data.get("Location_Y"), "label": label}
@@ -133,21 +149,32 @@ def _event(message: BaseMessage, base: dict[str, Any]) -> Incoming:
 
     def only_note(text: str, reply: str | None = None, **payload: Any) -> Incoming:
         replies = (BotMessage(text=reply),) if reply else ()
-        return Incoming(**base, kind=kind, text=text, bot_text=None,
-                        payload={"kind": kind, **payload}, local_replies=replies)
+        return Incoming(
+            **base,
+            kind=kind,
+            text=text,
+            bot_text=None,
+            payload={"kind": kind, **payload},
+            local_replies=replies,
+        )
 
     if event.startswith("subscribe"):  # also subscribe_scan (a QR code with a scene)
-        return Incoming(**base, kind=kind, text="[关注公众号]", bot_text="/greet",
-                        payload={"kind": kind})
+        return Incoming(
+            **base, kind=kind, text="[关注公众号]", bot_text="/greet", payload={"kind": kind}
+        )
     if event == "unsubscribe":
         return only_note("[取消关注]")
     if event == "click":
         intent = MENU_INTENTS.get(key)
         if intent is None:
             return only_note(f"[菜单] {key}", MENU_UNKNOWN, key=key)
-        return Incoming(**base, kind=kind, text=f"[菜单] {MENU_TITLES.get(key, key)}",
-                        bot_text=intent,
-                        payload={"kind": kind, "key": key})
+        return Incoming(
+            **base,
+            kind=kind,
+            text=f"[菜单] {MENU_TITLES.get(key, key)}",
+            bot_text=intent,
+            payload={"kind": kind, "key": key},
+        )
     if event == "view":
         return only_note("[打开菜单链接]", url=key)
     return only_note(f"[事件] {event}", key=key)

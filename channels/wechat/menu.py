@@ -32,12 +32,19 @@ def build_menu(web_chat_url: str | None = None) -> dict[str, Any]:
     expert: list[dict[str, str]] = [_click("QC_REQUEST_HUMAN")]
     if web_chat_url:
         expert.append({"type": "view", "name": "网页版咨询", "url": web_chat_url})
-    return {"button": [
-        {"name": "办事服务", "sub_button": [_click("QC_REQUEST_SERVICE"), _click("QC_ASK_FAQ")]},
-        {"name": "进度投诉",
-         "sub_button": [_click("QC_CHECK_PROGRESS"), _click("QC_FILE_COMPLAINT")]},
-        {"name": "人工专家", "sub_button": expert},
-    ]}
+    return {
+        "button": [
+            {
+                "name": "办事服务",
+                "sub_button": [_click("QC_REQUEST_SERVICE"), _click("QC_ASK_FAQ")],
+            },
+            {
+                "name": "进度投诉",
+                "sub_button": [_click("QC_CHECK_PROGRESS"), _click("QC_FILE_COMPLAINT")],
+            },
+            {"name": "人工专家", "sub_button": expert},
+        ]
+    }
 
 
 def menu_problems(menu: dict[str, Any]) -> list[str]:

@@ -63,8 +63,13 @@ class WeChatOutbox:
     """The WeChat channel's :class:`~channels.conversations.Deliverer` and its sender."""
 
     def __init__(
-        self, *, sessions: sessionmaker[Session], client: Callable[[], ApiClient | None],
-        quota: int, window: timedelta, retry_interval_s: float,
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        client: Callable[[], ApiClient | None],
+        quota: int,
+        window: timedelta,
+        retry_interval_s: float,
     ) -> None:
         self.sessions = sessions
         self._client = client
@@ -93,13 +98,20 @@ class WeChatOutbox:
         self._kick.set()
 
     def enqueue(
-        self, session: Session, *, conversation_id: str, messages: list[dict[str, Any]],
+        self,
+        session: Session,
+        *,
+        conversation_id: str,
+        messages: list[dict[str, Any]],
         inbound_id: int | None,
     ) -> None:
         self.enqueue_texts(session, conversation_id, [render_turn(messages)], inbound_id)
 
     def enqueue_texts(
-        self, session: Session, conversation_id: str, texts: Sequence[str],
+        self,
+        session: Session,
+        conversation_id: str,
+        texts: Sequence[str],
         inbound_id: int | None,
     ) -> None:
         openid = _openid(conversation_id)
@@ -107,10 +119,16 @@ class WeChatOutbox:
         pieces = [p for text in texts for p in split_text(text, TEXT_LIMIT - NOTE_ROOM)]
         for text in pieces:
             if text.strip():
-                session.add(OutboxMessage(
-                    openid=openid, inbound_id=inbound_id, content=text, status="pending",
-                    attempts=0, created_at=utcnow(),
-                ))
+                session.add(
+                    OutboxMessage(
+                        openid=openid,
+                        inbound_id=inbound_id,
+                        content=text,
+                        status="pending",
+                        attempts=0,
+                        created_at=utcnow(),
+                    )
+                )
 
     async def wake(self) -> None:
         self._kick.set()
@@ -142,13 +160,20 @@ class WeChatOutbox:
     def _due_openids(self) -> list[str]:
         now = utcnow()
         with self.sessions() as session:
-            return list(session.scalars(
-                select(OutboxMessage.openid)
-                .where(OutboxMessage.status == "pending", or_(
-                    OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now
-                ))
-                .distinct().limit(200)
-            ))
+            return list(
+                session.scalars(
+                    select(OutboxMessage.openid)
+                    .where(
+                        OutboxMessage.status == "pending",
+                        or_(
+                            OutboxMessage.next_attempt_at.is_(None),
+                            OutboxMessage.next_attempt_at <= now,
+                        ),
+                    )
+                    .distinct()
+                    .limit(200)
+                )
+            )
 
     def send_to(self, openid: str) -> None:
         """Send what waits for one follower (blocking: runs in a worker thread)."""
@@ -162,7 +187,8 @@ class WeChatOutbox:
         finally:
             with self.sessions() as session:
                 session.execute(
-                    update(WeChatContact).where(WeChatContact.openid == openid)
+                    update(WeChatContact)
+                    .where(WeChatContact.openid == openid)
                     .values(sending_until=None)
                 )
                 session.commit()
@@ -173,9 +199,10 @@ class WeChatOutbox:
             ensure_contact(session, openid)
             result = session.execute(
                 update(WeChatContact)
-                .where(WeChatContact.openid == openid, or_(
-                    WeChatContact.sending_until.is_(None), WeChatContact.sending_until < now
-                ))
+                .where(
+                    WeChatContact.openid == openid,
+                    or_(WeChatContact.sending_until.is_(None), WeChatContact.sending_until < now),
+                )
                 .values(sending_until=now + SEND_LEASE)
             )
             session.commit()
@@ -183,11 +210,13 @@ class WeChatOutbox:
 
     def _send_leased(self, client: ApiClient, openid: str) -> None:
         with self.sessions() as session:
-            rows = list(session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.openid == openid, OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.id)
-            ))
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.openid == openid, OutboxMessage.status == "pending")
+                    .order_by(OutboxMessage.id)
+                )
+            )
             first_due = as_utc(rows[0].next_attempt_at) if rows else None
             if not rows or (first_due is not None and first_due > utcnow()):
                 return  # in order: nothing overtakes a message waiting for its retry
@@ -195,7 +224,7 @@ class WeChatOutbox:
                 return  # the bot is still answering kept messages: merge, then send
             packs = _packs(rows)
             for index, pack in enumerate(packs):
-                rest = [r for p in packs[index + 1:] for r in p]
+                rest = [r for p in packs[index + 1 :] for r in p]
                 reserved = self._reserve(session, openid)
                 session.commit()  # never hold a write transaction across an HTTP call
                 if not reserved:
@@ -212,7 +241,11 @@ class WeChatOutbox:
             session.commit()
 
     def _send_one(
-        self, session: Session, client: ApiClient, openid: str, pack: list[OutboxMessage],
+        self,
+        session: Session,
+        client: ApiClient,
+        openid: str,
+        pack: list[OutboxMessage],
         content: str,
     ) -> bool:
         try:
@@ -246,11 +279,14 @@ class WeChatOutbox:
         if (as_utc(oldest.created_at) or now) < now - MERGE_WAIT:
             return False
         owed = session.scalar(
-            select(InboundMessage.id).where(
+            select(InboundMessage.id)
+            .where(
                 InboundMessage.conversation_id == f"wx:{openid}",
-                InboundMessage.delivery == "push", InboundMessage.status != "done",
+                InboundMessage.delivery == "push",
+                InboundMessage.status != "done",
                 or_(InboundMessage.status == "processing", InboundMessage.next_attempt_at <= now),
-            ).limit(1)
+            )
+            .limit(1)
         )
         return owed is not None
 
@@ -258,7 +294,8 @@ class WeChatOutbox:
         result = session.execute(
             update(WeChatContact)
             .where(
-                WeChatContact.openid == openid, WeChatContact.subscribed.is_(True),
+                WeChatContact.openid == openid,
+                WeChatContact.subscribed.is_(True),
                 WeChatContact.window_sent < self._quota,
                 WeChatContact.last_contact_at > utcnow() - self._window,
             )
@@ -281,7 +318,8 @@ class WeChatOutbox:
 
     def _close_window(self, session: Session, openid: str) -> None:
         session.execute(
-            update(WeChatContact).where(WeChatContact.openid == openid)
+            update(WeChatContact)
+            .where(WeChatContact.openid == openid)
             .values(window_sent=self._quota)
         )
 
@@ -292,7 +330,7 @@ class WeChatOutbox:
             if row.attempts >= MAX_ATTEMPTS:  # kept for the next contact, not dropped
                 row.status = "held"
             else:
-                delay = min(300.0, self._retry_interval_s * 2 ** row.attempts)
+                delay = min(300.0, self._retry_interval_s * 2**row.attempts)
                 row.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 

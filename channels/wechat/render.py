@@ -60,9 +60,7 @@ def custom_lines(custom: dict[str, Any]) -> list[str]:
         if isinstance(cards, list):
             head = _strings(custom.get("title") or custom.get("text"))
             blocks = [card_lines(c) for c in cards if isinstance(c, dict)]
-            numbered = [
-                "\n".join([f"{i}. {b[0]}", *b[1:]]) for i, b in enumerate(blocks, 1) if b
-            ]
+            numbered = ["\n".join([f"{i}. {b[0]}", *b[1:]]) for i, b in enumerate(blocks, 1) if b]
             return [*head, *numbered]
     return card_lines(custom)
 

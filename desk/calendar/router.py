@@ -35,8 +35,9 @@ def list_days(
 
 @router.put("/days/{day}", response_model=DayPublic)
 def set_day(day: date, body: DayIn, session: SessionDep, staff: StaffDep) -> CalendarDay:
-    return service.set_day(session, day=day, working=body.working, note=body.note,
-                           actor=staff.username)
+    return service.set_day(
+        session, day=day, working=body.working, note=body.note, actor=staff.username
+    )
 
 
 @router.post("/{year}/complete", status_code=status.HTTP_204_NO_CONTENT)

@@ -20,8 +20,13 @@ def set_day(session: Session, *, day: date, working: bool, note: str, actor: str
     row = session.get(CalendarDay, day) or CalendarDay(day=day)
     row.working, row.note = working, note
     session.add(row)
-    audit.record(session, actor=actor, action="calendar.set_day", subject=day.isoformat(),
-                 details={"working": working, "note": note})
+    audit.record(
+        session,
+        actor=actor,
+        action="calendar.set_day",
+        subject=day.isoformat(),
+        details={"working": working, "note": note},
+    )
     session.commit()
     return row
 
@@ -34,7 +39,9 @@ def mark_year_complete(session: Session, *, year: int, actor: str) -> None:
 
 
 def list_days(session: Session, *, year: int) -> list[CalendarDay]:
-    query = select(CalendarDay).where(
-        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
-    ).order_by(CalendarDay.day)
+    query = (
+        select(CalendarDay)
+        .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+        .order_by(CalendarDay.day)
+    )
     return list(session.scalars(query))

@@ -63,7 +63,8 @@ def match_institution(name: str, institutions: Iterable[Institution]) -> Match |
     query = normalise(name)
     ranked = sorted(
         ((score(query, normalise(i.title)), i) for i in institutions),
-        key=lambda pair: pair[0], reverse=True,
+        key=lambda pair: pair[0],
+        reverse=True,
     )
     if not ranked or ranked[0][0] < SIMILARITY_THRESHOLD:
         return None

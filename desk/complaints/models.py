@@ -17,14 +17,20 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "informed": frozenset(),
 }
 STATUS_LABELS = {
-    "received": "已受理", "investigating": "调查核实中", "forwarded": "已转交机构处理",
-    "resolved": "已处理完毕", "informed": "已反馈投诉人",
+    "received": "已受理",
+    "investigating": "调查核实中",
+    "forwarded": "已转交机构处理",
+    "resolved": "已处理完毕",
+    "informed": "已反馈投诉人",
 }
 OPEN_STATUSES = ("received", "investigating", "forwarded")  # not yet resolved
 # §7.4.2: 电话、网上、服务站点和信件
 CHANNEL_LABELS = {"phone": "电话", "online": "网上", "station": "服务站点", "letter": "信件"}
 TYPE_LABELS = {
-    "attitude": "服务态度", "efficiency": "服务效率", "fees": "收费", "quality": "质量/结果",
+    "attitude": "服务态度",
+    "efficiency": "服务效率",
+    "fees": "收费",
+    "quality": "质量/结果",
     "other": "其他",
 }
 

@@ -39,11 +39,14 @@ def _own(
     session: Session, principal: Principal, complaint: Complaint, conversation_id: str | None
 ) -> None:
     """The bot sees a complaint only on behalf of the customer's conversations that made it."""
-    if _is_bot(principal) and not (conversation_id and complaint.conversation_id in (
-        linked_conversations(session, conversation_id=conversation_id)
-    )):
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            detail={"code": "not_found", "message": "未找到该投诉。"})
+    if _is_bot(principal) and not (
+        conversation_id
+        and complaint.conversation_id
+        in (linked_conversations(session, conversation_id=conversation_id))
+    ):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail={"code": "not_found", "message": "未找到该投诉。"}
+        )
 
 
 @router.post("", response_model=ComplaintCreated, status_code=status.HTTP_201_CREATED)
@@ -60,7 +63,10 @@ def create_complaint(
     if privacy.require_consent and _is_bot(caller) and (body.contact_mobile or body.contact_name):
         require_consent(session, conversation_id=body.conversation_id)  # anonymous needs none
     complaint, created, code = service.create_complaint(
-        session, data=body, idempotency_key=idempotency_key, today=today(),
+        session,
+        data=body,
+        idempotency_key=idempotency_key,
+        today=today(),
         actor=caller.username,
     )
     if not created:
@@ -85,11 +91,16 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ComplaintList:
     if _is_bot(caller) and not conversation_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
-            "code": "forbidden", "message": "智能助手只能查询本会话的投诉。"})
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={"code": "forbidden", "message": "智能助手只能查询本会话的投诉。"},
+        )
     items = service.list_complaints(
-        session, conversation_id=conversation_id, status=status_,
-        overdue_on=today() if overdue else None, limit=limit,
+        session,
+        conversation_id=conversation_id,
+        status=status_,
+        overdue_on=today() if overdue else None,
+        limit=limit,
     )
     masked = _is_bot(caller)
     return ComplaintList(items=[service.public(c, today=today(), masked=masked) for c in items])

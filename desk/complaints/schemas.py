@@ -14,11 +14,21 @@ TypeCode = Literal["attitude", "efficiency", "fees", "quality", "other"]
 StatusCode = Literal["received", "investigating", "forwarded", "resolved", "informed"]
 
 _CHANNEL_ALIASES = {label: code for code, label in CHANNEL_LABELS.items()} | {
-    "网站": "online", "网上投诉": "online", "微信": "online", "站点": "station", "来信": "letter",
+    "网站": "online",
+    "网上投诉": "online",
+    "微信": "online",
+    "站点": "station",
+    "来信": "letter",
 }
 _TYPE_ALIASES = {label: code for code, label in TYPE_LABELS.items()} | {
-    "态度": "attitude", "效率": "efficiency", "收费问题": "fees", "费用": "fees",
-    "质量": "quality", "结果": "quality", "检测结果": "quality", "质量问题": "quality",
+    "态度": "attitude",
+    "效率": "efficiency",
+    "收费问题": "fees",
+    "费用": "fees",
+    "质量": "quality",
+    "结果": "quality",
+    "检测结果": "quality",
+    "质量问题": "quality",
 }
 
 

@@ -112,8 +112,13 @@ def _repeat(
 
 
 def create_complaint(
-    session: Session, *, data: ComplaintCreate, idempotency_key: str | None, today: date,
-    actor: str, institutions: Sequence[Institution] | None = None,
+    session: Session,
+    *,
+    data: ComplaintCreate,
+    idempotency_key: str | None,
+    today: date,
+    actor: str,
+    institutions: Sequence[Institution] | None = None,
 ) -> tuple[Complaint, bool, str | None]:
     """Take a complaint; returns (complaint, created, follow-up code or None).
 
@@ -146,13 +151,29 @@ def create_complaint(
     masked = mask_mobile(complaint.contact_mobile) if complaint.contact_mobile else None
     try:
         session.flush()
-        session.add(ComplaintEvent(complaint_id=complaint.id, from_status=None,
-                                   to_status="received", actor=actor, note="投诉已受理"))
-        audit.record(session, actor=actor, action="complaint.create", subject=complaint.number,
-                     details={"conversation_id": complaint.conversation_id,
-                              "channel": complaint.channel, "type": complaint.complaint_type,
-                              "institution_id": complaint.institution_id,
-                              "contact_mobile": masked, "anonymous": code is not None})
+        session.add(
+            ComplaintEvent(
+                complaint_id=complaint.id,
+                from_status=None,
+                to_status="received",
+                actor=actor,
+                note="投诉已受理",
+            )
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="complaint.create",
+            subject=complaint.number,
+            details={
+                "conversation_id": complaint.conversation_id,
+                "channel": complaint.channel,
+                "type": complaint.complaint_type,
+                "institution_id": complaint.institution_id,
+                "contact_mobile": masked,
+                "anonymous": code is not None,
+            },
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -161,26 +182,38 @@ def create_complaint(
         raise
     log.info(
         "complaint received number=%s conversation=%s channel=%s type=%s institution=%s mobile=%s",
-        complaint.number, complaint.conversation_id, complaint.channel, complaint.complaint_type,
-        complaint.institution_id, masked,
+        complaint.number,
+        complaint.conversation_id,
+        complaint.channel,
+        complaint.complaint_type,
+        complaint.institution_id,
+        masked,
     )
     return complaint, True, code
 
 
 def list_complaints(
-    session: Session, *, conversation_id: str | None = None, status: str | None = None,
-    overdue_on: date | None = None, limit: int = 100,
+    session: Session,
+    *,
+    conversation_id: str | None = None,
+    status: str | None = None,
+    overdue_on: date | None = None,
+    limit: int = 100,
 ) -> list[Complaint]:
     """Newest first; ``overdue_on`` keeps those still unresolved after their due date."""
     query = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
     if conversation_id:
-        query = query.where(Complaint.conversation_id.in_(
-            linked_conversations(session, conversation_id=conversation_id)))
+        query = query.where(
+            Complaint.conversation_id.in_(
+                linked_conversations(session, conversation_id=conversation_id)
+            )
+        )
     if status:
         query = query.where(Complaint.status == status)
     if overdue_on is not None:
-        query = query.where(Complaint.status.in_(OPEN_STATUSES),
-                            Complaint.investigation_due < overdue_on)
+        query = query.where(
+            Complaint.status.in_(OPEN_STATUSES), Complaint.investigation_due < overdue_on
+        )
     return list(session.scalars(query))
 
 
@@ -192,7 +225,11 @@ def get_complaint(session: Session, *, number: str) -> Complaint:
 
 
 def transition(
-    session: Session, *, number: str, change: ComplaintTransition, actor: str,
+    session: Session,
+    *,
+    number: str,
+    change: ComplaintTransition,
+    actor: str,
     institutions: Sequence[Institution] | None = None,
 ) -> Complaint:
     complaint = get_complaint(session, number=number)
@@ -208,8 +245,10 @@ def transition(
                 institutions = published_institutions()
             chosen = next((i for i in institutions if i.id == change.institution_id), None)
             if chosen is None:
-                raise InvalidInput(f"知识库中没有编号为 {change.institution_id} 的服务机构。",
-                                   code="institution_unknown")
+                raise InvalidInput(
+                    f"知识库中没有编号为 {change.institution_id} 的服务机构。",
+                    code="institution_unknown",
+                )
             complaint.institution_id, complaint.institution_title = chosen.id, chosen.title
         complaint.forwarded_at = moment
     elif change.to == "resolved":
@@ -220,11 +259,26 @@ def transition(
         complaint.resolved_at = moment
     elif change.to == "informed":
         complaint.informed_at = moment
-    session.add(ComplaintEvent(complaint_id=complaint.id, from_status=complaint.status,
-                               to_status=change.to, actor=actor, note=change.note))
-    audit.record(session, actor=actor, action="complaint.transition", subject=complaint.number,
-                 details={"from": complaint.status, "to": change.to,
-                          "institution_id": complaint.institution_id})
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            from_status=complaint.status,
+            to_status=change.to,
+            actor=actor,
+            note=change.note,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="complaint.transition",
+        subject=complaint.number,
+        details={
+            "from": complaint.status,
+            "to": change.to,
+            "institution_id": complaint.institution_id,
+        },
+    )
     complaint.status = change.to
     session.commit()
     return complaint
@@ -232,8 +286,11 @@ def transition(
 
 def events(session: Session, *, number: str) -> list[ComplaintEvent]:
     complaint = get_complaint(session, number=number)
-    query = (select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
-             .order_by(ComplaintEvent.id))
+    query = (
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == complaint.id)
+        .order_by(ComplaintEvent.id)
+    )
     return list(session.scalars(query))
 
 
@@ -246,10 +303,13 @@ def follow_up(session: Session, *, number: str, code: str, today: date) -> Follo
     if complaint is None or stored is None or not matches:
         raise NotFound("投诉编号或查询码不正确，请核对后再试。")
     return FollowUpPublic(
-        number=complaint.number, status=complaint.status,
+        number=complaint.number,
+        status=complaint.status,
         status_label=STATUS_LABELS[complaint.status],
         complaint_type_label=TYPE_LABELS[complaint.complaint_type],
-        institution_name=complaint.institution_name, received_on=complaint.received_on,
+        institution_name=complaint.institution_name,
+        received_on=complaint.received_on,
         investigation_due=complaint.investigation_due,
-        overdue=is_overdue(complaint, today=today), resolution=complaint.resolution,
+        overdue=is_overdue(complaint, today=today),
+        resolution=complaint.resolution,
     )

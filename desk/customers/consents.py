@@ -19,20 +19,34 @@ class ConsentRequired(InvalidInput):
 def record_consent(
     session: Session, *, conversation_id: str, notice_version: str, agreed: bool, actor: str
 ) -> Consent:
-    consent = Consent(conversation_id=conversation_id, notice_version=notice_version,
-                      agreed=agreed, actor=actor)
+    consent = Consent(
+        conversation_id=conversation_id, notice_version=notice_version, agreed=agreed, actor=actor
+    )
     session.add(consent)
-    audit.record(session, actor=actor, action="consent.record", subject=conversation_id,
-                 details={"notice_version": notice_version, "agreed": agreed})
+    audit.record(
+        session,
+        actor=actor,
+        action="consent.record",
+        subject=conversation_id,
+        details={"notice_version": notice_version, "agreed": agreed},
+    )
     session.commit()
-    log.info("consent recorded conversation=%s version=%s agreed=%s",
-             conversation_id, notice_version, agreed)
+    log.info(
+        "consent recorded conversation=%s version=%s agreed=%s",
+        conversation_id,
+        notice_version,
+        agreed,
+    )
     return consent
 
 
 def latest_consent(session: Session, *, conversation_id: str) -> Consent | None:
-    query = (select(Consent).where(Consent.conversation_id == conversation_id)
-             .order_by(Consent.id.desc()).limit(1))
+    query = (
+        select(Consent)
+        .where(Consent.conversation_id == conversation_id)
+        .order_by(Consent.id.desc())
+        .limit(1)
+    )
     return session.scalar(query)
 
 

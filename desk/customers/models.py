@@ -9,7 +9,10 @@ from desk.db import Base
 
 KIND_LABELS = {"individual": "普通用户", "enterprise": "企业用户"}  # §7.1.1.1
 VERIFICATION_LABELS = {
-    "unverified": "未提交审核", "pending": "审核中", "approved": "已通过", "rejected": "未通过",
+    "unverified": "未提交审核",
+    "pending": "审核中",
+    "approved": "已通过",
+    "rejected": "未通过",
 }
 REVIEW_KIND_LABELS = {"registration": "注册审核", "name_change": "名称变更"}
 REVIEW_STATUS_LABELS = {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}

@@ -48,18 +48,26 @@ def review_public(review: CustomerReview, *, today: date) -> ReviewPublic:
 
 
 def _documents(
-    session: Session, *, customer_id: int, document_ids: Sequence[int] | None,
-    required: Sequence[str], optional: Sequence[str] = (),
+    session: Session,
+    *,
+    customer_id: int,
+    document_ids: Sequence[int] | None,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
 ) -> list[int]:
     """The documents a review covers; every required kind must be among them."""
-    owned = list(session.scalars(select(Document).where(Document.customer_id == customer_id)
-                                 .order_by(Document.id)))
+    owned = list(
+        session.scalars(
+            select(Document).where(Document.customer_id == customer_id).order_by(Document.id)
+        )
+    )
     if document_ids is not None:
         by_id = {d.id: d for d in owned}
         unknown = [i for i in dict.fromkeys(document_ids) if i not in by_id]
         if unknown:
-            raise InvalidInput(f"材料编号 {'、'.join(map(str, unknown))} 不属于该用户。",
-                               code="document_unknown")
+            raise InvalidInput(
+                f"材料编号 {'、'.join(map(str, unknown))} 不属于该用户。", code="document_unknown"
+            )
         chosen = [by_id[i] for i in dict.fromkeys(document_ids)]
     else:
         newest = {d.kind: d for d in owned}  # ordered by id: the last one of each kind wins
@@ -67,39 +75,63 @@ def _documents(
     kinds = {d.kind for d in chosen}
     missing = [DOCUMENT_KIND_LABELS[k] for k in required if k not in kinds]
     if missing:
-        raise InvalidInput(f"缺少以下材料：{'、'.join(missing)}，请上传后再提交审核。",
-                           code="documents_missing")
+        raise InvalidInput(
+            f"缺少以下材料：{'、'.join(missing)}，请上传后再提交审核。", code="documents_missing"
+        )
     return [d.id for d in chosen]
 
 
 def _pending(session: Session, *, customer_id: int, kind: str) -> CustomerReview | None:
-    return session.scalar(select(CustomerReview).where(
-        CustomerReview.customer_id == customer_id, CustomerReview.kind == kind,
-        CustomerReview.status == "pending"))
+    return session.scalar(
+        select(CustomerReview).where(
+            CustomerReview.customer_id == customer_id,
+            CustomerReview.kind == kind,
+            CustomerReview.status == "pending",
+        )
+    )
 
 
 def _open_review(
-    session: Session, *, customer: Customer, kind: str, document_ids: list[int], today: date,
-    actor: str, new_name: str | None = None, changed_on: date | None = None,
+    session: Session,
+    *,
+    customer: Customer,
+    kind: str,
+    document_ids: list[int],
+    today: date,
+    actor: str,
+    new_name: str | None = None,
+    changed_on: date | None = None,
 ) -> CustomerReview:
     review = CustomerReview(
-        customer_id=customer.id, kind=kind, status="pending", submitted_on=today,
+        customer_id=customer.id,
+        kind=kind,
+        status="pending",
+        submitted_on=today,
         review_due=load_calendar(session).add_working_days(today, REVIEW_WORKING_DAYS),
-        document_ids=document_ids, new_name=new_name, changed_on=changed_on,
+        document_ids=document_ids,
+        new_name=new_name,
+        changed_on=changed_on,
         submitted_by=actor,
     )
     session.add(review)
     session.flush()
-    audit.record(session, actor=actor, action=f"customer.submit_{kind}",
-                 subject=subject(customer.id),
-                 details={"review_id": review.id, "document_ids": document_ids,
-                          "new_name": new_name})
+    audit.record(
+        session,
+        actor=actor,
+        action=f"customer.submit_{kind}",
+        subject=subject(customer.id),
+        details={"review_id": review.id, "document_ids": document_ids, "new_name": new_name},
+    )
     session.commit()
     return review
 
 
 def submit_registration(
-    session: Session, *, customer_id: int, document_ids: Sequence[int] | None, today: date,
+    session: Session,
+    *,
+    customer_id: int,
+    document_ids: Sequence[int] | None,
+    today: date,
     actor: str,
 ) -> CustomerReview:
     """Submit the registration materials for review; a result is due in 3 working days."""
@@ -108,16 +140,27 @@ def submit_registration(
         raise Conflict("该用户已通过审核，无需重复提交。", code="already_verified")
     if _pending(session, customer_id=customer.id, kind="registration"):
         raise Conflict("已有待审核的注册申请，请等待审核结果。", code="review_pending")
-    ids = _documents(session, customer_id=customer.id, document_ids=document_ids,
-                     required=REQUIRED_DOCUMENTS[customer.kind])
+    ids = _documents(
+        session,
+        customer_id=customer.id,
+        document_ids=document_ids,
+        required=REQUIRED_DOCUMENTS[customer.kind],
+    )
     customer.verification = "pending"
-    return _open_review(session, customer=customer, kind="registration", document_ids=ids,
-                        today=today, actor=actor)
+    return _open_review(
+        session, customer=customer, kind="registration", document_ids=ids, today=today, actor=actor
+    )
 
 
 def submit_name_change(
-    session: Session, *, customer_id: int, new_name: str, changed_on: date,
-    document_ids: Sequence[int] | None, today: date, actor: str,
+    session: Session,
+    *,
+    customer_id: int,
+    new_name: str,
+    changed_on: date,
+    document_ids: Sequence[int] | None,
+    today: date,
+    actor: str,
 ) -> CustomerReview:
     """§7.1.1.6: an enterprise submits its new name within 1 month of the change."""
     customer = get_customer(session, customer_id=customer_id)
@@ -140,10 +183,23 @@ def submit_name_change(
         raise InvalidInput("新名称与当前名称相同。", code="name_unchanged")
     if _pending(session, customer_id=customer.id, kind="name_change"):
         raise Conflict("已有待审核的名称变更申请，请等待审核结果。", code="review_pending")
-    ids = _documents(session, customer_id=customer.id, document_ids=document_ids,
-                     required=NAME_CHANGE_DOCUMENTS, optional=("change_notice",))
-    return _open_review(session, customer=customer, kind="name_change", document_ids=ids,
-                        today=today, actor=actor, new_name=new_name, changed_on=changed_on)
+    ids = _documents(
+        session,
+        customer_id=customer.id,
+        document_ids=document_ids,
+        required=NAME_CHANGE_DOCUMENTS,
+        optional=("change_notice",),
+    )
+    return _open_review(
+        session,
+        customer=customer,
+        kind="name_change",
+        document_ids=ids,
+        today=today,
+        actor=actor,
+        new_name=new_name,
+        changed_on=changed_on,
+    )
 
 
 def get_review(session: Session, *, review_id: int) -> CustomerReview:
@@ -154,20 +210,26 @@ def get_review(session: Session, *, review_id: int) -> CustomerReview:
 
 
 def decide(
-    session: Session, *, review_id: int, decision: str, reason: str, actor: str,
+    session: Session,
+    *,
+    review_id: int,
+    decision: str,
+    reason: str,
+    actor: str,
     moment: datetime,
 ) -> CustomerReview:
     """Approve or reject (with a reason) a pending review; approval applies it to the customer."""
     review = get_review(session, review_id=review_id)
     if review.status != "pending":
-        raise Conflict(f"该申请已审核（{REVIEW_STATUS_LABELS[review.status]}），不能重复审核。",
-                       code="review_decided")
+        raise Conflict(
+            f"该申请已审核（{REVIEW_STATUS_LABELS[review.status]}），不能重复审核。",
+            code="review_decided",
+        )
     reason = reason.strip()
     if decision == "rejected" and not reason:
         raise InvalidInput("审核不通过时请填写原因，以便用户补充资料。", code="reason_required")
     customer = get_customer(session, customer_id=review.customer_id)
-    details: dict[str, object] = {"review_id": review.id, "kind": review.kind,
-                                  "decision": decision}
+    details: dict[str, object] = {"review_id": review.id, "kind": review.kind, "decision": decision}
     if review.kind == "registration":
         customer.verification = decision
     elif decision == "approved":
@@ -175,15 +237,24 @@ def decide(
         customer.name = review.new_name or customer.name
     review.status, review.reason = decision, reason or None
     review.reviewer, review.reviewed_at = actor, moment
-    audit.record(session, actor=actor, action="customer.review", subject=subject(customer.id),
-                 details=details)
+    audit.record(
+        session,
+        actor=actor,
+        action="customer.review",
+        subject=subject(customer.id),
+        details=details,
+    )
     session.commit()
     return review
 
 
 def list_reviews(
-    session: Session, *, customer_id: int | None = None, status: str | None = None,
-    overdue_on: date | None = None, limit: int = 100,
+    session: Session,
+    *,
+    customer_id: int | None = None,
+    status: str | None = None,
+    overdue_on: date | None = None,
+    limit: int = 100,
 ) -> list[CustomerReview]:
     query = select(CustomerReview).order_by(CustomerReview.id.desc()).limit(limit)
     if customer_id is not None:
@@ -191,6 +262,7 @@ def list_reviews(
     if status:
         query = query.where(CustomerReview.status == status)
     if overdue_on is not None:
-        query = query.where(CustomerReview.status == "pending",
-                            CustomerReview.review_due < overdue_on)
+        query = query.where(
+            CustomerReview.status == "pending", CustomerReview.review_due < overdue_on
+        )
     return list(session.scalars(query))

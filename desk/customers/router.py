@@ -59,14 +59,16 @@ def _customer(
     session: Session, caller: Principal, customer_id: int, conversation_id: str | None
 ) -> Customer:
     if _is_bot(caller):
-        return service.visible_customer(session, customer_id=customer_id,
-                                        conversation_id=conversation_id)
+        return service.visible_customer(
+            session, customer_id=customer_id, conversation_id=conversation_id
+        )
     return service.get_customer(session, customer_id=customer_id)
 
 
 def _view(session: Session, caller: Principal, customer: Customer) -> CustomerPublic:
     return service.public(
-        customer, conversation_ids=service.conversation_ids(session, customer_id=customer.id),
+        customer,
+        conversation_ids=service.conversation_ids(session, customer_id=customer.id),
         masked=not sees_personal_data(caller.role),
     )
 
@@ -99,22 +101,30 @@ def create_customer(
 
 @router.get("", response_model=CustomerList)
 def list_customers(
-    session: SessionDep, caller: StaffDep, kind: CustomerKind | None = None,
-    verification: Verification = None, name: Annotated[str | None, Query(max_length=100)] = None,
+    session: SessionDep,
+    caller: StaffDep,
+    kind: CustomerKind | None = None,
+    verification: Verification = None,
+    name: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CustomerList:
-    items = service.list_customers(session, kind=kind, verification=verification, name=name,
-                                   limit=limit)
+    items = service.list_customers(
+        session, kind=kind, verification=verification, name=name, limit=limit
+    )
     return CustomerList(items=[_view(session, caller, c) for c in items])
 
 
 @router.get("/reviews", response_model=ReviewList)
 def review_queue(
-    session: SessionDep, _staff: StaffDep, status_: ReviewStatus = None, overdue: bool = False,
+    session: SessionDep,
+    _staff: StaffDep,
+    status_: ReviewStatus = None,
+    overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ReviewList:
-    items = reviews.list_reviews(session, status=status_, overdue_on=today() if overdue else None,
-                                 limit=limit)
+    items = reviews.list_reviews(
+        session, status=status_, overdue_on=today() if overdue else None, limit=limit
+    )
     return ReviewList(items=[reviews.review_public(r, today=today()) for r in items])
 
 
@@ -122,8 +132,14 @@ def review_queue(
 def decide(
     review_id: int, body: ReviewDecision, session: SessionDep, staff: StaffDep
 ) -> ReviewPublic:
-    review = reviews.decide(session, review_id=review_id, decision=body.decision,
-                            reason=body.reason, actor=staff.username, moment=now())
+    review = reviews.decide(
+        session,
+        review_id=review_id,
+        decision=body.decision,
+        reason=body.reason,
+        actor=staff.username,
+        moment=now(),
+    )
     return reviews.review_public(review, today=today())
 
 
@@ -139,7 +155,9 @@ def by_conversation(
 
 @router.get("/{customer_id}", response_model=CustomerPublic)
 def get_customer(
-    customer_id: int, session: SessionDep, caller: DeskReadDep,
+    customer_id: int,
+    session: SessionDep,
+    caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> CustomerPublic:
     return _view(session, caller, _customer(session, caller, customer_id, conversation_id))
@@ -147,14 +165,19 @@ def get_customer(
 
 @router.patch("/{customer_id}", response_model=CustomerPublic)
 def update_customer(
-    customer_id: int, body: CustomerUpdate, session: SessionDep, caller: DeskReadDep,
-    privacy: PrivacyDep, conversation_id: ConversationQuery = None,
+    customer_id: int,
+    body: CustomerUpdate,
+    session: SessionDep,
+    caller: DeskReadDep,
+    privacy: PrivacyDep,
+    conversation_id: ConversationQuery = None,
 ) -> CustomerPublic:
     _customer(session, caller, customer_id, conversation_id)
     if _is_bot(caller) and privacy.require_consent:
         consents.require_consent(session, conversation_id=conversation_id)
-    customer = service.update_customer(session, customer_id=customer_id, data=body,
-                                       actor=caller.username)
+    customer = service.update_customer(
+        session, customer_id=customer_id, data=body, actor=caller.username
+    )
     return _view(session, caller, customer)
 
 
@@ -162,45 +185,72 @@ def update_customer(
 def link_conversation(
     customer_id: int, body: ConversationLink, session: SessionDep, staff: StaffDep
 ) -> CustomerPublic:
-    customer = service.link_conversation(session, customer_id=customer_id,
-                                         conversation_id=body.conversation_id,
-                                         actor=staff.username)
+    customer = service.link_conversation(
+        session, customer_id=customer_id, conversation_id=body.conversation_id, actor=staff.username
+    )
     return _view(session, staff, customer)
 
 
-@router.delete("/{customer_id}/conversations/{conversation_id}",
-               status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{customer_id}/conversations/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT
+)
 def unlink_conversation(
     customer_id: int, conversation_id: str, session: SessionDep, staff: StaffDep
 ) -> None:
-    service.unlink_conversation(session, customer_id=customer_id,
-                                conversation_id=conversation_id, actor=staff.username)
+    service.unlink_conversation(
+        session, customer_id=customer_id, conversation_id=conversation_id, actor=staff.username
+    )
 
 
 @router.post(
-    "/{customer_id}/documents", response_model=DocumentPublic,
+    "/{customer_id}/documents",
+    response_model=DocumentPublic,
     status_code=status.HTTP_201_CREATED,
-    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
-        "schema": {"type": "object", "required": ["kind", "file"], "properties": {
-            "kind": {"type": "string", "enum": list(DOCUMENT_KINDS)},
-            "file": {"type": "string", "format": "binary"},
-        }}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["kind", "file"],
+                        "properties": {
+                            "kind": {"type": "string", "enum": list(DOCUMENT_KINDS)},
+                            "file": {"type": "string", "format": "binary"},
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 async def upload_document(
-    customer_id: int, request: Request, session: SessionDep, caller: DeskReadDep,
-    upload_settings: UploadsDep, root: UploadRoot, conversation_id: ConversationQuery = None,
+    customer_id: int,
+    request: Request,
+    session: SessionDep,
+    caller: DeskReadDep,
+    upload_settings: UploadsDep,
+    root: UploadRoot,
+    conversation_id: ConversationQuery = None,
 ) -> DocumentPublic:
     """营业执照, 资质证书, 诚信承诺书 …: PDF, JPEG or PNG by content, at most the size limit."""
     await run_in_threadpool(_customer, session, caller, customer_id, conversation_id)
     upload = await read_upload(request, max_bytes=upload_settings.max_bytes)
     kind = upload.fields.get("kind", "").strip()
     if kind not in DOCUMENT_KINDS:
-        raise InvalidInput(f"材料类型应为：{'、'.join(DOCUMENT_KIND_LABELS.values())}",
-                           code="document_kind_invalid")
+        raise InvalidInput(
+            f"材料类型应为：{'、'.join(DOCUMENT_KIND_LABELS.values())}",
+            code="document_kind_invalid",
+        )
     document = await run_in_threadpool(
         lambda: uploads.store_document(
-            session, customer_id=customer_id, kind=kind, content=upload.content,
-            original_name=upload.filename, root=root, max_bytes=upload_settings.max_bytes,
+            session,
+            customer_id=customer_id,
+            kind=kind,
+            content=upload.content,
+            original_name=upload.filename,
+            root=root,
+            max_bytes=upload_settings.max_bytes,
             actor=caller.username,
         )
     )
@@ -209,7 +259,9 @@ async def upload_document(
 
 @router.get("/{customer_id}/documents", response_model=list[DocumentPublic])
 def list_documents(
-    customer_id: int, session: SessionDep, caller: DeskReadDep,
+    customer_id: int,
+    session: SessionDep,
+    caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> list[DocumentPublic]:
     _customer(session, caller, customer_id, conversation_id)
@@ -225,40 +277,63 @@ def document_content(
     path = uploads.document_path(document, root=root)
     if not path.is_file():
         raise NotFound("材料文件已不存在，请让用户重新上传。")
-    return FileResponse(path, media_type=document.media_type, filename=document.original_name,
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        media_type=document.media_type,
+        filename=document.original_name,
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
-@router.post("/{customer_id}/verification", response_model=ReviewPublic,
-             status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{customer_id}/verification", response_model=ReviewPublic, status_code=status.HTTP_201_CREATED
+)
 def submit_registration(
-    customer_id: int, body: ReviewSubmit, session: SessionDep, caller: DeskReadDep,
+    customer_id: int,
+    body: ReviewSubmit,
+    session: SessionDep,
+    caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> ReviewPublic:
     _customer(session, caller, customer_id, conversation_id)
-    review = reviews.submit_registration(session, customer_id=customer_id,
-                                         document_ids=body.document_ids, today=today(),
-                                         actor=caller.username)
+    review = reviews.submit_registration(
+        session,
+        customer_id=customer_id,
+        document_ids=body.document_ids,
+        today=today(),
+        actor=caller.username,
+    )
     return reviews.review_public(review, today=today())
 
 
-@router.post("/{customer_id}/name-changes", response_model=ReviewPublic,
-             status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{customer_id}/name-changes", response_model=ReviewPublic, status_code=status.HTTP_201_CREATED
+)
 def submit_name_change(
-    customer_id: int, body: NameChangeCreate, session: SessionDep, caller: DeskReadDep,
+    customer_id: int,
+    body: NameChangeCreate,
+    session: SessionDep,
+    caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> ReviewPublic:
     _customer(session, caller, customer_id, conversation_id)
     review = reviews.submit_name_change(
-        session, customer_id=customer_id, new_name=body.new_name, changed_on=body.changed_on,
-        document_ids=body.document_ids, today=today(), actor=caller.username,
+        session,
+        customer_id=customer_id,
+        new_name=body.new_name,
+        changed_on=body.changed_on,
+        document_ids=body.document_ids,
+        today=today(),
+        actor=caller.username,
     )
     return reviews.review_public(review, today=today())
 
 
 @router.get("/{customer_id}/reviews", response_model=ReviewList)
 def customer_reviews(
-    customer_id: int, session: SessionDep, caller: DeskReadDep,
+    customer_id: int,
+    session: SessionDep,
+    caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> ReviewList:
     _customer(session, caller, customer_id, conversation_id)
@@ -269,8 +344,11 @@ def customer_reviews(
 @consents_router.post("", response_model=ConsentPublic, status_code=status.HTTP_201_CREATED)
 def record_consent(body: ConsentCreate, session: SessionDep, caller: DeskReadDep) -> ConsentPublic:
     consent = consents.record_consent(
-        session, conversation_id=body.conversation_id, notice_version=body.notice_version,
-        agreed=body.agreed, actor=caller.username,
+        session,
+        conversation_id=body.conversation_id,
+        notice_version=body.notice_version,
+        agreed=body.agreed,
+        actor=caller.username,
     )
     return ConsentPublic.model_validate(consent)
 

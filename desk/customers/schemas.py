@@ -17,8 +17,11 @@ from desk.customers.models import DOCUMENT_KIND_LABELS, KIND_LABELS
 from desk.masking import normalise_credit_code, normalise_id_number, normalise_mobile
 
 _KIND_ALIASES = {label: code for code, label in KIND_LABELS.items()} | {
-    "个人": "individual", "个人用户": "individual", "普通": "individual",
-    "企业": "enterprise", "单位": "enterprise",
+    "个人": "individual",
+    "个人用户": "individual",
+    "普通": "individual",
+    "企业": "enterprise",
+    "单位": "enterprise",
 }
 
 

@@ -50,9 +50,11 @@ def get_customer(session: Session, *, customer_id: int) -> Customer:
 
 
 def conversation_ids(session: Session, *, customer_id: int) -> list[str]:
-    query = (select(CustomerConversation.conversation_id)
-             .where(CustomerConversation.customer_id == customer_id)
-             .order_by(CustomerConversation.linked_at, CustomerConversation.conversation_id))
+    query = (
+        select(CustomerConversation.conversation_id)
+        .where(CustomerConversation.customer_id == customer_id)
+        .order_by(CustomerConversation.linked_at, CustomerConversation.conversation_id)
+    )
     return list(session.scalars(query))
 
 
@@ -84,22 +86,34 @@ def create_customer(session: Session, *, data: CustomerCreate, actor: str) -> Cu
     if data.credit_code and session.scalar(
         select(Customer.id).where(Customer.credit_code == data.credit_code)
     ):
-        raise Conflict("该统一社会信用代码已注册；如需关联本会话，请联系工作人员。",
-                       code="credit_code_taken")
+        raise Conflict(
+            "该统一社会信用代码已注册；如需关联本会话，请联系工作人员。", code="credit_code_taken"
+        )
     if data.conversation_id and session.get(CustomerConversation, data.conversation_id):
         raise Conflict("该会话已关联用户。", code="conversation_linked")
-    customer = Customer(**data.model_dump(exclude={"conversation_id"}), verification="unverified",
-                        created_by=actor)
+    customer = Customer(
+        **data.model_dump(exclude={"conversation_id"}), verification="unverified", created_by=actor
+    )
     session.add(customer)
     try:
         session.flush()
         if data.conversation_id:
-            session.add(CustomerConversation(conversation_id=data.conversation_id,
-                                             customer_id=customer.id, linked_by=actor))
-        audit.record(session, actor=actor, action="customer.create",
-                     subject=subject(customer.id),
-                     details={"kind": customer.kind, "conversation_id": data.conversation_id,
-                              "credit_code": mask_code(customer.credit_code or "") or None})
+            session.add(
+                CustomerConversation(
+                    conversation_id=data.conversation_id, customer_id=customer.id, linked_by=actor
+                )
+            )
+        audit.record(
+            session,
+            actor=actor,
+            action="customer.create",
+            subject=subject(customer.id),
+            details={
+                "kind": customer.kind,
+                "conversation_id": data.conversation_id,
+                "credit_code": mask_code(customer.credit_code or "") or None,
+            },
+        )
         session.commit()
     except IntegrityError as exc:  # a concurrent registration of the same code or conversation
         session.rollback()
@@ -117,22 +131,33 @@ def update_customer(
         del changes["name"]
     if "name" in changes and customer.kind == "enterprise":
         if customer.verification == "approved":
-            raise InvalidInput("企业名称变更请提交名称变更申请，并附新的营业执照。",
-                               code="name_change_required")
+            raise InvalidInput(
+                "企业名称变更请提交名称变更申请，并附新的营业执照。", code="name_change_required"
+            )
         if customer.verification == "pending":
-            raise Conflict("注册资料审核中，暂不能修改企业名称；请待审核结果后再修改。",
-                           code="review_pending")
+            raise Conflict(
+                "注册资料审核中，暂不能修改企业名称；请待审核结果后再修改。", code="review_pending"
+            )
     for field, value in changes.items():
         setattr(customer, field, value)
-    audit.record(session, actor=actor, action="customer.update", subject=subject(customer.id),
-                 details={"fields": sorted(changes)})
+    audit.record(
+        session,
+        actor=actor,
+        action="customer.update",
+        subject=subject(customer.id),
+        details={"fields": sorted(changes)},
+    )
     session.commit()
     return customer
 
 
 def list_customers(
-    session: Session, *, kind: str | None = None, verification: str | None = None,
-    name: str | None = None, limit: int = 100,
+    session: Session,
+    *,
+    kind: str | None = None,
+    verification: str | None = None,
+    name: str | None = None,
+    limit: int = 100,
 ) -> list[Customer]:
     query = select(Customer).order_by(Customer.id.desc()).limit(limit)
     if kind:
@@ -153,10 +178,18 @@ def link_conversation(
         if existing.customer_id == customer_id:
             return customer
         raise Conflict("该会话已关联其他用户。", code="conversation_linked")
-    session.add(CustomerConversation(conversation_id=conversation_id, customer_id=customer_id,
-                                     linked_by=actor))
-    audit.record(session, actor=actor, action="customer.link", subject=subject(customer_id),
-                 details={"conversation_id": conversation_id})
+    session.add(
+        CustomerConversation(
+            conversation_id=conversation_id, customer_id=customer_id, linked_by=actor
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="customer.link",
+        subject=subject(customer_id),
+        details={"conversation_id": conversation_id},
+    )
     try:
         session.commit()
     except IntegrityError as exc:
@@ -172,6 +205,11 @@ def unlink_conversation(
     if link is None or link.customer_id != customer_id:
         raise NotFound("该会话未关联此用户。")
     session.delete(link)
-    audit.record(session, actor=actor, action="customer.unlink", subject=subject(customer_id),
-                 details={"conversation_id": conversation_id})
+    audit.record(
+        session,
+        actor=actor,
+        action="customer.unlink",
+        subject=subject(customer_id),
+        details={"conversation_id": conversation_id},
+    )
     session.commit()

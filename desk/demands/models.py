@@ -20,8 +20,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
 }
 STATUS_LABELS = {
-    "submitted": "已提交", "responded": "已响应", "recommended": "已推荐", "matched": "已对接",
-    "in_service": "服务中", "completed": "已完成", "evaluated": "已评价", "cancelled": "已取消",
+    "submitted": "已提交",
+    "responded": "已响应",
+    "recommended": "已推荐",
+    "matched": "已对接",
+    "in_service": "服务中",
+    "completed": "已完成",
+    "evaluated": "已评价",
+    "cancelled": "已取消",
 }
 
 

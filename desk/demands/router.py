@@ -40,11 +40,14 @@ def _own(
     session: Session, principal: Principal, demand: Demand, conversation_id: str | None
 ) -> None:
     """The bot sees a demand only on behalf of the customer's conversations that opened it."""
-    if principal.role == "service" and not (conversation_id and demand.conversation_id in (
-        linked_conversations(session, conversation_id=conversation_id)
-    )):
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            detail={"code": "not_found", "message": "未找到该需求。"})
+    if principal.role == "service" and not (
+        conversation_id
+        and demand.conversation_id
+        in (linked_conversations(session, conversation_id=conversation_id))
+    ):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail={"code": "not_found", "message": "未找到该需求。"}
+        )
 
 
 @router.post("", response_model=DemandPublic, status_code=status.HTTP_201_CREATED)
@@ -59,7 +62,10 @@ def create_demand(
     if privacy.require_consent:  # PIPL: contact details only after the privacy notice is agreed
         require_consent(session, conversation_id=body.conversation_id)
     demand, created = service.create_demand(
-        session, data=body, idempotency_key=idempotency_key, today=today(),
+        session,
+        data=body,
+        idempotency_key=idempotency_key,
+        today=today(),
         actor=caller.username,
     )
     if not created:
@@ -77,19 +83,24 @@ def list_demands(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DemandList:
     if caller.role == "service" and not conversation_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
-            "code": "forbidden", "message": "智能助手只能查询本会话的需求。"})
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={"code": "forbidden", "message": "智能助手只能查询本会话的需求。"},
+        )
     if caller.role == "expert" and not conversation_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
-            "code": "forbidden", "message": "您没有执行此操作的权限。"})
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={"code": "forbidden", "message": "您没有执行此操作的权限。"},
+        )
     if overdue:
         items = service.overdue(session, today=today(), conversation_id=conversation_id)
     else:
         items = service.list_demands(
             session, conversation_id=conversation_id, status=status_, limit=limit
         )
-    return DemandList(items=[service.public(d, today=today(), masked=_masked(caller))
-                             for d in items])
+    return DemandList(
+        items=[service.public(d, today=today(), masked=_masked(caller)) for d in items]
+    )
 
 
 @router.get("/{number}", response_model=DemandPublic)
@@ -117,10 +128,14 @@ def events(
     return [DemandEventPublic.model_validate(e) for e in service.events(session, number=number)]
 
 
-@router.post("/{number}/evaluation", response_model=EvaluationPublic,
-             status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{number}/evaluation", response_model=EvaluationPublic, status_code=status.HTTP_201_CREATED
+)
 def evaluate(
-    number: str, body: EvaluationCreate, session: SessionDep, caller: DeskReadDep,
+    number: str,
+    body: EvaluationCreate,
+    session: SessionDep,
+    caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> EvaluationPublic:
     _own(session, caller, service.get_demand(session, number=number), conversation_id)

@@ -50,7 +50,11 @@ def find_by_key(session: Session, *, idempotency_key: str) -> Demand | None:
 
 
 def create_demand(
-    session: Session, *, data: DemandCreate, idempotency_key: str | None, today: date,
+    session: Session,
+    *,
+    data: DemandCreate,
+    idempotency_key: str | None,
+    today: date,
     actor: str = "bot",
 ) -> tuple[Demand, bool]:
     """Open a demand; returns (demand, created). A repeated key returns the first demand."""
@@ -68,11 +72,25 @@ def create_demand(
     session.add(demand)
     try:
         session.flush()
-        session.add(DemandEvent(demand_id=demand.id, from_status=None, to_status="submitted",
-                                actor=actor, note="需求已提交"))
-        audit.record(session, actor=actor, action="demand.create", subject=demand.number,
-                     details={"conversation_id": demand.conversation_id,
-                              "contact_mobile": mask_mobile(demand.contact_mobile)})
+        session.add(
+            DemandEvent(
+                demand_id=demand.id,
+                from_status=None,
+                to_status="submitted",
+                actor=actor,
+                note="需求已提交",
+            )
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="demand.create",
+            subject=demand.number,
+            details={
+                "conversation_id": demand.conversation_id,
+                "contact_mobile": mask_mobile(demand.contact_mobile),
+            },
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -81,19 +99,27 @@ def create_demand(
         raise
     log.info(
         "demand opened number=%s conversation=%s mobile=%s",
-        demand.number, demand.conversation_id, mask_mobile(demand.contact_mobile),
+        demand.number,
+        demand.conversation_id,
+        mask_mobile(demand.contact_mobile),
     )
     return demand, True
 
 
 def list_demands(
-    session: Session, *, conversation_id: str | None = None, status: str | None = None,
+    session: Session,
+    *,
+    conversation_id: str | None = None,
+    status: str | None = None,
     limit: int = 100,
 ) -> list[Demand]:
     query = select(Demand).order_by(Demand.id.desc()).limit(limit)
     if conversation_id:
-        query = query.where(Demand.conversation_id.in_(
-            linked_conversations(session, conversation_id=conversation_id)))
+        query = query.where(
+            Demand.conversation_id.in_(
+                linked_conversations(session, conversation_id=conversation_id)
+            )
+        )
     if status:
         query = query.where(Demand.status == status)
     return list(session.scalars(query))
@@ -127,10 +153,22 @@ def transition(session: Session, *, number: str, change: DemandTransition, actor
         demand.responded_at = moment
     elif change.to == "completed":
         demand.completed_at = moment
-    session.add(DemandEvent(demand_id=demand.id, from_status=demand.status, to_status=change.to,
-                            actor=actor, note=change.note))
-    audit.record(session, actor=actor, action="demand.transition", subject=demand.number,
-                 details={"from": demand.status, "to": change.to})
+    session.add(
+        DemandEvent(
+            demand_id=demand.id,
+            from_status=demand.status,
+            to_status=change.to,
+            actor=actor,
+            note=change.note,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="demand.transition",
+        subject=demand.number,
+        details={"from": demand.status, "to": change.to},
+    )
     demand.status = change.to
     session.commit()
     return demand
@@ -148,23 +186,40 @@ def evaluate(session: Session, *, number: str, data: EvaluationCreate, actor: st
         raise IllegalTransition("服务完成后才能评价；该需求已评价或尚未完成。")
     evaluation = Evaluation(demand_id=demand.id, **data.model_dump())
     session.add(evaluation)
-    session.add(DemandEvent(demand_id=demand.id, from_status=demand.status,
-                            to_status="evaluated", actor=actor, note="企业已评价"))
-    audit.record(session, actor=actor, action="demand.evaluate", subject=demand.number,
-                 details={"overall": data.overall_score})
+    session.add(
+        DemandEvent(
+            demand_id=demand.id,
+            from_status=demand.status,
+            to_status="evaluated",
+            actor=actor,
+            note="企业已评价",
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="demand.evaluate",
+        subject=demand.number,
+        details={"overall": data.overall_score},
+    )
     demand.status = "evaluated"
     session.commit()
     return evaluation
 
 
-def overdue(
-    session: Session, *, today: date, conversation_id: str | None = None
-) -> list[Demand]:
-    query = select(Demand).where(
-        (Demand.status == "submitted") & (Demand.respond_due < today)
-        | Demand.status.in_(["submitted", "responded"]) & (Demand.recommend_due < today)
-    ).order_by(Demand.respond_due)
+def overdue(session: Session, *, today: date, conversation_id: str | None = None) -> list[Demand]:
+    query = (
+        select(Demand)
+        .where(
+            (Demand.status == "submitted") & (Demand.respond_due < today)
+            | Demand.status.in_(["submitted", "responded"]) & (Demand.recommend_due < today)
+        )
+        .order_by(Demand.respond_due)
+    )
     if conversation_id:
-        query = query.where(Demand.conversation_id.in_(
-            linked_conversations(session, conversation_id=conversation_id)))
+        query = query.where(
+            Demand.conversation_id.in_(
+                linked_conversations(session, conversation_id=conversation_id)
+            )
+        )
     return list(session.scalars(query))

@@ -16,9 +16,7 @@ _LOOKAHEAD_DAYS = 40  # longer than any run of holidays (the Spring Festival is 
 
 def within_service_hours(moment: datetime, calendar: WorkingCalendar) -> bool:
     local = moment.astimezone(CHINA)
-    return (
-        calendar.is_working_day(local.date()) and SERVICE_START <= local.time() < SERVICE_END
-    )
+    return calendar.is_working_day(local.date()) and SERVICE_START <= local.time() < SERVICE_END
 
 
 def next_service_start(moment: datetime, calendar: WorkingCalendar) -> datetime:

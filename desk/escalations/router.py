@@ -54,8 +54,10 @@ def list_escalations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EscalationList:
     if caller.role == "service" and not conversation_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
-            "code": "forbidden", "message": "智能助手只能查询本会话的转人工记录。"})
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={"code": "forbidden", "message": "智能助手只能查询本会话的转人工记录。"},
+        )
     items = service.list_escalations(
         session, status=status_, conversation_id=conversation_id, limit=limit
     )
@@ -77,20 +79,24 @@ def claim(escalation_id: int, session: SessionDep, expert: ExpertDep) -> Escalat
 
 @router.post("/{escalation_id}/release", response_model=EscalationPublic)
 def release(
-    escalation_id: int, session: SessionDep, caller: ConsoleDep,
+    escalation_id: int,
+    session: SessionDep,
+    caller: ConsoleDep,
     body: EscalationRelease | None = None,
 ) -> EscalationPublic:
     escalation = service.release(
-        session, escalation_id=escalation_id, actor=caller.username,
-        note=body.note if body else "", moment=now(), supervisor=caller.role in SUPERVISORS,
+        session,
+        escalation_id=escalation_id,
+        actor=caller.username,
+        note=body.note if body else "",
+        moment=now(),
+        supervisor=caller.role in SUPERVISORS,
     )
     return service.public(escalation)
 
 
 @router.get("/{escalation_id}/events", response_model=list[EscalationEventPublic])
-def events(
-    escalation_id: int, session: SessionDep, _: ConsoleDep
-) -> list[EscalationEventPublic]:
+def events(escalation_id: int, session: SessionDep, _: ConsoleDep) -> list[EscalationEventPublic]:
     return [
         EscalationEventPublic.model_validate(e)
         for e in service.events(session, escalation_id=escalation_id)

@@ -68,32 +68,59 @@ def create_escalation(
     if existing := active_escalation(session, conversation_id=data.conversation_id):
         return existing, False
     escalation = Escalation(
-        conversation_id=data.conversation_id, active_key=data.conversation_id,
-        channel=data.channel, reason=data.reason, summary=data.summary, status="waiting",
+        conversation_id=data.conversation_id,
+        active_key=data.conversation_id,
+        channel=data.channel,
+        reason=data.reason,
+        summary=data.summary,
+        status="waiting",
         created_at=moment,
     )
     session.add(escalation)
     try:
         session.flush()
-        session.add(EscalationEvent(escalation_id=escalation.id, from_status=None,
-                                    to_status="waiting", actor=actor,
-                                    note=REASON_LABELS[data.reason], at=moment))
-        audit.record(session, actor=actor, action="escalation.create", subject=subject(escalation),
-                     details={"conversation_id": data.conversation_id, "reason": data.reason,
-                              "channel": data.channel})
+        session.add(
+            EscalationEvent(
+                escalation_id=escalation.id,
+                from_status=None,
+                to_status="waiting",
+                actor=actor,
+                note=REASON_LABELS[data.reason],
+                at=moment,
+            )
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="escalation.create",
+            subject=subject(escalation),
+            details={
+                "conversation_id": data.conversation_id,
+                "reason": data.reason,
+                "channel": data.channel,
+            },
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
         if existing := active_escalation(session, conversation_id=data.conversation_id):
             return existing, False  # a concurrent request for the same conversation won
         raise
-    log.info("escalation opened id=%s conversation=%s reason=%s channel=%s",
-             escalation.id, escalation.conversation_id, escalation.reason, escalation.channel)
+    log.info(
+        "escalation opened id=%s conversation=%s reason=%s channel=%s",
+        escalation.id,
+        escalation.conversation_id,
+        escalation.reason,
+        escalation.channel,
+    )
     return escalation, True
 
 
 def list_escalations(
-    session: Session, *, status: str | None = None, conversation_id: str | None = None,
+    session: Session,
+    *,
+    status: str | None = None,
+    conversation_id: str | None = None,
     limit: int = 100,
 ) -> list[Escalation]:
     """Oldest first: the queue order in which experts should take them."""
@@ -112,18 +139,32 @@ def get_escalation(session: Session, *, escalation_id: int) -> Escalation:
     return escalation
 
 
-def _move(session: Session, escalation: Escalation, *, to: str, actor: str, note: str,
-          moment: datetime) -> None:
+def _move(
+    session: Session, escalation: Escalation, *, to: str, actor: str, note: str, moment: datetime
+) -> None:
     if to not in TRANSITIONS[escalation.status]:
         raise IllegalTransition(
             f"该会话当前状态为“{STATUS_LABELS[escalation.status]}”，"
             f"不能变更为“{STATUS_LABELS[to]}”。"
         )
-    session.add(EscalationEvent(escalation_id=escalation.id, from_status=escalation.status,
-                                to_status=to, actor=actor, note=note, at=moment))
+    session.add(
+        EscalationEvent(
+            escalation_id=escalation.id,
+            from_status=escalation.status,
+            to_status=to,
+            actor=actor,
+            note=note,
+            at=moment,
+        )
+    )
     action = "escalation.claim" if to == "claimed" else "escalation.release"
-    audit.record(session, actor=actor, action=action, subject=subject(escalation),
-                 details={"from": escalation.status, "to": to})
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject=subject(escalation),
+        details={"from": escalation.status, "to": to},
+    )
     escalation.status = to
 
 
@@ -133,13 +174,22 @@ def claim(session: Session, *, escalation_id: int, actor: str, moment: datetime)
     _move(session, escalation, to="claimed", actor=actor, note="专家已接入", moment=moment)
     escalation.expert, escalation.claimed_at = actor, moment
     session.commit()
-    log.info("escalation claimed id=%s conversation=%s expert=%s",
-             escalation.id, escalation.conversation_id, actor)
+    log.info(
+        "escalation claimed id=%s conversation=%s expert=%s",
+        escalation.id,
+        escalation.conversation_id,
+        actor,
+    )
     return escalation
 
 
 def release(
-    session: Session, *, escalation_id: int, actor: str, note: str, moment: datetime,
+    session: Session,
+    *,
+    escalation_id: int,
+    actor: str,
+    note: str,
+    moment: datetime,
     supervisor: bool = False,
 ) -> Escalation:
     """Hand the conversation back to the bot (closed).
@@ -150,17 +200,25 @@ def release(
     escalation = get_escalation(session, escalation_id=escalation_id)
     if not supervisor and escalation.expert != actor:
         raise NotYours("只有接入该会话的专家或工作人员可以交还会话。")
-    _move(session, escalation, to="closed", actor=actor, note=note or "已交还智能助手",
-          moment=moment)
+    _move(
+        session, escalation, to="closed", actor=actor, note=note or "已交还智能助手", moment=moment
+    )
     escalation.closed_at, escalation.active_key = moment, None
     session.commit()
-    log.info("escalation closed id=%s conversation=%s by=%s",
-             escalation.id, escalation.conversation_id, actor)
+    log.info(
+        "escalation closed id=%s conversation=%s by=%s",
+        escalation.id,
+        escalation.conversation_id,
+        actor,
+    )
     return escalation
 
 
 def events(session: Session, *, escalation_id: int) -> list[EscalationEvent]:
     get_escalation(session, escalation_id=escalation_id)
-    query = (select(EscalationEvent).where(EscalationEvent.escalation_id == escalation_id)
-             .order_by(EscalationEvent.id))
+    query = (
+        select(EscalationEvent)
+        .where(EscalationEvent.escalation_id == escalation_id)
+        .order_by(EscalationEvent.id)
+    )
     return list(session.scalars(query))

@@ -12,8 +12,7 @@ from desk.reports import service
 from desk.reports.schemas import ServiceLevelReport
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
-MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                                         description="YYYY-MM")]
+MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 MAX_MONTHS = 36
 
 
@@ -24,7 +23,10 @@ def _month(text: str) -> date:
 
 @router.get("/service-levels", response_model=ServiceLevelReport)
 def service_levels(
-    session: SessionDep, _staff: StaffDep, month: MonthQuery = None, start: MonthQuery = None,
+    session: SessionDep,
+    _staff: StaffDep,
+    month: MonthQuery = None,
+    start: MonthQuery = None,
     end: MonthQuery = None,
 ) -> ServiceLevelReport:
     """One month (``month``), or the months from ``start`` to ``end``; this month by default."""

@@ -58,22 +58,32 @@ class _Tally:
     def row(self, key: str, label: str) -> LevelRow:
         def rate(pair: list[int]) -> Rate:
             measured, on_time = pair
-            return Rate(measured=measured, on_time=on_time,
-                        rate=round(on_time / measured, 4) if measured else None)
+            return Rate(
+                measured=measured,
+                on_time=on_time,
+                rate=round(on_time / measured, 4) if measured else None,
+            )
 
         satisfaction = Satisfaction(count=len(self.scores))
         if self.scores:
             for i, name in enumerate(SCORES):
                 average = sum(s[i] for s in self.scores) / len(self.scores)
                 setattr(satisfaction, name, round(average, 2))
-        return LevelRow(key=key, label=label, demands=self.demands,
-                        responded=rate(self.responded), recommended=rate(self.recommended),
-                        complaints=self.complaints, investigated=rate(self.investigated),
-                        satisfaction=satisfaction)
+        return LevelRow(
+            key=key,
+            label=label,
+            demands=self.demands,
+            responded=rate(self.responded),
+            recommended=rate(self.recommended),
+            complaints=self.complaints,
+            investigated=rate(self.investigated),
+            satisfaction=satisfaction,
+        )
 
 
-def _step(pair: list[int], *, done: datetime | None, due: date, cancelled: bool,
-          today: date) -> None:
+def _step(
+    pair: list[int], *, done: datetime | None, due: date, cancelled: bool, today: date
+) -> None:
     if done is not None:
         pair[0] += 1
         pair[1] += _local_date(done, naive_is_utc=False) <= due
@@ -93,7 +103,11 @@ def _window(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def service_levels(
-    session: Session, *, start: date, end: date, today: date,
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    today: date,
     institution_titles: Mapping[str, str] | None = None,
 ) -> ServiceLevelReport:
     """The report for the months from ``start`` to ``end`` (any day in them), inclusive."""
@@ -112,55 +126,81 @@ def service_levels(
         found = [overall, by_month[month], *(by_domain[d] for d in domains)]
         return found + ([by_institution[institution]] if institution else [])
 
-    demands = session.scalars(select(Demand).where(Demand.created_at >= lower,
-                                                   Demand.created_at < upper))
+    demands = session.scalars(
+        select(Demand).where(Demand.created_at >= lower, Demand.created_at < upper)
+    )
     for demand in demands:
         submitted = _local_date(demand.created_at, naive_is_utc=True)
         if not first <= submitted <= last:
             continue
         cancelled = demand.status == "cancelled"
-        for tally in tallies(month_key(submitted), demand_domains(demand),
-                             demand.chosen_institution_id):
+        for tally in tallies(
+            month_key(submitted), demand_domains(demand), demand.chosen_institution_id
+        ):
             tally.demands += 1
-            _step(tally.responded, done=demand.responded_at, due=demand.respond_due,
-                  cancelled=cancelled, today=today)
-            _step(tally.recommended, done=demand.recommended_at, due=demand.recommend_due,
-                  cancelled=cancelled, today=today)
+            _step(
+                tally.responded,
+                done=demand.responded_at,
+                due=demand.respond_due,
+                cancelled=cancelled,
+                today=today,
+            )
+            _step(
+                tally.recommended,
+                done=demand.recommended_at,
+                due=demand.recommend_due,
+                cancelled=cancelled,
+                today=today,
+            )
 
-    complaints = session.scalars(select(Complaint).where(Complaint.received_on >= first,
-                                                         Complaint.received_on <= last))
+    complaints = session.scalars(
+        select(Complaint).where(Complaint.received_on >= first, Complaint.received_on <= last)
+    )
     for complaint in complaints:
         if complaint.institution_id and complaint.institution_title:
             titles.setdefault(complaint.institution_id, complaint.institution_title)
         for tally in tallies(month_key(complaint.received_on), (), complaint.institution_id):
             tally.complaints += 1
-            _step(tally.investigated, done=complaint.resolved_at,
-                  due=complaint.investigation_due, cancelled=False, today=today)
+            _step(
+                tally.investigated,
+                done=complaint.resolved_at,
+                due=complaint.investigation_due,
+                cancelled=False,
+                today=today,
+            )
 
     evaluations = session.execute(
-        select(Evaluation, Demand).join(Demand, Evaluation.demand_id == Demand.id)
+        select(Evaluation, Demand)
+        .join(Demand, Evaluation.demand_id == Demand.id)
         .where(Evaluation.created_at >= lower, Evaluation.created_at < upper)
     )
     for evaluation, demand in evaluations:
         given = _local_date(evaluation.created_at, naive_is_utc=True)
         if not first <= given <= last:
             continue
-        scores = (evaluation.process_score, evaluation.efficiency_score,
-                  evaluation.attitude_score, evaluation.overall_score)
-        for tally in tallies(month_key(given), demand_domains(demand),
-                             demand.chosen_institution_id):
+        scores = (
+            evaluation.process_score,
+            evaluation.efficiency_score,
+            evaluation.attitude_score,
+            evaluation.overall_score,
+        )
+        for tally in tallies(
+            month_key(given), demand_domains(demand), demand.chosen_institution_id
+        ):
             tally.scores.append(scores)
 
     domain_labels = DOMAIN_LABELS | {UNSPECIFIED: "未指定服务"}
     domain_keys = [*DOMAIN_LABELS, *([UNSPECIFIED] if UNSPECIFIED in by_domain else [])]
     return ServiceLevelReport(
-        start=month_key(first), end=month_key(last), as_of=today,
+        start=month_key(first),
+        end=month_key(last),
+        as_of=today,
         overall=overall.row("all", "全部"),
         by_domain=[by_domain[k].row(k, domain_labels[k]) for k in domain_keys],
-        by_institution=[by_institution[k].row(k, titles.get(k, k))
-                        for k in sorted(by_institution)],
-        by_month=[by_month[month_key(m)].row(month_key(m), f"{m.year}年{m.month}月")
-                  for m in month_list],
+        by_institution=[by_institution[k].row(k, titles.get(k, k)) for k in sorted(by_institution)],
+        by_month=[
+            by_month[month_key(m)].row(month_key(m), f"{m.year}年{m.month}月") for m in month_list
+        ],
     )
 
 

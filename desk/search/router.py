@@ -26,7 +26,9 @@ def search(
             detail={"code": "index_missing", "message": str(exc)},
         ) from exc
     hits = searcher.search(
-        q, kind=kind, k=k,
+        q,
+        kind=kind,
+        k=k,
         filters=Filters(domain=domain, region=region, service_mode=service_mode),
     )
     return {"results": [hit.public() for hit in hits]}

@@ -47,15 +47,24 @@ def sanitise_name(raw: str | None) -> str:
     name = _UNSAFE.sub("", name).strip().lstrip(".").strip()
     if len(name) > NAME_LIMIT:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: NAME_LIMIT - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else (
-            name[:NAME_LIMIT]
+        name = (
+            (stem[: NAME_LIMIT - len(ext) - 1] + dot + ext)
+            if dot and len(ext) <= 10
+            else (name[:NAME_LIMIT])
         )
     return name or "未命名文件"
 
 
 def store_document(
-    session: Session, *, customer_id: int, kind: str, content: bytes, original_name: str | None,
-    root: Path, max_bytes: int, actor: str,
+    session: Session,
+    *,
+    customer_id: int,
+    kind: str,
+    content: bytes,
+    original_name: str | None,
+    root: Path,
+    max_bytes: int,
+    actor: str,
 ) -> Document:
     """Check size and sniffed type, write the bytes under ``root``, add the row (commits)."""
     if not content:
@@ -68,25 +77,44 @@ def store_document(
         raise UnsupportedFileType(f"仅支持 {allowed} 格式的文件（按文件内容识别，与扩展名无关）。")
     storage_name = storage.new_storage_name()
     document = Document(
-        customer_id=customer_id, kind=kind, media_type=file_type.media_type, size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(), original_name=sanitise_name(original_name),
-        storage_name=storage_name, uploaded_by=actor,
+        customer_id=customer_id,
+        kind=kind,
+        media_type=file_type.media_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        original_name=sanitise_name(original_name),
+        storage_name=storage_name,
+        uploaded_by=actor,
     )
     storage.write(root, storage_name, content)
     try:
         session.add(document)
         session.flush()
-        audit.record(session, actor=actor, action="document.upload",
-                     subject=f"customer:{customer_id}",
-                     details={"document_id": document.id, "kind": kind,
-                              "sha256": document.sha256, "size": document.size})
+        audit.record(
+            session,
+            actor=actor,
+            action="document.upload",
+            subject=f"customer:{customer_id}",
+            details={
+                "document_id": document.id,
+                "kind": kind,
+                "sha256": document.sha256,
+                "size": document.size,
+            },
+        )
         session.commit()
     except BaseException:
         session.rollback()
         storage.remove(root, storage_name)
         raise
-    log.info("document stored customer=%s id=%s kind=%s type=%s size=%d",
-             customer_id, document.id, kind, file_type.media_type, document.size)
+    log.info(
+        "document stored customer=%s id=%s kind=%s type=%s size=%d",
+        customer_id,
+        document.id,
+        kind,
+        file_type.media_type,
+        document.size,
+    )
     return document
 
 

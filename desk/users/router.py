@@ -14,11 +14,13 @@ router = APIRouter(prefix="/api", tags=["users"])
 
 @router.post("/auth/login", response_model=LoginOut)
 def login(body: LoginIn, session: SessionDep) -> LoginOut:
-    token, expires_at, user = service.login(
-        session, username=body.username, password=body.password
+    token, expires_at, user = service.login(session, username=body.username, password=body.password)
+    return LoginOut(
+        token=token,
+        expires_at=expires_at,
+        role=user.role,  # type: ignore[arg-type]
+        username=user.username,
     )
-    return LoginOut(token=token, expires_at=expires_at, role=user.role,  # type: ignore[arg-type]
-                    username=user.username)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -40,8 +40,12 @@ def _token_hash(token: str) -> str:
 def create_user(session: Session, *, data: UserCreate) -> User:
     if session.scalar(select(User).where(User.username == data.username)):
         raise InvalidInput(f"用户名 {data.username} 已存在。", code="username_taken")
-    user = User(username=data.username, display_name=data.display_name, role=data.role,
-                password_hash=hash_password(data.password))
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        password_hash=hash_password(data.password),
+    )
     session.add(user)
     session.commit()
     return user
@@ -88,8 +92,14 @@ def ensure_admin(session: Session, *, username: str, password: str | None) -> st
     generated = None
     if not password:
         password = generated = secrets.token_urlsafe(12)
-    session.add(User(username=username, display_name="管理员", role="admin",
-                     password_hash=hash_password(password)))
+    session.add(
+        User(
+            username=username,
+            display_name="管理员",
+            role="admin",
+            password_hash=hash_password(password),
+        )
+    )
     session.commit()
     log.info("first admin user %s created", username)
     return generated

@@ -36,8 +36,11 @@ class FakeDesk:
         return handler(request)  # type: ignore[no-any-return]
 
     def bodies(self, method: str, path: str) -> list[Any]:
-        return [json.loads(r.content) for r in self.requests
-                if r.method == method and r.url.path == path]
+        return [
+            json.loads(r.content)
+            for r in self.requests
+            if r.method == method and r.url.path == path
+        ]
 
 
 @pytest.fixture

@@ -41,18 +41,32 @@ async def validate(candidates: dict[str, Any], **kwargs: Any) -> tuple[list, Col
 
 def test_contact_name_is_asked_only_with_a_mobile() -> None:
     assert complaint_required_slots({}) == [
-        "complaint_institution", "complaint_type", "complaint_content", "complaint_request",
-        "complaint_contact_mobile", "complaint_decision"]
+        "complaint_institution",
+        "complaint_type",
+        "complaint_content",
+        "complaint_request",
+        "complaint_contact_mobile",
+        "complaint_decision",
+    ]
     assert "complaint_contact_name" in complaint_required_slots(
-        {"complaint_contact_mobile": "13912345678"})
+        {"complaint_contact_mobile": "13912345678"}
+    )
     assert "complaint_contact_name" not in complaint_required_slots(
-        {"complaint_contact_mobile": ""})  # anonymous
+        {"complaint_contact_mobile": ""}
+    )  # anonymous
 
 
 @pytest.mark.parametrize(
     ("answer", "code"),
-    [("1", "attitude"), ("第二个", "efficiency"), ("收费问题", "fees"), ("报告数据不准", "quality"),
-     ("5", "other"), ("他们拖了两个月", "efficiency"), ("说不上来", None)],
+    [
+        ("1", "attitude"),
+        ("第二个", "efficiency"),
+        ("收费问题", "fees"),
+        ("报告数据不准", "quality"),
+        ("5", "other"),
+        ("他们拖了两个月", "efficiency"),
+        ("说不上来", None),
+    ],
 )
 def test_complaint_types(answer: str, code: str | None) -> None:
     assert complaint_type_of(answer) == code
@@ -60,20 +74,28 @@ def test_complaint_types(answer: str, code: str | None) -> None:
 
 async def test_start_keeps_an_institution_named_in_the_message() -> None:
     text = "我要投诉远澄线缆"
-    tracker = make_tracker(text=text, intent="file_complaint",
-                           entities=[entity("company", "远澄线缆", text)],
-                           slots={"complaint_institution": "远澄线缆"})
+    tracker = make_tracker(
+        text=text,
+        intent="file_complaint",
+        entities=[entity("company", "远澄线缆", text)],
+        slots={"complaint_institution": "远澄线缆"},
+    )
     events = await ActionStartComplaint().run(CollectingDispatcher(), tracker, DOMAIN)
-    assert events == [SlotSet(n, None) for n in COMPLAINT_SLOTS
-                      if n != "complaint_institution"] + [SlotSet("pending_choice", None)]
+    assert events == [SlotSet(n, None) for n in COMPLAINT_SLOTS if n != "complaint_institution"] + [
+        SlotSet("pending_choice", None)
+    ]
 
 
 async def test_institution_then_the_type_question() -> None:
     events, dispatcher = await validate(
         {"complaint_institution": "江阴远澄线缆检测中心"},
-        slots={"requested_slot": "complaint_institution"}, text="江阴远澄线缆检测中心")
-    assert events == [SlotSet("complaint_institution", "江阴远澄线缆检测中心"),
-                      SlotSet("requested_slot", "complaint_type")]
+        slots={"requested_slot": "complaint_institution"},
+        text="江阴远澄线缆检测中心",
+    )
+    assert events == [
+        SlotSet("complaint_institution", "江阴远澄线缆检测中心"),
+        SlotSet("requested_slot", "complaint_type"),
+    ]
     assert dispatcher.messages == []
 
 
@@ -81,7 +103,8 @@ async def test_an_unclear_type_is_asked_again() -> None:
     events, dispatcher = await validate(
         {"complaint_type": "说不上来"},
         slots={"complaint_institution": "远澄线缆", "requested_slot": "complaint_type"},
-        text="说不上来")
+        text="说不上来",
+    )
     assert events == [SlotSet("complaint_type", None), SlotSet("requested_slot", "complaint_type")]
     assert responses(dispatcher) == ["utter_complaint_type_invalid"]
 
@@ -89,17 +112,28 @@ async def test_an_unclear_type_is_asked_again() -> None:
 async def test_content_and_request() -> None:
     events, _ = await validate(
         {"complaint_content": "送检的电缆样品两周了还没出报告"},
-        slots={"complaint_institution": "远澄线缆", "complaint_type": "efficiency",
-               "requested_slot": "complaint_content"},
-        text="送检的电缆样品两周了还没出报告", intent="file_complaint")
-    assert events == [SlotSet("complaint_content", "送检的电缆样品两周了还没出报告"),
-                      SlotSet("requested_slot", "complaint_request")]
-    events, _ = await validate({"complaint_request": "没有"},
-                               slots=FILLED | {"complaint_request": None,
-                                               "requested_slot": "complaint_request"},
-                               text="没有", intent="deny")
-    assert events == [SlotSet("complaint_request", ""),
-                      SlotSet("requested_slot", "complaint_contact_mobile")]
+        slots={
+            "complaint_institution": "远澄线缆",
+            "complaint_type": "efficiency",
+            "requested_slot": "complaint_content",
+        },
+        text="送检的电缆样品两周了还没出报告",
+        intent="file_complaint",
+    )
+    assert events == [
+        SlotSet("complaint_content", "送检的电缆样品两周了还没出报告"),
+        SlotSet("requested_slot", "complaint_request"),
+    ]
+    events, _ = await validate(
+        {"complaint_request": "没有"},
+        slots=FILLED | {"complaint_request": None, "requested_slot": "complaint_request"},
+        text="没有",
+        intent="deny",
+    )
+    assert events == [
+        SlotSet("complaint_request", ""),
+        SlotSet("requested_slot", "complaint_contact_mobile"),
+    ]
 
 
 async def test_a_mobile_after_the_notice_is_consent(fake_desk: FakeDesk) -> None:
@@ -107,22 +141,32 @@ async def test_a_mobile_after_the_notice_is_consent(fake_desk: FakeDesk) -> None
     text = "王芳 13912345678"
     events, _ = await validate(
         {"complaint_contact_mobile": "13912345678", "complaint_contact_name": "王芳"},
-        slots=FILLED | {"requested_slot": "complaint_contact_mobile"}, text=text,
-        entities=[entity("person", "王芳", text), entity("mobile", "13912345678", text)])
+        slots=FILLED | {"requested_slot": "complaint_contact_mobile"},
+        text=text,
+        entities=[entity("person", "王芳", text), entity("mobile", "13912345678", text)],
+    )
     # with a name the form's slots are the domain's again: Rasa itself asks the next one
-    assert events == [SlotSet("complaint_contact_mobile", "13912345678"),
-                      SlotSet("complaint_contact_name", "王芳"), SlotSet("privacy_consent", True)]
+    assert events == [
+        SlotSet("complaint_contact_mobile", "13912345678"),
+        SlotSet("complaint_contact_name", "王芳"),
+        SlotSet("privacy_consent", True),
+    ]
     assert fake_desk.bodies("POST", "/api/consents")[0]["agreed"] is True
 
 
 async def test_anonymous_complaint(fake_desk: FakeDesk) -> None:
     fake_desk.on("POST", "/api/consents", {"id": 1}, status=201)
-    events, _ = await validate({"complaint_contact_mobile": "匿名"},
-                               slots=FILLED | {"requested_slot": "complaint_contact_mobile"},
-                               text="匿名")
-    assert events == [SlotSet("complaint_contact_mobile", ""),
-                      SlotSet("complaint_contact_name", ""), SlotSet("privacy_consent", False),
-                      SlotSet("requested_slot", "complaint_decision")]
+    events, _ = await validate(
+        {"complaint_contact_mobile": "匿名"},
+        slots=FILLED | {"requested_slot": "complaint_contact_mobile"},
+        text="匿名",
+    )
+    assert events == [
+        SlotSet("complaint_contact_mobile", ""),
+        SlotSet("complaint_contact_name", ""),
+        SlotSet("privacy_consent", False),
+        SlotSet("requested_slot", "complaint_decision"),
+    ]
     assert fake_desk.bodies("POST", "/api/consents")[0]["agreed"] is False
 
 
@@ -132,12 +176,17 @@ async def test_the_needs_contact_can_be_reused(fake_desk: FakeDesk) -> None:
     await ActionAskComplaintContactMobile().run(dispatcher, make_tracker(slots=known), DOMAIN)
     assert responses(dispatcher) == ["utter_ask_complaint_contact"]
     assert dispatcher.messages[0]["contact_options"] == (
-        "1. 使用刚才的联系方式（张伟 139****5678）\n2. 匿名投诉")
-    events, _ = await validate({"complaint_contact_mobile": "1"},
-                               slots=FILLED | known | {"requested_slot":
-                                                       "complaint_contact_mobile"}, text="1")
-    assert events == [SlotSet("complaint_contact_mobile", "13912345678"),
-                      SlotSet("complaint_contact_name", "张伟")]
+        "1. 使用刚才的联系方式（张伟 139****5678）\n2. 匿名投诉"
+    )
+    events, _ = await validate(
+        {"complaint_contact_mobile": "1"},
+        slots=FILLED | known | {"requested_slot": "complaint_contact_mobile"},
+        text="1",
+    )
+    assert events == [
+        SlotSet("complaint_contact_mobile", "13912345678"),
+        SlotSet("complaint_contact_name", "张伟"),
+    ]
     assert fake_desk.requests == []  # already agreed: nothing to record
 
 
@@ -149,23 +198,37 @@ async def test_contact_question_with_the_notice_before_consent() -> None:
 
 
 async def test_a_wrong_mobile_is_explained() -> None:
-    events, dispatcher = await validate({"complaint_contact_mobile": "1391234"},
-                                        slots=FILLED | {"requested_slot":
-                                                        "complaint_contact_mobile"},
-                                        text="1391234")
+    events, dispatcher = await validate(
+        {"complaint_contact_mobile": "1391234"},
+        slots=FILLED | {"requested_slot": "complaint_contact_mobile"},
+        text="1391234",
+    )
     assert events[0] == SlotSet("complaint_contact_mobile", None)
     assert responses(dispatcher) == ["utter_complaint_contact_invalid"]
 
 
-@pytest.mark.parametrize(("text", "intent", "decision"),
-                         [("1", "inform", "submit"), ("/affirm", "affirm", "submit"),
-                          ("确认提交", "affirm", "submit"), ("2", "inform", "cancel"),
-                          ("/deny", "deny", "cancel")])
+@pytest.mark.parametrize(
+    ("text", "intent", "decision"),
+    [
+        ("1", "inform", "submit"),
+        ("/affirm", "affirm", "submit"),
+        ("确认提交", "affirm", "submit"),
+        ("2", "inform", "cancel"),
+        ("/deny", "deny", "cancel"),
+    ],
+)
 async def test_decision(text: str, intent: str, decision: str) -> None:
     events, _ = await validate(
         {"complaint_decision": text},
-        slots=FILLED | {"complaint_contact_mobile": "", "complaint_contact_name": "",
-                        "requested_slot": "complaint_decision"}, text=text, intent=intent)
+        slots=FILLED
+        | {
+            "complaint_contact_mobile": "",
+            "complaint_contact_name": "",
+            "requested_slot": "complaint_decision",
+        },
+        text=text,
+        intent=intent,
+    )
     assert events == [SlotSet("complaint_decision", decision), SlotSet("requested_slot", None)]
 
 
@@ -173,11 +236,19 @@ async def test_an_institution_correction_on_the_summary() -> None:
     text = "机构名字说错了，是江阴远澄线缆检测中心"
     events, dispatcher = await validate(
         {"complaint_institution": "江阴远澄线缆检测中心"},
-        slots=FILLED | {"complaint_contact_mobile": "", "complaint_contact_name": "",
-                        "requested_slot": "complaint_decision"},
-        text=text, intent="correct_info")
-    assert events == [SlotSet("complaint_institution", "江阴远澄线缆检测中心"),
-                      SlotSet("requested_slot", "complaint_decision")]
+        slots=FILLED
+        | {
+            "complaint_contact_mobile": "",
+            "complaint_contact_name": "",
+            "requested_slot": "complaint_decision",
+        },
+        text=text,
+        intent="correct_info",
+    )
+    assert events == [
+        SlotSet("complaint_institution", "江阴远澄线缆检测中心"),
+        SlotSet("requested_slot", "complaint_decision"),
+    ]
     assert dispatcher.messages == []
 
 
@@ -195,36 +266,63 @@ async def test_questions_offer_numbered_choices() -> None:
     assert message["complaint_options"] == "1. 确认提交\n2. 取消投诉"
 
 
-CREATED = {"number": "TS20260601-0001", "investigation_due": "2026-06-10", "status": "received",
-           "institution_id": "inst-yuancheng-cable-lab",
-           "institution_title": "江阴远澄线缆检测中心",
-           "follow_up_code": None}
+CREATED = {
+    "number": "TS20260601-0001",
+    "investigation_due": "2026-06-10",
+    "status": "received",
+    "institution_id": "inst-yuancheng-cable-lab",
+    "institution_title": "江阴远澄线缆检测中心",
+    "follow_up_code": None,
+}
 
 
 async def test_complete_opens_the_complaint(fake_desk: FakeDesk) -> None:
     fake_desk.on("POST", "/api/complaints", CREATED, status=201)
-    slots = FILLED | {"complaint_contact_mobile": "13912345678", "complaint_contact_name": "王芳",
-                      "complaint_decision": "submit"}
+    slots = FILLED | {
+        "complaint_contact_mobile": "13912345678",
+        "complaint_contact_name": "王芳",
+        "complaint_decision": "submit",
+    }
     dispatcher = CollectingDispatcher()
     events = await ActionCompleteComplaint().run(
-        dispatcher, make_tracker(slots=slots, text="1", message_id="m-7"), DOMAIN)
-    assert events == [*[SlotSet(n, None) for n in COMPLAINT_SLOTS],
-                      SlotSet("complaint_last_number", "TS20260601-0001")]
-    assert responses(dispatcher) == ["utter_complaint_received",
-                                     "utter_complaint_institution_linked"]
+        dispatcher, make_tracker(slots=slots, text="1", message_id="m-7"), DOMAIN
+    )
+    assert events == [
+        *[SlotSet(n, None) for n in COMPLAINT_SLOTS],
+        SlotSet("complaint_last_number", "TS20260601-0001"),
+    ]
+    assert responses(dispatcher) == [
+        "utter_complaint_received",
+        "utter_complaint_institution_linked",
+    ]
     assert dispatcher.messages[0]["investigation_due"] == "2026-06-10"
-    assert fake_desk.bodies("POST", "/api/complaints") == [{
-        "conversation_id": CONVERSATION, "channel": "online", "institution_name": "远澄线缆",
-        "complaint_type": "efficiency", "content": "送检的电缆样品两周了还没出报告",
-        "demand": "希望尽快出报告", "contact_name": "王芳", "contact_mobile": "13912345678"}]
+    assert fake_desk.bodies("POST", "/api/complaints") == [
+        {
+            "conversation_id": CONVERSATION,
+            "channel": "online",
+            "institution_name": "远澄线缆",
+            "complaint_type": "efficiency",
+            "content": "送检的电缆样品两周了还没出报告",
+            "demand": "希望尽快出报告",
+            "contact_name": "王芳",
+            "contact_mobile": "13912345678",
+        }
+    ]
     assert fake_desk.requests[0].headers["Idempotency-Key"] == idempotency_key(CONVERSATION, "m-7")
 
 
 async def test_anonymous_complaint_gets_its_follow_up_code(fake_desk: FakeDesk) -> None:
-    fake_desk.on("POST", "/api/complaints",
-                 CREATED | {"follow_up_code": "ABCD2345", "institution_title": None}, status=201)
-    slots = FILLED | {"complaint_contact_mobile": "", "complaint_contact_name": "",
-                      "complaint_decision": "submit"}
+    fake_desk.on(
+        "POST",
+        "/api/complaints",
+        CREATED | {"follow_up_code": "ABCD2345", "institution_title": None},
+        status=201,
+    )
+    slots = FILLED | {
+        "complaint_contact_mobile": "",
+        "complaint_contact_name": "",
+        "complaint_decision": "submit",
+    }
     dispatcher = CollectingDispatcher()
     await ActionCompleteComplaint().run(dispatcher, make_tracker(slots=slots), DOMAIN)
     assert responses(dispatcher) == ["utter_complaint_received", "utter_complaint_follow_up_code"]
@@ -237,23 +335,29 @@ async def test_a_failed_submit_keeps_the_complaint(fake_desk: FakeDesk) -> None:
     slots = FILLED | {"complaint_contact_mobile": "", "complaint_decision": "submit"}
     dispatcher = CollectingDispatcher()
     events = await ActionCompleteComplaint().run(
-        dispatcher, make_tracker(slots=slots, message_id="m-8"), DOMAIN)
-    assert events == [SlotSet("complaint_submit_key", idempotency_key(CONVERSATION, "m-8")),
-                      SlotSet("complaint_pending", True)]
+        dispatcher, make_tracker(slots=slots, message_id="m-8"), DOMAIN
+    )
+    assert events == [
+        SlotSet("complaint_submit_key", idempotency_key(CONVERSATION, "m-8")),
+        SlotSet("complaint_pending", True),
+    ]
     assert responses(dispatcher) == ["utter_complaint_submit_failed"]
 
 
 async def test_cancelled_complaint_sends_nothing(fake_desk: FakeDesk) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionCompleteComplaint().run(
-        dispatcher, make_tracker(slots=FILLED | {"complaint_decision": "cancel"}), DOMAIN)
+        dispatcher, make_tracker(slots=FILLED | {"complaint_decision": "cancel"}), DOMAIN
+    )
     assert events == [SlotSet(n, None) for n in COMPLAINT_SLOTS]
     assert responses(dispatcher) == ["utter_complaint_cancelled"] and fake_desk.requests == []
     assert await ActionResetComplaint().run(CollectingDispatcher(), make_tracker(), DOMAIN) == [
-        SlotSet(n, None) for n in COMPLAINT_SLOTS]
+        SlotSet(n, None) for n in COMPLAINT_SLOTS
+    ]
 
 
 def test_body_without_contact_is_anonymous() -> None:
-    body = complaint_body("web:x", FILLED | {"complaint_contact_mobile": "",
-                                             "complaint_contact_name": ""})
+    body = complaint_body(
+        "web:x", FILLED | {"complaint_contact_mobile": "", "complaint_contact_name": ""}
+    )
     assert body["contact_mobile"] is None and body["contact_name"] is None

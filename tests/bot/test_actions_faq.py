@@ -45,8 +45,10 @@ def searched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     async def search(text: str) -> list[FaqHit]:
         asked.append(text)
-        return {"注册要几天审核": [hit(1, 0.982), hit(2, 0.947)],
-                "周末能办理吗": [hit(3, 0.946), hit(4, 0.929), hit(5, 0.919)]}.get(text, [])
+        return {
+            "注册要几天审核": [hit(1, 0.982), hit(2, 0.947)],
+            "周末能办理吗": [hit(3, 0.946), hit(4, 0.929), hit(5, 0.919)],
+        }.get(text, [])
 
     monkeypatch.setattr(faq, "search_faq", search)
     monkeypatch.setattr(faq, "faq_by_id", lambda faq_id: hit(int(faq_id[-1]), 1.0))
@@ -56,22 +58,32 @@ def searched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_a_clear_question_is_answered(searched: list[str]) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerFaq().run(
-        dispatcher, make_tracker(text="注册要几天审核", intent="ask_faq"), DOMAIN)
+        dispatcher, make_tracker(text="注册要几天审核", intent="ask_faq"), DOMAIN
+    )
     assert events == [SlotSet("faq_choices", None), SlotSet("pending_choice", None)]
     assert dispatcher.messages[0]["response"] == "utter_faq_answer"
     assert (dispatcher.messages[0]["faq_question"], dispatcher.messages[0]["faq_answer"]) == (
-        "问题1？", "答案1。")
+        "问题1？",
+        "答案1。",
+    )
 
 
 async def test_an_unclear_question_offers_choices_then_one_is_picked(searched: list[str]) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerFaq().run(
-        dispatcher, make_tracker(text="周末能办理吗", intent="ask_faq"), DOMAIN)
-    assert events == [SlotSet("faq_choices", ["faq-3", "faq-4", "faq-5"]),
-                      SlotSet("pending_choice", "faq")]
+        dispatcher, make_tracker(text="周末能办理吗", intent="ask_faq"), DOMAIN
+    )
+    assert events == [
+        SlotSet("faq_choices", ["faq-3", "faq-4", "faq-5"]),
+        SlotSet("pending_choice", "faq"),
+    ]
     assert responses(dispatcher) == ["utter_faq_choices"]
     assert dispatcher.messages[0]["faq_options"].splitlines() == [
-        "1. 问题3？", "2. 问题4？", "3. 问题5？", "4. 都不是，换个说法或转人工"]
+        "1. 问题3？",
+        "2. 问题4？",
+        "3. 问题5？",
+        "4. 都不是，换个说法或转人工",
+    ]
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["1", "2", "3", "4"]
 
     picked = CollectingDispatcher()
@@ -82,15 +94,17 @@ async def test_an_unclear_question_offers_choices_then_one_is_picked(searched: l
     assert searched == ["周末能办理吗"]  # the number was not searched
 
     none = CollectingDispatcher()
-    await ActionAnswerFaq().run(none, make_tracker(text="都不是", intent="deny", slots=slots),
-                                DOMAIN)
+    await ActionAnswerFaq().run(
+        none, make_tracker(text="都不是", intent="deny", slots=slots), DOMAIN
+    )
     assert responses(none) == ["utter_faq_none_of_these"]
 
 
 async def test_unknown_is_said_honestly(searched: list[str]) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerFaq().run(
-        dispatcher, make_tracker(text="怎么养猫", intent="ask_faq"), DOMAIN)
+        dispatcher, make_tracker(text="怎么养猫", intent="ask_faq"), DOMAIN
+    )
     assert responses(dispatcher) == ["utter_faq_unknown"]
     assert events == [SlotSet("faq_choices", None), SlotSet("pending_choice", None)]
 
@@ -98,8 +112,10 @@ async def test_unknown_is_said_honestly(searched: list[str]) -> None:
 async def test_inside_a_form_no_choices_are_offered(searched: list[str]) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerFaq().run(
-        dispatcher, make_tracker(text="周末能办理吗", intent="ask_faq", active_loop="need_form"),
-        DOMAIN)
+        dispatcher,
+        make_tracker(text="周末能办理吗", intent="ask_faq", active_loop="need_form"),
+        DOMAIN,
+    )
     assert responses(dispatcher) == ["utter_faq_unknown"]
     assert events == [SlotSet("faq_choices", None), SlotSet("pending_choice", None)]
 
@@ -123,9 +139,14 @@ def test_faq_entries_come_from_the_knowledge_base() -> None:
 
 @pytest.mark.parametrize(
     ("text", "choosing", "kind"),
-    [("企业用户注册要准备哪些资料", False, "enterprise"), ("个人能注册吗", False, "personal"),
-     ("怎么注册", False, None), ("1", True, "enterprise"), ("2", True, "personal"),
-     ("1", False, None)],
+    [
+        ("企业用户注册要准备哪些资料", False, "enterprise"),
+        ("个人能注册吗", False, "personal"),
+        ("怎么注册", False, None),
+        ("1", True, "enterprise"),
+        ("2", True, "personal"),
+        ("1", False, None),
+    ],
 )
 def test_kind_of_user(text: str, choosing: bool, kind: str | None) -> None:
     assert kind_of(text, choosing=choosing) == kind
@@ -134,14 +155,16 @@ def test_kind_of_user(text: str, choosing: bool, kind: str | None) -> None:
 async def test_registration_asks_the_kind_then_gives_the_materials() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionGuideRegistration().run(
-        dispatcher, make_tracker(text="怎么注册", intent="ask_registration"), DOMAIN)
+        dispatcher, make_tracker(text="怎么注册", intent="ask_registration"), DOMAIN
+    )
     assert events == [SlotSet("pending_choice", "registration")]
     assert responses(dispatcher) == ["utter_registration_kinds"]
     assert dispatcher.messages[0]["registration_options"] == "1. 企业用户\n2. 普通用户（个人）"
 
     chosen = CollectingDispatcher()
     events = await ActionGuideRegistration().run(
-        chosen, make_tracker(text="1", slots={"pending_choice": "registration"}), DOMAIN)
+        chosen, make_tracker(text="1", slots={"pending_choice": "registration"}), DOMAIN
+    )
     assert events == [SlotSet("pending_choice", None)]
     assert responses(chosen) == ["utter_registration_enterprise"]
 
@@ -149,7 +172,8 @@ async def test_registration_asks_the_kind_then_gives_the_materials() -> None:
 async def test_registration_named_kind_is_answered_directly() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionGuideRegistration().run(
-        dispatcher, make_tracker(text="个人用户怎么申请", intent="ask_registration"), DOMAIN)
+        dispatcher, make_tracker(text="个人用户怎么申请", intent="ask_registration"), DOMAIN
+    )
     assert events == [SlotSet("pending_choice", None)]
     assert responses(dispatcher) == ["utter_registration_personal"]
 

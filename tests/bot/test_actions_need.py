@@ -46,8 +46,11 @@ from bot.actions.recommend import need_query, plan_reply
 from .conftest import FakeDesk
 from .trackers import CONVERSATION, DOMAIN, entity, make_tracker, responses
 
-WHAT_AND_WHERE = {"need_text": "我们有一批电线电缆需要做检测", "need_product": "电线电缆",
-                  "need_place": "江阴市周庄镇"}
+WHAT_AND_WHERE = {
+    "need_text": "我们有一批电线电缆需要做检测",
+    "need_product": "电线电缆",
+    "need_place": "江阴市周庄镇",
+}
 CONTACT = {"contact_name": "张伟", "contact_mobile": "13912345678", "privacy_consent": True}
 RECOMMENDED = {
     "need_service_ids": ["6.4.2", "6.4.3"],
@@ -75,12 +78,18 @@ def consents(fake_desk: FakeDesk) -> FakeDesk:
 
 def test_required_slots_follow_the_conversation() -> None:
     assert need_required_slots({}) == [
-        "need_product", "need_place", "contact_name", "contact_mobile", "need_decision"]
+        "need_product",
+        "need_place",
+        "contact_name",
+        "contact_mobile",
+        "need_decision",
+    ]
     wanted = need_required_slots({"need_details_wanted": True})
     assert wanted[2:6] == ["need_quantity", "need_date", "need_service_mode", "need_company"]
     assert "need_credit_code" not in wanted  # no company: no code to ask for
     assert "need_credit_code" in need_required_slots(
-        {"need_details_wanted": True, "need_company": "无锡华澄电缆有限公司"})
+        {"need_details_wanted": True, "need_company": "无锡华澄电缆有限公司"}
+    )
     assert "need_quantity" in need_required_slots({"need_quantity": "50台"})  # volunteered
     # a contact given before the notice: the notice is asked for explicitly
     assert need_required_slots({"contact_mobile": "13912345678"})[2] == "privacy_consent"
@@ -94,59 +103,82 @@ def test_required_slots_follow_the_conversation() -> None:
 async def test_a_good_place_then_the_contact_question() -> None:
     events, dispatcher = await validate(
         {"need_place": "江阴市周庄镇"},
-        slots={"need_product": "电线电缆", "requested_slot": "need_place"}, text="江阴市周庄镇",
+        slots={"need_product": "电线电缆", "requested_slot": "need_place"},
+        text="江阴市周庄镇",
     )
-    assert events == [SlotSet("need_place", "江阴市周庄镇"),
-                      SlotSet("requested_slot", "contact_name")]
+    assert events == [
+        SlotSet("need_place", "江阴市周庄镇"),
+        SlotSet("requested_slot", "contact_name"),
+    ]
     assert dispatcher.messages == []
 
 
 async def test_a_name_after_the_notice_is_consent_and_is_recorded(consents: FakeDesk) -> None:
     events, dispatcher = await validate(
-        {"contact_name": "我叫张伟"}, slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
+        {"contact_name": "我叫张伟"},
+        slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
         text="我叫张伟",
     )
-    assert events == [SlotSet("contact_name", "张伟"), SlotSet("privacy_consent", True),
-                      SlotSet("requested_slot", "contact_mobile")]
+    assert events == [
+        SlotSet("contact_name", "张伟"),
+        SlotSet("privacy_consent", True),
+        SlotSet("requested_slot", "contact_mobile"),
+    ]
     assert dispatcher.messages == []
     assert consents.bodies("POST", "/api/consents") == [
-        {"conversation_id": CONVERSATION, "notice_version": NOTICE_VERSION, "agreed": True}]
+        {"conversation_id": CONVERSATION, "notice_version": NOTICE_VERSION, "agreed": True}
+    ]
 
 
 async def test_agreeing_to_the_notice_asks_the_name_again(consents: FakeDesk) -> None:
     events, _ = await validate(
-        {"contact_name": "/affirm"}, slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
-        text="/affirm", intent="affirm",
+        {"contact_name": "/affirm"},
+        slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
+        text="/affirm",
+        intent="affirm",
     )
-    assert events == [SlotSet("contact_name", None), SlotSet("privacy_consent", True),
-                      SlotSet("requested_slot", "contact_name")]
+    assert events == [
+        SlotSet("contact_name", None),
+        SlotSet("privacy_consent", True),
+        SlotSet("requested_slot", "contact_name"),
+    ]
     assert consents.bodies("POST", "/api/consents")[0]["agreed"] is True
 
 
 async def test_declining_the_notice_ends_the_form_without_contact(consents: FakeDesk) -> None:
     events, dispatcher = await validate(
-        {"contact_name": "不同意"}, slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
-        text="不同意", intent="deny",
+        {"contact_name": "不同意"},
+        slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
+        text="不同意",
+        intent="deny",
     )
-    assert events == [SlotSet("contact_name", None), SlotSet("contact_mobile", None),
-                      SlotSet("privacy_consent", False), SlotSet("requested_slot", None)]
+    assert events == [
+        SlotSet("contact_name", None),
+        SlotSet("contact_mobile", None),
+        SlotSet("privacy_consent", False),
+        SlotSet("requested_slot", None),
+    ]
     assert dispatcher.messages == []
     assert consents.bodies("POST", "/api/consents")[0]["agreed"] is False
 
 
 async def test_consent_is_recorded_once(consents: FakeDesk) -> None:
-    await validate({"contact_mobile": "13912345678"},
-                   slots=WHAT_AND_WHERE | CONTACT | {"requested_slot": "contact_mobile"},
-                   text="13912345678")
+    await validate(
+        {"contact_mobile": "13912345678"},
+        slots=WHAT_AND_WHERE | CONTACT | {"requested_slot": "contact_mobile"},
+        text="13912345678",
+    )
     assert consents.bodies("POST", "/api/consents") == []
 
 
 async def test_a_desk_without_the_consent_api_does_not_stop_the_form(
     fake_desk: FakeDesk, caplog: pytest.LogCaptureFixture
 ) -> None:
-    events, _ = await validate({"contact_name": "张伟"},
-                               slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
-                               text="张伟")
+    events, _ = await validate(
+        {"contact_name": "张伟"},
+        slots=WHAT_AND_WHERE | {"requested_slot": "contact_name"},
+        text="张伟",
+    )
     assert SlotSet("contact_name", "张伟") in events  # 404 from the fake desk
     assert "consent not recorded" in caplog.text and "张伟" not in caplog.text
 
@@ -154,20 +186,25 @@ async def test_a_desk_without_the_consent_api_does_not_stop_the_form(
 async def test_form_normalises_a_mobile() -> None:
     events, dispatcher = await validate(
         {"contact_mobile": "+86 139-1234-5678"},
-        slots=WHAT_AND_WHERE | CONTACT | {"contact_mobile": None,
-                                          "requested_slot": "contact_mobile"},
-        text="+86 139-1234-5678", intent="nlu_fallback",
+        slots=WHAT_AND_WHERE
+        | CONTACT
+        | {"contact_mobile": None, "requested_slot": "contact_mobile"},
+        text="+86 139-1234-5678",
+        intent="nlu_fallback",
     )
-    assert events == [SlotSet("contact_mobile", "13912345678"),
-                      SlotSet("requested_slot", "need_decision")]
+    assert events == [
+        SlotSet("contact_mobile", "13912345678"),
+        SlotSet("requested_slot", "need_decision"),
+    ]
     assert dispatcher.messages == []
 
 
 async def test_form_rejects_a_bad_mobile_and_explains() -> None:
     events, dispatcher = await validate(
         {"contact_mobile": "1391234"},
-        slots=WHAT_AND_WHERE | CONTACT | {"contact_mobile": None,
-                                          "requested_slot": "contact_mobile"},
+        slots=WHAT_AND_WHERE
+        | CONTACT
+        | {"contact_mobile": None, "requested_slot": "contact_mobile"},
         text="1391234",
     )
     assert events == [SlotSet("contact_mobile", None), SlotSet("requested_slot", "contact_mobile")]
@@ -186,7 +223,8 @@ async def test_form_rejects_a_number_as_name() -> None:
 
 async def test_form_rejects_an_overlong_place() -> None:
     events, dispatcher = await validate(
-        {"need_place": "江" * 60}, slots={"need_product": "电缆", "requested_slot": "need_place"},
+        {"need_place": "江" * 60},
+        slots={"need_product": "电缆", "requested_slot": "need_place"},
         text="江" * 60,
     )
     assert events == [SlotSet("need_place", None), SlotSet("requested_slot", "need_place")]
@@ -196,15 +234,18 @@ async def test_form_rejects_an_overlong_place() -> None:
 async def test_form_joins_several_named_products() -> None:
     text = "阀门和水泵"
     events, _ = await validate(
-        {"need_product": "水泵"}, slots={"requested_slot": "need_product"}, text=text,
+        {"need_product": "水泵"},
+        slots={"requested_slot": "need_product"},
+        text=text,
         entities=[entity("product", "阀门", text), entity("product", "水泵", text)],
     )
     assert events[0] == SlotSet("need_product", "阀门、水泵")
 
 
 async def test_form_does_not_complain_about_a_cleared_slot() -> None:
-    events, dispatcher = await validate({"need_product": None}, text="我们想做个质量管理体系认证",
-                                        intent="request_service")
+    events, dispatcher = await validate(
+        {"need_product": None}, text="我们想做个质量管理体系认证", intent="request_service"
+    )
     assert events == [SlotSet("need_product", None), SlotSet("requested_slot", "need_product")]
     assert dispatcher.messages == []
 
@@ -213,12 +254,17 @@ async def test_a_correction_during_another_question_is_silent_when_it_does_not_f
     text = "地址说错了，是无锡市新吴区"
     events, dispatcher = await validate(
         {"need_place": "无锡市新吴区", "contact_mobile": text},
-        slots=WHAT_AND_WHERE | CONTACT | {"contact_mobile": None,
-                                          "requested_slot": "contact_mobile"},
-        text=text, intent="inform",
+        slots=WHAT_AND_WHERE
+        | CONTACT
+        | {"contact_mobile": None, "requested_slot": "contact_mobile"},
+        text=text,
+        intent="inform",
     )
-    assert events == [SlotSet("need_place", "无锡市新吴区"), SlotSet("contact_mobile", None),
-                      SlotSet("requested_slot", "contact_mobile")]
+    assert events == [
+        SlotSet("need_place", "无锡市新吴区"),
+        SlotSet("contact_mobile", None),
+        SlotSet("requested_slot", "contact_mobile"),
+    ]
     assert dispatcher.messages == []  # the mobile is simply asked again
 
 
@@ -238,8 +284,9 @@ async def test_a_correction_during_another_question_is_silent_when_it_does_not_f
 async def test_details_are_cleaned_or_skipped(slot: str, answer: str, expected: str) -> None:
     events, dispatcher = await validate(
         {slot: answer},
-        slots=WHAT_AND_WHERE | CONTACT | {"need_details_wanted": True, "requested_slot": slot,
-                                          "need_company": "某公司"},
+        slots=WHAT_AND_WHERE
+        | CONTACT
+        | {"need_details_wanted": True, "requested_slot": slot, "need_company": "某公司"},
         text=answer,
     )
     assert events[0] == SlotSet(slot, expected)
@@ -249,14 +296,22 @@ async def test_details_are_cleaned_or_skipped(slot: str, answer: str, expected: 
 async def test_a_wrong_credit_code_is_explained_and_asked_again() -> None:
     events, dispatcher = await validate(
         {"need_credit_code": "91320281AY4CL12THX"},
-        slots=WHAT_AND_WHERE | CONTACT | {"need_details_wanted": True, "need_quantity": "",
-                                          "need_date": "", "need_service_mode": "",
-                                          "need_company": "某公司",
-                                          "requested_slot": "need_credit_code"},
+        slots=WHAT_AND_WHERE
+        | CONTACT
+        | {
+            "need_details_wanted": True,
+            "need_quantity": "",
+            "need_date": "",
+            "need_service_mode": "",
+            "need_company": "某公司",
+            "requested_slot": "need_credit_code",
+        },
         text="91320281AY4CL12THX",
     )
-    assert events == [SlotSet("need_credit_code", None),
-                      SlotSet("requested_slot", "need_credit_code")]
+    assert events == [
+        SlotSet("need_credit_code", None),
+        SlotSet("requested_slot", "need_credit_code"),
+    ]
     assert responses(dispatcher) == ["utter_need_credit_code_invalid"]
 
 
@@ -264,13 +319,21 @@ async def test_company_and_code_in_one_answer() -> None:
     text = "无锡华澄电缆有限公司 91320281AY4CL12THQ"
     events, _ = await validate(
         {"need_company": text},
-        slots=WHAT_AND_WHERE | CONTACT | {"need_details_wanted": True, "need_quantity": "",
-                                          "need_date": "", "need_service_mode": "",
-                                          "requested_slot": "need_company"},
+        slots=WHAT_AND_WHERE
+        | CONTACT
+        | {
+            "need_details_wanted": True,
+            "need_quantity": "",
+            "need_date": "",
+            "need_service_mode": "",
+            "requested_slot": "need_company",
+        },
         text=text,
     )
-    assert events[:2] == [SlotSet("need_company", "无锡华澄电缆有限公司"),
-                          SlotSet("need_credit_code", "91320281AY4CL12THQ")]
+    assert events[:2] == [
+        SlotSet("need_company", "无锡华澄电缆有限公司"),
+        SlotSet("need_credit_code", "91320281AY4CL12THQ"),
+    ]
 
 
 # --- the decision on the summary ------------------------------------------------------------------
@@ -310,9 +373,11 @@ async def test_choosing_an_institution_completes_the_form() -> None:
         slots=WHAT_AND_WHERE | CONTACT | RECOMMENDED | {"requested_slot": "need_decision"},
         text="1",
     )
-    assert events == [SlotSet("need_decision", "submit"),
-                      SlotSet("need_chosen_institution", "inst-a"),
-                      SlotSet("requested_slot", None)]
+    assert events == [
+        SlotSet("need_decision", "submit"),
+        SlotSet("need_chosen_institution", "inst-a"),
+        SlotSet("requested_slot", None),
+    ]
 
 
 async def test_asking_for_details_clears_and_asks_them() -> None:
@@ -321,9 +386,12 @@ async def test_asking_for_details_clears_and_asks_them() -> None:
         slots=WHAT_AND_WHERE | CONTACT | RECOMMENDED | {"requested_slot": "need_decision"},
         text="5",
     )
-    assert events == [SlotSet("need_decision", None), SlotSet("need_details_wanted", True),
-                      *[SlotSet(name, None) for name in DETAIL_SLOTS],
-                      SlotSet("requested_slot", "need_quantity")]
+    assert events == [
+        SlotSet("need_decision", None),
+        SlotSet("need_details_wanted", True),
+        *[SlotSet(name, None) for name in DETAIL_SLOTS],
+        SlotSet("requested_slot", "need_quantity"),
+    ]
 
 
 async def test_an_unclear_decision_is_asked_again_with_a_hint() -> None:
@@ -341,25 +409,41 @@ async def test_a_mobile_correction_on_the_summary() -> None:
     events, dispatcher = await validate(
         {"contact_mobile": "13812345678"},
         slots=WHAT_AND_WHERE | CONTACT | RECOMMENDED | {"requested_slot": "need_decision"},
-        text=text, intent="correct_info", entities=[entity("mobile", "13812345678", text)],
+        text=text,
+        intent="correct_info",
+        entities=[entity("mobile", "13812345678", text)],
     )
-    assert events == [SlotSet("contact_mobile", "13812345678"),
-                      SlotSet("requested_slot", "need_decision")]
+    assert events == [
+        SlotSet("contact_mobile", "13812345678"),
+        SlotSet("requested_slot", "need_decision"),
+    ]
     assert dispatcher.messages == []
 
 
 async def test_a_product_correction_on_the_summary_recommends_again() -> None:
     events, _ = await validate(
         {"need_product": "压力表"},
-        slots=WHAT_AND_WHERE | CONTACT | RECOMMENDED | {"requested_slot": "need_decision",
-                                                        "need_chosen_institution": "inst-a"},
-        text="产品说错了，是压力表", intent="correct_info",
+        slots=WHAT_AND_WHERE
+        | CONTACT
+        | RECOMMENDED
+        | {"requested_slot": "need_decision", "need_chosen_institution": "inst-a"},
+        text="产品说错了，是压力表",
+        intent="correct_info",
     )
-    assert events == [SlotSet("need_product", "压力表"),
-                      *[SlotSet(n, None) for n in ("need_service_ids", "need_institution_ids",
-                                                   "need_institution_titles", "need_domain",
-                                                   "need_chosen_institution")],
-                      SlotSet("requested_slot", "need_decision")]
+    assert events == [
+        SlotSet("need_product", "压力表"),
+        *[
+            SlotSet(n, None)
+            for n in (
+                "need_service_ids",
+                "need_institution_ids",
+                "need_institution_titles",
+                "need_domain",
+                "need_chosen_institution",
+            )
+        ],
+        SlotSet("requested_slot", "need_decision"),
+    ]
 
 
 # --- the questions --------------------------------------------------------------------------------
@@ -370,8 +454,9 @@ async def test_the_first_personal_question_carries_the_notice() -> None:
     await ActionAskContactName().run(dispatcher, make_tracker(), DOMAIN)
     assert responses(dispatcher) == ["utter_ask_contact_name_with_notice"]
     dispatcher = CollectingDispatcher()
-    await ActionAskContactName().run(dispatcher, make_tracker(slots={"privacy_consent": True}),
-                                     DOMAIN)
+    await ActionAskContactName().run(
+        dispatcher, make_tracker(slots={"privacy_consent": True}), DOMAIN
+    )
     assert responses(dispatcher) == ["utter_ask_contact_name"]
 
 
@@ -385,25 +470,33 @@ async def test_the_summary_recommends_first_and_offers_numbered_choices(
 ) -> None:
     async def found(text: str, region: str | None) -> list[Rec]:
         assert (text, region) == ("我们有一批电线电缆需要做检测", "江阴市周庄镇")
-        return [Rec("6.4.2", "service", "检验检测机构匹配", "协助匹配技术机构"),
-                Rec("inst-a", "institution", "远澄线缆检测中心", "可承接电线电缆")]
+        return [
+            Rec("6.4.2", "service", "检验检测机构匹配", "协助匹配技术机构"),
+            Rec("inst-a", "institution", "远澄线缆检测中心", "可承接电线电缆"),
+        ]
 
     monkeypatch.setattr(need_summary, "find_recommendations", found)
     monkeypatch.setattr("bot.actions.recommend.domain_of", lambda service_id: "检验检测")
     dispatcher = CollectingDispatcher()
     events = await ActionAskNeedDecision().run(
-        dispatcher, make_tracker(slots=WHAT_AND_WHERE | CONTACT), DOMAIN)
-    assert events == [SlotSet("need_service_ids", ["6.4.2"]),
-                      SlotSet("need_institution_ids", ["inst-a"]),
-                      SlotSet("need_institution_titles", ["远澄线缆检测中心"]),
-                      SlotSet("need_domain", "检验检测")]
+        dispatcher, make_tracker(slots=WHAT_AND_WHERE | CONTACT), DOMAIN
+    )
+    assert events == [
+        SlotSet("need_service_ids", ["6.4.2"]),
+        SlotSet("need_institution_ids", ["inst-a"]),
+        SlotSet("need_institution_titles", ["远澄线缆检测中心"]),
+        SlotSet("need_domain", "检验检测"),
+    ]
     assert responses(dispatcher) == ["utter_need_recommendation", "utter_ask_need_decision"]
     summary = dispatcher.messages[1]
     assert "· 服务类别：检验检测" in summary["need_summary"]
     assert "· 联系人：张伟，手机 13912345678" in summary["need_summary"]
     assert summary["need_options"].splitlines() == [
-        "1. 提交，选择“远澄线缆检测中心”", "2. 提交，由工作人员为我匹配机构",
-        "3. 补充数量、时间、服务方式、企业等信息", "4. 暂不提交"]
+        "1. 提交，选择“远澄线缆检测中心”",
+        "2. 提交，由工作人员为我匹配机构",
+        "3. 补充数量、时间、服务方式、企业等信息",
+        "4. 暂不提交",
+    ]
     assert [b["payload"] for b in summary["buttons"]] == ["1", "/affirm", "3", "/deny"]
 
 
@@ -414,7 +507,8 @@ async def test_the_summary_again_does_not_search_again(monkeypatch: pytest.Monke
     monkeypatch.setattr(need_summary, "find_recommendations", never)
     dispatcher = CollectingDispatcher()
     events = await ActionAskNeedDecision().run(
-        dispatcher, make_tracker(slots=WHAT_AND_WHERE | CONTACT | RECOMMENDED), DOMAIN)
+        dispatcher, make_tracker(slots=WHAT_AND_WHERE | CONTACT | RECOMMENDED), DOMAIN
+    )
     assert events == [] and responses(dispatcher) == ["utter_ask_need_decision"]
 
 
@@ -428,21 +522,32 @@ def test_summary_marks_what_was_not_said() -> None:
 
 async def test_start_need_keeps_a_product_named_in_the_message() -> None:
     text = "我们有一批电线电缆需要做检测"
-    tracker = make_tracker(text=text, intent="request_service",
-                           entities=[entity("product", "电线电缆", text)],
-                           slots={"need_product": "电线电缆", "need_pending": True,
-                                  "privacy_consent": False})
+    tracker = make_tracker(
+        text=text,
+        intent="request_service",
+        entities=[entity("product", "电线电缆", text)],
+        slots={"need_product": "电线电缆", "need_pending": True, "privacy_consent": False},
+    )
     events = await ActionStartNeed().run(CollectingDispatcher(), tracker, DOMAIN)
     cleared = {e["name"] for e in events if e["value"] is None}
     assert "need_product" not in cleared
-    assert {"need_service_ids", "need_pending", "need_decision", "need_quantity",
-            "privacy_consent", "pending_choice"} <= cleared
+    assert {
+        "need_service_ids",
+        "need_pending",
+        "need_decision",
+        "need_quantity",
+        "privacy_consent",
+        "pending_choice",
+    } <= cleared
     assert {"need_place", "contact_name", "need_company"}.isdisjoint(cleared)  # same enterprise
 
 
 async def test_start_need_forgets_the_previous_product() -> None:
-    tracker = make_tracker(text="我们想做个认证", intent="request_service",
-                           slots={"need_product": "压力表", "privacy_consent": True})
+    tracker = make_tracker(
+        text="我们想做个认证",
+        intent="request_service",
+        slots={"need_product": "压力表", "privacy_consent": True},
+    )
     events = await ActionStartNeed().run(CollectingDispatcher(), tracker, DOMAIN)
     assert SlotSet("need_product", None) in events
     assert all(e["name"] != "privacy_consent" for e in events)  # agreed stays agreed
@@ -465,15 +570,22 @@ def test_need_query_adds_an_unnamed_product() -> None:
 
 def test_reply_lists_services_and_institutions_with_reasons() -> None:
     reply = plan_reply(
-        [Rec("6.4.2", "service", "检验检测机构匹配", "协助匹配技术机构"),
-         Rec("inst-01", "institution", "某检测中心", "可承接电线电缆；具备CMA资质")],
+        [
+            Rec("6.4.2", "service", "检验检测机构匹配", "协助匹配技术机构"),
+            Rec("inst-01", "institution", "某检测中心", "可承接电线电缆；具备CMA资质"),
+        ],
         domain_lookup=lambda service_id: "检验检测",
     )
     assert reply == RecommendReply(
         "utter_need_recommendation",
-        {"services": "1. 检验检测机构匹配：协助匹配技术机构",
-         "institutions": "1. 某检测中心：可承接电线电缆；具备CMA资质"},
-        ["6.4.2"], ["inst-01"], ["某检测中心"], "检验检测",
+        {
+            "services": "1. 检验检测机构匹配：协助匹配技术机构",
+            "institutions": "1. 某检测中心：可承接电线电缆；具备CMA资质",
+        },
+        ["6.4.2"],
+        ["inst-01"],
+        ["某检测中心"],
+        "检验检测",
     )
 
 
@@ -490,9 +602,14 @@ async def test_a_failed_search_is_no_match(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(recommend, "_recommend_sync", broken)
     dispatcher = CollectingDispatcher()
     events = await ActionAskNeedDecision().run(
-        dispatcher, make_tracker(slots=WHAT_AND_WHERE | CONTACT), DOMAIN)
-    assert events == [SlotSet("need_service_ids", []), SlotSet("need_institution_ids", []),
-                      SlotSet("need_institution_titles", []), SlotSet("need_domain", None)]
+        dispatcher, make_tracker(slots=WHAT_AND_WHERE | CONTACT), DOMAIN
+    )
+    assert events == [
+        SlotSet("need_service_ids", []),
+        SlotSet("need_institution_ids", []),
+        SlotSet("need_institution_titles", []),
+        SlotSet("need_domain", None),
+    ]
     assert responses(dispatcher) == ["utter_need_no_match", "utter_ask_need_decision"]
 
 
@@ -504,13 +621,21 @@ OPENED = {"number": "XQ20260601-0001", "respond_due": "2026-06-02", "recommend_d
 
 async def test_complete_opens_the_demand_with_details_and_choice(fake_desk: FakeDesk) -> None:
     fake_desk.on("POST", "/api/demands", OPENED, status=201)
-    slots = NEED | {"need_decision": "submit", "need_chosen_institution": "inst-b",
-                    "need_quantity": "200米", "need_service_mode": "上门", "need_date": ""}
+    slots = NEED | {
+        "need_decision": "submit",
+        "need_chosen_institution": "inst-b",
+        "need_quantity": "200米",
+        "need_service_mode": "上门",
+        "need_date": "",
+    }
     dispatcher = CollectingDispatcher()
     events = await ActionCompleteNeed().run(
-        dispatcher, make_tracker(slots=slots, text="2", message_id="msg-9"), DOMAIN)
-    assert events == [*[SlotSet(n, None) for n in NEED_SLOTS],
-                      SlotSet("demand_last_number", "XQ20260601-0001")]
+        dispatcher, make_tracker(slots=slots, text="2", message_id="msg-9"), DOMAIN
+    )
+    assert events == [
+        *[SlotSet(n, None) for n in NEED_SLOTS],
+        SlotSet("demand_last_number", "XQ20260601-0001"),
+    ]
     assert responses(dispatcher) == ["utter_need_submitted", "utter_need_choice_noted"]
     assert dispatcher.messages[1]["institution"] == "东亭线缆质量检验"
     [body] = fake_desk.bodies("POST", "/api/demands")
@@ -519,13 +644,15 @@ async def test_complete_opens_the_demand_with_details_and_choice(fake_desk: Fake
     assert (body["quantity"], body["service_mode"], body["wanted_date"]) == ("200米", "上门", None)
     assert body["chosen_institution_id"] == "inst-b"
     assert fake_desk.requests[0].headers["Idempotency-Key"] == idempotency_key(
-        CONVERSATION, "msg-9")
+        CONVERSATION, "msg-9"
+    )
 
 
 async def test_complete_without_a_yes_opens_nothing(fake_desk: FakeDesk) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionCompleteNeed().run(
-        dispatcher, make_tracker(slots=NEED | {"need_decision": "cancel"}), DOMAIN)
+        dispatcher, make_tracker(slots=NEED | {"need_decision": "cancel"}), DOMAIN
+    )
     assert events == [SlotSet(n, None) for n in NEED_SLOTS]
     assert responses(dispatcher) == ["utter_need_cancelled"] and fake_desk.requests == []
 
@@ -540,11 +667,14 @@ async def test_declined_notice_gets_recommendations_only(
     monkeypatch.setattr("bot.actions.recommend.domain_of", lambda service_id: None)
     dispatcher = CollectingDispatcher()
     events = await ActionCompleteNeed().run(
-        dispatcher, make_tracker(slots=WHAT_AND_WHERE | {"privacy_consent": False}), DOMAIN)
-    assert responses(dispatcher) == ["utter_need_recommendation_services_only",
-                                     "utter_need_browse_only"]
+        dispatcher, make_tracker(slots=WHAT_AND_WHERE | {"privacy_consent": False}), DOMAIN
+    )
+    assert responses(dispatcher) == [
+        "utter_need_recommendation_services_only",
+        "utter_need_browse_only",
+    ]
     assert events[0] == SlotSet("need_service_ids", ["6.4.2"])
-    assert events[-len(NEED_SLOTS):] == [SlotSet(n, None) for n in NEED_SLOTS]
+    assert events[-len(NEED_SLOTS) :] == [SlotSet(n, None) for n in NEED_SLOTS]
     assert fake_desk.requests == []
 
 
@@ -563,12 +693,15 @@ def refusing(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.parametrize("handler", [failing_with(500), failing_with(503), timing_out, refusing])
 async def test_open_demand_failure_keeps_the_need_and_apologises(
-    desk_with: Callable[..., list[httpx.Request]], handler: Any, caplog: pytest.LogCaptureFixture,
+    desk_with: Callable[..., list[httpx.Request]],
+    handler: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seen = desk_with(handler)
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(slots=NEED | {"need_pending": True}, text="好的", intent="affirm",
-                           message_id="msg-42")
+    tracker = make_tracker(
+        slots=NEED | {"need_pending": True}, text="好的", intent="affirm", message_id="msg-42"
+    )
     events = await ActionOpenDemand().run(dispatcher, tracker, DOMAIN)
 
     key = idempotency_key(CONVERSATION, "msg-42")
@@ -579,12 +712,21 @@ async def test_open_demand_failure_keeps_the_need_and_apologises(
     assert request.headers["Authorization"] == "Bearer bot-test-token"
     assert request.headers["Idempotency-Key"] == key
     assert json.loads(request.content) == {
-        "conversation_id": CONVERSATION, "channel": "web",
-        "need_text": "我们有一批电线电缆需要做检测", "product": "电线电缆",
-        "place": "江阴市周庄镇", "contact_name": "张伟", "contact_mobile": "13912345678",
-        "quantity": None, "wanted_date": None, "service_mode": None, "company_name": None,
-        "credit_code": None, "chosen_institution_id": None,
-        "service_ids": ["6.4.2", "6.4.3"], "institution_ids": ["inst-a", "inst-b", "inst-c"],
+        "conversation_id": CONVERSATION,
+        "channel": "web",
+        "need_text": "我们有一批电线电缆需要做检测",
+        "product": "电线电缆",
+        "place": "江阴市周庄镇",
+        "contact_name": "张伟",
+        "contact_mobile": "13912345678",
+        "quantity": None,
+        "wanted_date": None,
+        "service_mode": None,
+        "company_name": None,
+        "credit_code": None,
+        "chosen_institution_id": None,
+        "service_ids": ["6.4.2", "6.4.3"],
+        "institution_ids": ["inst-a", "inst-b", "inst-c"],
         "recommended_by": "bot",
     }
     assert "13912345678" not in caplog.text
@@ -594,8 +736,12 @@ async def test_open_demand_failure_keeps_the_need_and_apologises(
 async def test_retry_reuses_the_first_key(desk_with: Callable[..., list[httpx.Request]]) -> None:
     seen = desk_with(failing_with(500))
     first_key = idempotency_key(CONVERSATION, "msg-42")
-    tracker = make_tracker(slots=NEED | {"need_submit_key": first_key}, text="重新提交",
-                           intent="affirm", message_id="msg-43")
+    tracker = make_tracker(
+        slots=NEED | {"need_submit_key": first_key},
+        text="重新提交",
+        intent="affirm",
+        message_id="msg-43",
+    )
     events = await ActionOpenDemand().run(CollectingDispatcher(), tracker, DOMAIN)
     assert seen[0].headers["Idempotency-Key"] == first_key
     assert events[0] == SlotSet("need_submit_key", first_key)
@@ -606,8 +752,9 @@ async def test_open_demand_without_a_need_sends_nothing(
 ) -> None:
     seen = desk_with(failing_with(500))
     dispatcher = CollectingDispatcher()
-    events = await ActionOpenDemand().run(dispatcher, make_tracker(text="好的", intent="affirm"),
-                                          DOMAIN)
+    events = await ActionOpenDemand().run(
+        dispatcher, make_tracker(text="好的", intent="affirm"), DOMAIN
+    )
     assert seen == []
     assert events == [SlotSet("need_pending", None)]
     assert responses(dispatcher) == ["utter_need_nothing_pending"]
@@ -638,13 +785,22 @@ def test_need_text_stays_the_users_words_without_details() -> None:
     assert long == "测" * 2000
     # a menu click starts the form with a payload, not with the user's words
     assert compose_need_text({"need_text": "/request_service", "need_product": "电线电缆"}) == (
-        "电线电缆")
+        "电线电缆"
+    )
 
 
 def test_details_travel_in_their_own_fields() -> None:
-    draft = draft_from_slots(CONVERSATION, NEED | {
-        "need_quantity": "约200米", "need_date": "下周五前", "need_service_mode": "",
-        "need_company": "江阴某线缆有限公司", "need_credit_code": "91320281AY4CL12THQ"})
+    draft = draft_from_slots(
+        CONVERSATION,
+        NEED
+        | {
+            "need_quantity": "约200米",
+            "need_date": "下周五前",
+            "need_service_mode": "",
+            "need_company": "江阴某线缆有限公司",
+            "need_credit_code": "91320281AY4CL12THQ",
+        },
+    )
     assert draft is not None
     assert (draft.quantity, draft.wanted_date, draft.service_mode) == ("约200米", "下周五前", None)
     assert (draft.company_name, draft.credit_code) == ("江阴某线缆有限公司", "91320281AY4CL12THQ")
@@ -656,30 +812,40 @@ async def test_a_lost_consent_is_recorded_again_before_the_demand(fake_desk: Fak
     def demands(request: httpx.Request) -> httpx.Response:
         calls["demands"] += 1
         if calls["demands"] == 1:  # the desk never got the consent (it was down then)
-            return httpx.Response(422, json={"detail": {"code": "consent_required",
-                                                        "message": "需先同意隐私告知"}})
+            return httpx.Response(
+                422, json={"detail": {"code": "consent_required", "message": "需先同意隐私告知"}}
+            )
         return httpx.Response(201, json=OPENED)
 
     fake_desk.on("POST", "/api/demands", demands)
     fake_desk.on("POST", "/api/consents", {"id": 2}, status=201)
     dispatcher = CollectingDispatcher()
     events = await ActionCompleteNeed().run(
-        dispatcher, make_tracker(slots=NEED | {"need_decision": "submit"}), DOMAIN)
+        dispatcher, make_tracker(slots=NEED | {"need_decision": "submit"}), DOMAIN
+    )
     assert [r.url.path for r in fake_desk.requests] == [
-        "/api/demands", "/api/consents", "/api/demands"]
-    assert fake_desk.requests[0].headers["Idempotency-Key"] == fake_desk.requests[2].headers[
-        "Idempotency-Key"]
+        "/api/demands",
+        "/api/consents",
+        "/api/demands",
+    ]
+    assert (
+        fake_desk.requests[0].headers["Idempotency-Key"]
+        == fake_desk.requests[2].headers["Idempotency-Key"]
+    )
     assert events[-1] == SlotSet("demand_last_number", "XQ20260601-0001")
 
 
-@pytest.mark.parametrize(("answer", "agreed"), [("1", True), ("同意", True), ("2", False),
-                                                ("不同意", False)])
+@pytest.mark.parametrize(
+    ("answer", "agreed"), [("1", True), ("同意", True), ("2", False), ("不同意", False)]
+)
 async def test_explicit_consent_by_number_or_word(
     consents: FakeDesk, answer: str, agreed: bool
 ) -> None:
     events, _ = await validate(
         {"privacy_consent": answer},
-        slots=WHAT_AND_WHERE | {"contact_mobile": "13912345678",
-                                "requested_slot": "privacy_consent"}, text=answer)
+        slots=WHAT_AND_WHERE
+        | {"contact_mobile": "13912345678", "requested_slot": "privacy_consent"},
+        text=answer,
+    )
     assert events[0] == SlotSet("privacy_consent", agreed)
     assert consents.bodies("POST", "/api/consents")[0]["agreed"] is agreed

@@ -37,8 +37,9 @@ def test_rasa_test_core_passes_every_story(tmp_path: Path) -> None:
         str(RASA), "test", "core", "--stories", str(STORIES), "--model", str(MODEL),
         "--fail-on-prediction-errors", "--out", str(tmp_path / "results"), "--no-plot",
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=600, check=False)
+    result = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     output = result.stdout + result.stderr
     failed = tmp_path / "results" / "failed_test_stories.yml"
     details = failed.read_text(encoding="utf-8")[:4000] if failed.exists() else output[-4000:]

@@ -137,9 +137,19 @@ from bot.actions.validators import (  # noqa: E402 - grouped with their tests
 
 @pytest.mark.parametrize(
     ("raw", "count", "expected"),
-    [("2", 3, 2), ("２", 3, 2), ("第二个", 3, 2), ("选3", 3, 3), ("就第一家吧", 3, 1),
-     ("2号", 3, 2), ("4", 3, None), ("0", 3, None), ("大概2台", 3, None), ("12", 3, None),
-     ("", 3, None)],
+    [
+        ("2", 3, 2),
+        ("２", 3, 2),
+        ("第二个", 3, 2),
+        ("选3", 3, 3),
+        ("就第一家吧", 3, 1),
+        ("2号", 3, 2),
+        ("4", 3, None),
+        ("0", 3, None),
+        ("大概2台", 3, None),
+        ("12", 3, None),
+        ("", 3, None),
+    ],
 )
 def test_choices(raw: str, count: int, expected: int | None) -> None:
     assert parse_choice(raw, count) == expected
@@ -165,9 +175,20 @@ def test_consent_words() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "mode"),
-    [("1", "送样"), ("我们自己送样过去", "送样"), ("快递寄过去", "送样"), ("2", "上门"),
-     ("最好上门取样", "上门"), ("来厂里现场做", "上门"), ("3", "预约"), ("约个时间", "预约"),
-     ("都可以", "均可"), ("4", "均可"), ("随便问问", "均可"), ("不知道", None)],
+    [
+        ("1", "送样"),
+        ("我们自己送样过去", "送样"),
+        ("快递寄过去", "送样"),
+        ("2", "上门"),
+        ("最好上门取样", "上门"),
+        ("来厂里现场做", "上门"),
+        ("3", "预约"),
+        ("约个时间", "预约"),
+        ("都可以", "均可"),
+        ("4", "均可"),
+        ("随便问问", "均可"),
+        ("不知道", None),
+    ],
 )
 def test_service_modes(raw: str, mode: str | None) -> None:
     assert service_mode_of(raw) == mode
@@ -175,10 +196,12 @@ def test_service_modes(raw: str, mode: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("91320281AY4CL12THQ", "91320281AY4CL12THQ"),
-     ("代码是 91320281ay4cl12thq", "91320281AY4CL12THQ"),  # lower case typed
-     ("913202-81AY4C-L12THQ", "91320281AY4CL12THQ"),
-     ("91110000600037341L", "91110000600037341L")],
+    [
+        ("91320281AY4CL12THQ", "91320281AY4CL12THQ"),
+        ("代码是 91320281ay4cl12thq", "91320281AY4CL12THQ"),  # lower case typed
+        ("913202-81AY4C-L12THQ", "91320281AY4CL12THQ"),
+        ("91110000600037341L", "91110000600037341L"),
+    ],
 )
 def test_credit_code_accepted(raw: str, expected: str) -> None:
     assert normalise_credit_code(raw) == expected
@@ -186,11 +209,13 @@ def test_credit_code_accepted(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["91320281AY4CL12THX",  # wrong check character
-     "91320281AY4CL12TH",  # 17 characters
-     "91320281AY4CL12THQ 91320200DD272HD1TW",  # two codes
-     "9132028IAY4CL12THQ",  # I is not used
-     ""],
+    [
+        "91320281AY4CL12THX",  # wrong check character
+        "91320281AY4CL12TH",  # 17 characters
+        "91320281AY4CL12THQ 91320200DD272HD1TW",  # two codes
+        "9132028IAY4CL12THQ",  # I is not used
+        "",
+    ],
 )
 def test_credit_code_rejected(raw: str) -> None:
     assert normalise_credit_code(raw) is None
@@ -198,8 +223,21 @@ def test_credit_code_rejected(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "score"),
-    [("5", 5), ("5分", 5), ("五星", 5), ("打4分", 4), ("３", 3), ("非常满意", 5), ("满意", 4),
-     ("一般", 3), ("不满意", 2), ("很不满意", 1), ("6", None), ("10分", None), ("嗯", None)],
+    [
+        ("5", 5),
+        ("5分", 5),
+        ("五星", 5),
+        ("打4分", 4),
+        ("３", 3),
+        ("非常满意", 5),
+        ("满意", 4),
+        ("一般", 3),
+        ("不满意", 2),
+        ("很不满意", 1),
+        ("6", None),
+        ("10分", None),
+        ("嗯", None),
+    ],
 )
 def test_scores(raw: str, score: int | None) -> None:
     assert parse_score(raw) == score

@@ -30,14 +30,17 @@ DOMAIN = load_domain()
 ALL_SLOTS = {name: None for name in DOMAIN["slots"]} | {"requested_slot": None}
 
 
-def user_event(text: str, intent: str = "inform", message_id: str = "m-1",
-               entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def user_event(
+    text: str,
+    intent: str = "inform",
+    message_id: str = "m-1",
+    entities: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "event": "user",
         "text": text,
         "message_id": message_id,
-        "parse_data": {"intent": {"name": intent, "confidence": 0.9},
-                       "entities": entities or []},
+        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
     }
 
 
@@ -55,8 +58,11 @@ def make_tracker(
 ) -> Tracker:
     """A tracker as Rasa sends it; `candidates` are slot events extracted this turn and
     `history` events before the latest user message."""
-    events = [*(history or []), {"event": "action", "name": "action_listen"},
-              user_event(text, intent, message_id, entities)]
+    events = [
+        *(history or []),
+        {"event": "action", "name": "action_listen"},
+        user_event(text, intent, message_id, entities),
+    ]
     events += [{"event": "slot", "name": k, "value": v} for k, v in (candidates or {}).items()]
     return Tracker.from_dict(
         {

@@ -90,7 +90,8 @@ class Live:
 
 def base_settings(tmp_path: Path, database_url: str) -> AppSettings:
     return AppSettings(
-        var_dir=tmp_path / "var", database_url=database_url,
+        var_dir=tmp_path / "var",
+        database_url=database_url,
         service_token=SecretStr("test-service-" + secrets.token_hex(8)),
         rasa_token=SecretStr("test-rasa-" + secrets.token_hex(8)),
         admin_password=SecretStr("admin-pass-123"),
@@ -118,21 +119,30 @@ def _make_live(tmp_path: Path, database_url: str, stack: list[Live]) -> LiveFact
         token = "tk" + secrets.token_hex(8)
         aes_key = new_aes_key() if safe else None
         values: dict[str, Any] = {
-            "rasa_port": rasa_port, "actions_port": rasa_port, "rasa_timeout_s": 3.0,
-            "wechat_token": SecretStr(token), "wechat_app_id": app_id,
+            "rasa_port": rasa_port,
+            "actions_port": rasa_port,
+            "rasa_timeout_s": 3.0,
+            "wechat_token": SecretStr(token),
+            "wechat_app_id": app_id,
             "wechat_app_secret": SecretStr(wechat.secret),
             "wechat_aes_key": SecretStr(aes_key) if aes_key else None,
-            "wechat_api_base": wechat_server.url, "wechat_reply_deadline_s": 1.0,
-            "retry_interval_s": 0.2, "turn_settle_s": 1.0, "web_reply_deadline_s": 1.0,
+            "wechat_api_base": wechat_server.url,
+            "wechat_reply_deadline_s": 1.0,
+            "retry_interval_s": 0.2,
+            "turn_settle_s": 1.0,
+            "web_reply_deadline_s": 1.0,
             "chat_stream_poll_s": 0.5,
         }
         values.update(overrides)
         settings = base_settings(tmp_path, database_url).model_copy(update=values)
         app = ServerThread(create_app(settings)).start()
         live = Live(
-            settings=settings, app=app, rasa=rasa,
+            settings=settings,
+            app=app,
+            rasa=rasa,
             rasa_server=rasa_server if rasa_running else None,
-            wechat=wechat, wechat_server=wechat_server,
+            wechat=wechat,
+            wechat_server=wechat_server,
             platform=WeChatPlatform(app.url, token=token, aes_key=aes_key, app_id=app_id),
         )
         stack.append(live)

@@ -40,8 +40,14 @@ class ServerThread:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "ServerThread":
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
         self._server = uvicorn.Server(config)
 
         def run() -> None:
@@ -117,11 +123,13 @@ def fake_rasa_app(rasa: FakeRasa) -> Starlette:
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"}, status_code=200 if rasa.actions_up else 503)
 
-    return Starlette(routes=[
-        Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
-        Route("/conversations/{sender}/tracker", tracker),
-        Route("/health", health),
-    ])
+    return Starlette(
+        routes=[
+            Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
+            Route("/conversations/{sender}/tracker", tracker),
+            Route("/health", health),
+        ]
+    )
 
 
 # -- WeChat's API --------------------------------------------------------------------------
@@ -197,11 +205,13 @@ def wechat_api_app(wechat: FakeWeChat) -> Starlette:
         wechat.menus.append(menu)
         return error(0, "ok")
 
-    return Starlette(routes=[
-        Route("/cgi-bin/token", token),
-        Route("/cgi-bin/message/custom/send", custom_send, methods=["POST"]),
-        Route("/cgi-bin/menu/create", menu_create, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/cgi-bin/token", token),
+            Route("/cgi-bin/message/custom/send", custom_send, methods=["POST"]),
+            Route("/cgi-bin/menu/create", menu_create, methods=["POST"]),
+        ]
+    )
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0, step: float = 0.05) -> Any:

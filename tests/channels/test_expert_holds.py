@@ -14,8 +14,11 @@ def _escalate(app_settings: AppSettings, cid: str) -> int:
     assert app_settings.database_url
     with get_sessionmaker(app_settings.database_url)() as session:
         escalation, _ = create_escalation(
-            session, data=EscalationCreate(conversation_id=cid, summary="需要专家"),
-            actor="bot", moment=now())
+            session,
+            data=EscalationCreate(conversation_id=cid, summary="需要专家"),
+            actor="bot",
+            moment=now(),
+        )
         return escalation.id
 
 
@@ -25,13 +28,16 @@ def test_waiting_escalation_gets_a_holding_note_not_the_bot(
     cid = "web:expert-holds-01"
     _escalate(app_settings, cid)
     # Rasa is not running in this test: an attempted bot turn would give an apology instead.
-    response = client.post("/api/chat/messages",
-                           json={"conversation_id": cid, "text": "我的电缆样品什么时候送？"})
+    response = client.post(
+        "/api/chat/messages", json={"conversation_id": cid, "text": "我的电缆样品什么时候送？"}
+    )
     assert response.status_code == 200
     assert [m["text"] for m in response.json()["messages"]] == [WAITING_FOR_EXPERT]
     history = client.get("/api/chat/history", params={"conversation_id": cid}).json()["messages"]
     assert [(m["sender"], m["text"]) for m in history] == [
-        ("user", "我的电缆样品什么时候送？"), ("system", WAITING_FOR_EXPERT)]
+        ("user", "我的电缆样品什么时候送？"),
+        ("system", WAITING_FOR_EXPERT),
+    ]
 
 
 def test_bot_stays_quiet_while_an_expert_holds(
@@ -50,7 +56,8 @@ def test_bot_stays_quiet_while_an_expert_holds(
 
 
 def test_bot_answers_again_without_escalation(client: TestClient) -> None:
-    response = client.post("/api/chat/messages",
-                           json={"conversation_id": "web:no-expert-01", "text": "你好"})
+    response = client.post(
+        "/api/chat/messages", json={"conversation_id": "web:no-expert-01", "text": "你好"}
+    )
     assert response.status_code == 200
     assert "抱歉" in response.json()["messages"][0]["text"]  # the bot was tried (and is down)

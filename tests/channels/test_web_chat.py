@@ -22,7 +22,8 @@ def test_rasa_down_gives_apology_and_keeps_the_message(client: TestClient) -> No
     assert "抱歉" in message["text"]
     history = client.get("/api/chat/history", params={"conversation_id": cid}).json()
     assert [(m["sender"], m["text"]) for m in history["messages"]] == [
-        ("user", "你好"), ("system", message["text"]),
+        ("user", "你好"),
+        ("system", message["text"]),
     ]
 
 

@@ -19,8 +19,14 @@ def cid() -> str:
 class Stream:
     """Reads a conversation's SSE stream in a thread, as EventSource would."""
 
-    def __init__(self, live: Live, conversation_id: str, *, after: int | None = None,
-                 last_event_id: str | None = None) -> None:
+    def __init__(
+        self,
+        live: Live,
+        conversation_id: str,
+        *,
+        after: int | None = None,
+        last_event_id: str | None = None,
+    ) -> None:
         params: dict[str, Any] = {"conversation_id": conversation_id}
         if after is not None:
             params["after"] = after
@@ -30,8 +36,11 @@ class Stream:
         self.retry: str | None = None
         self._client = httpx.Client(timeout=httpx.Timeout(5, read=None))
         self._response = self._client.send(
-            self._client.build_request("GET", f"{live.url}/api/chat/stream", params=params,
-                                       headers=headers), stream=True)
+            self._client.build_request(
+                "GET", f"{live.url}/api/chat/stream", params=params, headers=headers
+            ),
+            stream=True,
+        )
         assert self._response.status_code == 200
         assert self._response.headers["content-type"].startswith("text/event-stream")
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -67,8 +76,11 @@ class Stream:
 
 
 def post(live: Live, conversation_id: str, text: str) -> list[dict[str, Any]]:
-    response = httpx.post(f"{live.url}/api/chat/messages",
-                          json={"conversation_id": conversation_id, "text": text}, timeout=30)
+    response = httpx.post(
+        f"{live.url}/api/chat/messages",
+        json={"conversation_id": conversation_id, "text": text},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     messages: list[dict[str, Any]] = response.json()["messages"]
     return messages
@@ -114,8 +126,11 @@ def test_expert_message_is_pushed_and_a_reconnect_resumes(live: LiveFactory) -> 
 
     def deliver(text: str) -> list[dict[str, Any]]:
         conversations = app.app.app.state.conversations
-        result: list[dict[str, Any]] = app.app.call(conversations.deliver(
-            conversation_id=conversation, channel="web", messages=[BotMessage(text=text)]))
+        result: list[dict[str, Any]] = app.app.call(
+            conversations.deliver(
+                conversation_id=conversation, channel="web", messages=[BotMessage(text=text)]
+            )
+        )
         return result
 
     try:
@@ -132,7 +147,8 @@ def test_expert_message_is_pushed_and_a_reconnect_resumes(live: LiveFactory) -> 
     try:
         events = second.wait_for(2)
         assert [e["text"] for e in events] == [
-            "专家：请问检测哪个型号？", "<img src=x onerror=alert(1)>",
+            "专家：请问检测哪个型号？",
+            "<img src=x onerror=alert(1)>",
         ]
         assert [int(i) for i in second.ids] == sorted(int(i) for i in second.ids)
     finally:
@@ -141,13 +157,20 @@ def test_expert_message_is_pushed_and_a_reconnect_resumes(live: LiveFactory) -> 
 
 def test_history_has_ids_and_cards(live: LiveFactory) -> None:
     app = live()
-    app.rasa.script["推荐"] = [{"text": "为您推荐：", "custom": {"cards": [
-        {"kind": "service", "title": "电线电缆检测", "reasons": ["覆盖电线电缆"]}]}}]
+    app.rasa.script["推荐"] = [
+        {
+            "text": "为您推荐：",
+            "custom": {
+                "cards": [{"kind": "service", "title": "电线电缆检测", "reasons": ["覆盖电线电缆"]}]
+            },
+        }
+    ]
     conversation = cid()
     [message] = post(app, conversation, "推荐")
     assert message["custom"]["cards"][0]["title"] == "电线电缆检测"
-    history = httpx.get(f"{app.url}/api/chat/history",
-                        params={"conversation_id": conversation}).json()["messages"]
+    history = httpx.get(
+        f"{app.url}/api/chat/history", params={"conversation_id": conversation}
+    ).json()["messages"]
     assert [m["sender"] for m in history] == ["user", "bot"]
     assert history[1]["id"] == message["id"] and history[1]["custom"] == message["custom"]
 
@@ -155,12 +178,15 @@ def test_history_has_ids_and_cards(live: LiveFactory) -> None:
 def test_quick_reply_keeps_its_title_in_the_history(live: LiveFactory) -> None:
     app = live()
     conversation = cid()
-    response = httpx.post(f"{app.url}/api/chat/messages", json={
-        "conversation_id": conversation, "text": "/affirm", "display": "好的"})
+    response = httpx.post(
+        f"{app.url}/api/chat/messages",
+        json={"conversation_id": conversation, "text": "/affirm", "display": "好的"},
+    )
     assert response.status_code == 200
     assert app.rasa.messages() == ["/affirm"]
-    history = httpx.get(f"{app.url}/api/chat/history",
-                        params={"conversation_id": conversation}).json()["messages"]
+    history = httpx.get(
+        f"{app.url}/api/chat/history", params={"conversation_id": conversation}
+    ).json()["messages"]
     assert (history[0]["sender"], history[0]["text"]) == ("user", "好的")
 
 
@@ -180,8 +206,13 @@ def test_wake_ups_cross_processes_through_redis(live: LiveFactory) -> None:
     try:
         time.sleep(0.5)  # the stream is waiting (and would poll only after 30 s)
         started = time.monotonic()
-        other.call(other.app.state.conversations.deliver(
-            conversation_id=conversation, channel="web", messages=[BotMessage(text="专家：您好")]))
+        other.call(
+            other.app.state.conversations.deliver(
+                conversation_id=conversation,
+                channel="web",
+                messages=[BotMessage(text="专家：您好")],
+            )
+        )
         [expert] = stream.wait_for(1, timeout=10)
         assert expert["text"] == "专家：您好"
         assert time.monotonic() - started < 2.0

@@ -47,8 +47,14 @@ def client_for(
 ) -> ApiClient:
     wechat, server = fake
     storage, lock = storage_and_lock(REDIS_URL if shared else None, wechat.app_id)
-    return ApiClient(wechat.app_id, wechat.secret, api_base=server.url, timeout_s=timeout_s,
-                     storage=storage, lock=lock)
+    return ApiClient(
+        wechat.app_id,
+        wechat.secret,
+        api_base=server.url,
+        timeout_s=timeout_s,
+        storage=storage,
+        lock=lock,
+    )
 
 
 # -- access token ------------------------------------------------------------------------------
@@ -123,8 +129,9 @@ def test_every_call_has_a_timeout(fake: tuple[FakeWeChat, ServerThread]) -> None
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        mute = ApiClient(wechat.app_id, wechat.secret, api_base=f"http://127.0.0.1:{port}",
-                         timeout_s=0.5)
+        mute = ApiClient(
+            wechat.app_id, wechat.secret, api_base=f"http://127.0.0.1:{port}", timeout_s=0.5
+        )
         started = time.monotonic()
         with pytest.raises(requests.Timeout):
             mute.access_token  # noqa: B018 - wechatpy's own token fetch has no timeout
@@ -141,15 +148,24 @@ def outbox_for(
     wechat, _ = fake
     migrate(database_url)
     client = client_for(fake)
-    outbox = WeChatOutbox(sessions=get_sessionmaker(database_url), client=lambda: client,
-                          quota=5, window=timedelta(hours=48), retry_interval_s=0.1)
+    outbox = WeChatOutbox(
+        sessions=get_sessionmaker(database_url),
+        client=lambda: client,
+        quota=5,
+        window=timedelta(hours=48),
+        retry_interval_s=0.1,
+    )
     yield outbox, wechat
 
 
 def contact(outbox: WeChatOutbox, openid: str) -> None:
     with outbox.sessions() as session:
-        outbox.on_contact(session, Incoming(conversation_id=f"wx:{openid}", channel="wechat",
-                                            text="你好", bot_text="你好"))
+        outbox.on_contact(
+            session,
+            Incoming(
+                conversation_id=f"wx:{openid}", channel="wechat", text="你好", bot_text="你好"
+            ),
+        )
         session.commit()
 
 
@@ -161,10 +177,13 @@ def queue(outbox: WeChatOutbox, openid: str, texts: list[str]) -> None:
 
 def statuses(outbox: WeChatOutbox, openid: str) -> list[str]:
     with outbox.sessions() as session:
-        return list(session.scalars(
-            select(OutboxMessage.status).where(OutboxMessage.openid == openid)
-            .order_by(OutboxMessage.id)
-        ))
+        return list(
+            session.scalars(
+                select(OutboxMessage.status)
+                .where(OutboxMessage.openid == openid)
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 def test_quota_is_counted_and_the_rest_held_for_the_next_contact(
@@ -199,8 +218,7 @@ def test_small_messages_are_merged_into_one(outbox_for: tuple[WeChatOutbox, Fake
     outbox.send_to(user)
     assert wechat.texts(user) == ["收到：一\n\n收到：二\n\n收到：三"]
     with outbox.sessions() as session:
-        sent = session.scalar(select(WeChatContact.window_sent)
-                              .where(WeChatContact.openid == user))
+        sent = session.scalar(select(WeChatContact.window_sent).where(WeChatContact.openid == user))
     assert sent == 1
 
 
@@ -211,8 +229,11 @@ def test_closed_window_keeps_messages_until_the_next_contact(
     user = "o-window-" + secrets.token_hex(4)
     contact(outbox, user)
     with outbox.sessions() as session:
-        session.execute(update(WeChatContact).where(WeChatContact.openid == user)
-                        .values(last_contact_at=utcnow() - timedelta(hours=49)))
+        session.execute(
+            update(WeChatContact)
+            .where(WeChatContact.openid == user)
+            .values(last_contact_at=utcnow() - timedelta(hours=49))
+        )
         session.commit()
     queue(outbox, user, ["专家回复：请补充检测标准。"])
     outbox.send_to(user)
@@ -245,10 +266,14 @@ def test_unreachable_api_retries_later_and_refunds_the_quota(
     outbox_for: tuple[WeChatOutbox, FakeWeChat],
 ) -> None:
     outbox, wechat = outbox_for
-    dead = ApiClient(wechat.app_id, wechat.secret, api_base="http://127.0.0.1:9",
-                     timeout_s=0.5)
-    offline = WeChatOutbox(sessions=outbox.sessions, client=lambda: dead, quota=5,
-                           window=timedelta(hours=48), retry_interval_s=0.1)
+    dead = ApiClient(wechat.app_id, wechat.secret, api_base="http://127.0.0.1:9", timeout_s=0.5)
+    offline = WeChatOutbox(
+        sessions=outbox.sessions,
+        client=lambda: dead,
+        quota=5,
+        window=timedelta(hours=48),
+        retry_interval_s=0.1,
+    )
     user = "o-offline-" + secrets.token_hex(4)
     contact(offline, user)
     queue(offline, user, ["稍后送达"])
@@ -257,8 +282,9 @@ def test_unreachable_api_retries_later_and_refunds_the_quota(
     assert statuses(offline, user) == ["pending"]
     with outbox.sessions() as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.openid == user)).one()
-        spent = session.scalar(select(WeChatContact.window_sent)
-                               .where(WeChatContact.openid == user))
+        spent = session.scalar(
+            select(WeChatContact.window_sent).where(WeChatContact.openid == user)
+        )
     assert row.attempts == 1 and row.next_attempt_at is not None
     assert spent == 0
     time.sleep(0.3)
@@ -270,20 +296,25 @@ def test_unreachable_api_retries_later_and_refunds_the_quota(
 
 
 def test_menu_script_creates_the_menu(
-    fake: tuple[FakeWeChat, ServerThread], tmp_path: Path,
+    fake: tuple[FakeWeChat, ServerThread],
+    tmp_path: Path,
 ) -> None:
     import importlib.util
 
     wechat, server = fake
     spec = importlib.util.spec_from_file_location(
-        "wechat_menu", Path(__file__).resolve().parents[2] / "scripts" / "wechat_menu.py")
+        "wechat_menu", Path(__file__).resolve().parents[2] / "scripts" / "wechat_menu.py"
+    )
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    settings = base_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}").model_copy(update={
-        "wechat_app_id": wechat.app_id, "wechat_app_secret": _secret(wechat.secret),
-        "wechat_api_base": server.url,
-    })
+    settings = base_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}").model_copy(
+        update={
+            "wechat_app_id": wechat.app_id,
+            "wechat_app_secret": _secret(wechat.secret),
+            "wechat_api_base": server.url,
+        }
+    )
     out = io.StringIO()
     with redirect_stdout(out):
         assert script.main(["--web-url", "https://qclinic.example.org/"], settings) == 0

@@ -91,10 +91,14 @@ def test_bad_msg_signature_and_tampered_ciphertext_are_refused(live: LiveFactory
     start = text.index("<![CDATA[", text.index("<Encrypt>")) + 9
     position = start + 40
     flipped = "A" if text[position] != "A" else "B"
-    tampered = text[:position] + flipped + text[position + 1:]
-    encrypted = tampered[start:tampered.index("]]>", start)]
-    resigned = {**params, "msg_signature": signature(
-        app.platform.token, params["timestamp"], params["nonce"], encrypted)}
+    tampered = text[:position] + flipped + text[position + 1 :]
+    encrypted = tampered[start : tampered.index("]]>", start)]
+    resigned = {
+        **params,
+        "msg_signature": signature(
+            app.platform.token, params["timestamp"], params["nonce"], encrypted
+        ),
+    }
     assert app.platform.post_raw(resigned, tampered.encode()).status_code == 400
 
     assert app.rasa.calls == []
@@ -111,22 +115,24 @@ def test_stale_timestamp_is_a_replay(live: LiveFactory) -> None:
     assert app.rasa.calls == []
 
 
-@pytest.mark.parametrize("body", [
-    "<xml><MsgType>text",  # cut short
-    "not xml at all",
-    "<xml><ToUserName>a</ToUserName><MsgType>text</MsgType><CreateTime>1</CreateTime></xml>",
-    "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>x</CreateTime>"
-    "<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
-    "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>"
-    "<MsgType>text</MsgType><Content><b>hi</b></Content><MsgId>1</MsgId></xml>",
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><xml><Content>&lol;</Content>'
-    "</xml>",
-    "",
-], ids=["cut", "not-xml", "no-sender", "bad-time", "nested", "doctype", "empty"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<xml><MsgType>text",  # cut short
+        "not xml at all",
+        "<xml><ToUserName>a</ToUserName><MsgType>text</MsgType><CreateTime>1</CreateTime></xml>",
+        "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>x</CreateTime>"
+        "<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
+        "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content><b>hi</b></Content><MsgId>1</MsgId></xml>",
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><xml><Content>&lol;</Content>'
+        "</xml>",
+        "",
+    ],
+    ids=["cut", "not-xml", "no-sender", "bad-time", "nested", "doctype", "empty"],
+)
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
-def test_malformed_xml_is_400_and_never_crashes(
-    live: LiveFactory, safe: bool, body: str
-) -> None:
+def test_malformed_xml_is_400_and_never_crashes(live: LiveFactory, safe: bool, body: str) -> None:
     app = live(safe=safe)
     response = app.platform.post(body)
     assert response.status_code == 400
@@ -140,8 +146,11 @@ def test_malformed_xml_is_400_and_never_crashes(
 def test_voice_uses_recognition_or_asks_for_text(live: LiveFactory) -> None:
     app = live()
     user = openid()
-    heard = app.platform.say(message_xml(user, "voice", MediaId="m1", Format="amr",
-                                         Recognition="我们有一批压力表需要校准"))
+    heard = app.platform.say(
+        message_xml(
+            user, "voice", MediaId="m1", Format="amr", Recognition="我们有一批压力表需要校准"
+        )
+    )
     assert heard == "收到：我们有一批压力表需要校准"
     silent = app.platform.say(message_xml(user, "voice", MediaId="m2", Format="amr"))
     assert silent == inbound.ASK_FOR_TEXT
@@ -151,15 +160,20 @@ def test_voice_uses_recognition_or_asks_for_text(live: LiveFactory) -> None:
 def test_image_and_file_are_acknowledged_and_attached(live: LiveFactory) -> None:
     app = live()
     user = openid()
-    image = app.platform.say(message_xml(user, "image", PicUrl="http://mmbiz.qpic.cn/x",
-                                         MediaId="media-1"))
+    image = app.platform.say(
+        message_xml(user, "image", PicUrl="http://mmbiz.qpic.cn/x", MediaId="media-1")
+    )
     assert image == inbound.IMAGE_ACK
-    document = app.platform.say(message_xml(user, "file", Title="检测报告.pdf",
-                                            FileKey="k", FileMd5="d41d8", FileTotalLen=1024))
+    document = app.platform.say(
+        message_xml(
+            user, "file", Title="检测报告.pdf", FileKey="k", FileMd5="d41d8", FileTotalLen=1024
+        )
+    )
     assert document is not None and "检测报告.pdf" in document
     assert app.rasa.calls == []  # attachments are not bot turns
-    attached = [r for r in app.rows(ChatMessage, conversation_id=f"wx:{user}")
-                if r.sender == "user"]
+    attached = [
+        r for r in app.rows(ChatMessage, conversation_id=f"wx:{user}") if r.sender == "user"
+    ]
     assert [r.text for r in attached] == ["[图片]", "[文件] 检测报告.pdf"]
     assert attached[0].payload["media_id"] == "media-1"
     assert attached[0].payload["url"] == "http://mmbiz.qpic.cn/x"
@@ -169,12 +183,20 @@ def test_image_and_file_are_acknowledged_and_attached(live: LiveFactory) -> None
 def test_location_label_is_the_place(live: LiveFactory) -> None:
     app = live()
     user = openid()
-    reply = app.platform.say(message_xml(
-        user, "location", Location_X=31.81, Location_Y=120.26, Scale=15,
-        Label="江苏省无锡市江阴市周庄镇"))
+    reply = app.platform.say(
+        message_xml(
+            user,
+            "location",
+            Location_X=31.81,
+            Location_Y=120.26,
+            Scale=15,
+            Label="江苏省无锡市江阴市周庄镇",
+        )
+    )
     assert reply == "收到：江苏省无锡市江阴市周庄镇"
-    unnamed = app.platform.say(message_xml(user, "location", Location_X=31.8, Location_Y=120.2,
-                                           Scale=15, Label=""))
+    unnamed = app.platform.say(
+        message_xml(user, "location", Location_X=31.8, Location_Y=120.2, Scale=15, Label="")
+    )
     assert unnamed == inbound.LOCATION_UNNAMED
 
 
@@ -204,19 +226,24 @@ def test_unknown_click_and_view_need_no_bot(live: LiveFactory) -> None:
     app = live()
     user = openid()
     assert app.platform.say(event_xml(user, "CLICK", "NO_SUCH_KEY")) == inbound.MENU_UNKNOWN
-    view = app.platform.post(event_xml(user, "VIEW", "https://example.org/chat",
-                                       create_time=int(time.time()) + 1))
+    view = app.platform.post(
+        event_xml(user, "VIEW", "https://example.org/chat", create_time=int(time.time()) + 1)
+    )
     assert view.text == "success"
     assert app.rasa.calls == []
 
 
 def test_buttons_become_numbered_options_and_digits_choose(live: LiveFactory) -> None:
     app = live()
-    app.rasa.script["要提交"] = [{
-        "text": "是否为您提交该需求？",
-        "buttons": [{"title": "好的", "payload": "/affirm"},
-                    {"title": "暂不提交", "payload": "/deny"}],
-    }]
+    app.rasa.script["要提交"] = [
+        {
+            "text": "是否为您提交该需求？",
+            "buttons": [
+                {"title": "好的", "payload": "/affirm"},
+                {"title": "暂不提交", "payload": "/deny"},
+            ],
+        }
+    ]
     user = openid()
     offer = app.platform.say(text_xml(user, "要提交"))
     assert offer == "是否为您提交该需求？\n1. 好的\n2. 暂不提交\n（回复数字即可）"
@@ -225,10 +252,12 @@ def test_buttons_become_numbered_options_and_digits_choose(live: LiveFactory) ->
     assert app.rasa.messages() == ["要提交", "/affirm", "2"]
     assert app.transcript(f"wx:{user}")[2] == ("user", "1")
 
-    app.rasa.script["方式"] = [{
-        "text": "您希望以哪种方式办理？回复数字即可：\n1. 送样\n2. 上门",
-        "buttons": [{"title": "送样", "payload": "1"}, {"title": "上门", "payload": "/visit"}],
-    }]
+    app.rasa.script["方式"] = [
+        {
+            "text": "您希望以哪种方式办理？回复数字即可：\n1. 送样\n2. 上门",
+            "buttons": [{"title": "送样", "payload": "1"}, {"title": "上门", "payload": "/visit"}],
+        }
+    ]
     assert app.platform.say(text_xml(user, "方式")) == app.rasa.script["方式"][0]["text"]
     app.platform.say(text_xml(user, "2"))  # the bot reads its own numbers
     assert app.rasa.messages()[-1] == "2"

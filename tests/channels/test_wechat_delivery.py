@@ -47,8 +47,9 @@ def test_retry_in_another_process_while_the_first_runs(live_any_db: LiveFactory)
     app = live_any_db(wechat_reply_deadline_s=0.6)
     app.rasa.delay_s = 1.5
     other = app.second_app()
-    retry_platform = WeChatPlatform(other.url, token=app.platform.token, aes_key=_aes(app),
-                                    app_id=app.settings.wechat_app_id)
+    retry_platform = WeChatPlatform(
+        other.url, token=app.platform.token, aes_key=_aes(app), app_id=app.settings.wechat_app_id
+    )
     user = openid()
     xml = text_xml(user, "需要做检测", msg_id=9_000_000_002)
     with ThreadPoolExecutor(3) as pool:

@@ -39,7 +39,7 @@ def twin(text: str, position: int = -1) -> str:
     """The same text with one character changed."""
     index = position % len(text)
     swapped = "0" if text[index] != "0" else "1"
-    return text[:index] + swapped + text[index + 1:]
+    return text[:index] + swapped + text[index + 1 :]
 
 
 def envelope() -> Envelope:
@@ -48,8 +48,13 @@ def envelope() -> Envelope:
 
 
 def params(**changes: str) -> dict[str, str]:
-    base = {"timestamp": TIMESTAMP, "nonce": NONCE, "signature": URL_SIGNATURE,
-            "encrypt_type": "aes", "msg_signature": MSG_SIGNATURE}
+    base = {
+        "timestamp": TIMESTAMP,
+        "nonce": NONCE,
+        "signature": URL_SIGNATURE,
+        "encrypt_type": "aes",
+        "msg_signature": MSG_SIGNATURE,
+    }
     return {**base, **changes}
 
 
@@ -84,7 +89,9 @@ def test_official_vector_decrypts() -> None:
     xml = envelope().open(params(), BODY)
     message = parse(xml)
     assert (message.source, message.content, message.id) == (
-        "oyORnuP8q7ou2gfYjqLzSIWZf0rs", "abcdteT", 6054768590064713728,
+        "oyORnuP8q7ou2gfYjqLzSIWZf0rs",
+        "abcdteT",
+        6054768590064713728,
     )
 
 
@@ -123,21 +130,27 @@ def test_sealed_reply_opens_with_wechatpy_and_its_twin_does_not() -> None:
     sealed = envelope().seal(reply, NONCE)
     parts = xmltodict.parse(sealed)["xml"]
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
-    opened = crypto.decrypt_message(sealed, parts["MsgSignature"], parts["TimeStamp"],
-                                    parts["Nonce"])
+    opened = crypto.decrypt_message(
+        sealed, parts["MsgSignature"], parts["TimeStamp"], parts["Nonce"]
+    )
     assert opened == reply
     from wechatpy.exceptions import InvalidSignatureException
 
     with pytest.raises(InvalidSignatureException):
-        crypto.decrypt_message(sealed, twin(parts["MsgSignature"]), parts["TimeStamp"],
-                               parts["Nonce"])
+        crypto.decrypt_message(
+            sealed, twin(parts["MsgSignature"]), parts["TimeStamp"], parts["Nonce"]
+        )
 
 
 def test_plain_envelope_passes_xml_and_refuses_aes_it_cannot_open() -> None:
     plain = Envelope(token=TOKEN, max_skew_s=10**10)
     xml = "<xml><Content>x</Content></xml>"
-    assert plain.open({"timestamp": TIMESTAMP, "nonce": NONCE, "signature": URL_SIGNATURE},
-                      xml.encode()) == xml
+    assert (
+        plain.open(
+            {"timestamp": TIMESTAMP, "nonce": NONCE, "signature": URL_SIGNATURE}, xml.encode()
+        )
+        == xml
+    )
     with pytest.raises(Rejected) as error:
         plain.open(params(), BODY)
     assert error.value.status == 400

@@ -19,8 +19,14 @@ ACCOUNT = "gh_qclinic0001"
 _msg_ids = itertools.count(int(time.time() * 1000) * 1000)
 
 
-def message_xml(openid: str, msg_type: str, *, create_time: int | None = None,
-                msg_id: int | None = None, **fields: Any) -> str:
+def message_xml(
+    openid: str,
+    msg_type: str,
+    *,
+    create_time: int | None = None,
+    msg_id: int | None = None,
+    **fields: Any,
+) -> str:
     """A message or event as WeChat posts it (MsgId for messages, none for events)."""
     parts = [
         f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>",
@@ -52,8 +58,9 @@ def event_xml(openid: str, event: str, key: str | None = None, **kwargs: Any) ->
 class WeChatPlatform:
     """Posts callbacks to our /wechat as WeChat's servers would."""
 
-    def __init__(self, base_url: str, *, token: str, aes_key: str | None = None,
-                 app_id: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, token: str, aes_key: str | None = None, app_id: str | None = None
+    ) -> None:
         self.url = base_url.rstrip("/") + "/wechat"
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
@@ -62,8 +69,12 @@ class WeChatPlatform:
     def params(self, *, timestamp: str | None = None, nonce: str | None = None) -> dict[str, str]:
         timestamp = timestamp or str(int(time.time()))
         nonce = nonce or str(secrets.randbelow(10**9))
-        return {"timestamp": timestamp, "nonce": nonce,
-                "signature": signature(self.token, timestamp, nonce), "openid": "ignored"}
+        return {
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signature": signature(self.token, timestamp, nonce),
+            "openid": "ignored",
+        }
 
     def envelope(self, xml: str, **kwargs: Any) -> tuple[dict[str, str], bytes]:
         params = self.params(**kwargs)
@@ -72,14 +83,17 @@ class WeChatPlatform:
         sealed = self.crypto.encrypt_message(xml, params["nonce"], params["timestamp"])
         parsed = xmltodict.parse(sealed)["xml"]
         params.update(encrypt_type="aes", msg_signature=parsed["MsgSignature"])
-        body = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-                f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>")
+        body = (
+            f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>"
+        )
         return params, body.encode()
 
     def post(self, xml: str, **kwargs: Any) -> httpx.Response:
         params, body = self.envelope(xml, **kwargs)
-        return self.http.post(self.url, params=params, content=body,
-                              headers={"Content-Type": "text/xml"})
+        return self.http.post(
+            self.url, params=params, content=body, headers={"Content-Type": "text/xml"}
+        )
 
     def post_raw(self, params: dict[str, str], body: bytes) -> httpx.Response:
         return self.http.post(self.url, params=params, content=body)

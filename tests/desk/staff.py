@@ -12,10 +12,16 @@ def login(client: TestClient, username: str, password: str) -> dict[str, str]:
 
 
 def create_user(client: TestClient, admin: dict[str, str], username: str, role: str) -> None:
-    response = client.post("/api/users", headers=admin, json={
-        "username": username, "display_name": username, "role": role,
-        "password": "a-long-password",
-    })
+    response = client.post(
+        "/api/users",
+        headers=admin,
+        json={
+            "username": username,
+            "display_name": username,
+            "role": role,
+            "password": "a-long-password",
+        },
+    )
     assert response.status_code == 201, response.text
 
 

@@ -49,7 +49,9 @@ def _row(settings: AppSettings, number: str) -> Complaint:
 
 
 def test_bot_files_a_complaint_with_number_deadline_and_link(
-    client: TestClient, service_headers: dict[str, str], app_settings: AppSettings,
+    client: TestClient,
+    service_headers: dict[str, str],
+    app_settings: AppSettings,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.INFO, logger="desk.complaints"):
@@ -102,8 +104,11 @@ def test_generic_or_unknown_names_link_to_nothing(name: str) -> None:
 def test_unknown_institution_stays_unlinked(
     client: TestClient, service_headers: dict[str, str]
 ) -> None:
-    response = client.post("/api/complaints", headers=service_headers,
-                           json={**COMPLAINT, "institution_name": "无锡某某检测有限公司"})
+    response = client.post(
+        "/api/complaints",
+        headers=service_headers,
+        json={**COMPLAINT, "institution_name": "无锡某某检测有限公司"},
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["institution_id"] is None and body["institution_title"] is None
@@ -129,8 +134,13 @@ def test_staff_enter_a_letter_received_earlier(
 ) -> None:
     staff = staff_headers(client)
     received = today() - timedelta(days=3)
-    letter = {**COMPLAINT, "conversation_id": None, "channel": "信件",
-              "received_on": received.isoformat(), "complaint_type": "收费"}
+    letter = {
+        **COMPLAINT,
+        "conversation_id": None,
+        "channel": "信件",
+        "received_on": received.isoformat(),
+        "complaint_type": "收费",
+    }
     response = client.post("/api/complaints", json=letter, headers=staff)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -154,8 +164,11 @@ def test_repeated_idempotency_key_returns_first_complaint(
     assert first.json()["number"] == again.json()["number"]
     assert _count(app_settings) == 1
 
-    elsewhere = client.post("/api/complaints", headers=headers,
-                            json={**COMPLAINT, "conversation_id": "web:someone-else"})
+    elsewhere = client.post(
+        "/api/complaints",
+        headers=headers,
+        json={**COMPLAINT, "conversation_id": "web:someone-else"},
+    )
     assert elsewhere.status_code == 409  # never another conversation's complaint
     assert _count(app_settings) == 1
 
@@ -179,8 +192,11 @@ def test_thirty_concurrent_complaints_get_distinct_numbers(
 def test_anonymous_complaint_is_followed_up_with_its_code(
     client: TestClient, service_headers: dict[str, str], app_settings: AppSettings
 ) -> None:
-    anonymous = {key: value for key, value in COMPLAINT.items()
-                 if key not in {"contact_name", "contact_mobile"}}
+    anonymous = {
+        key: value
+        for key, value in COMPLAINT.items()
+        if key not in {"contact_name", "contact_mobile"}
+    }
     response = client.post("/api/complaints", json=anonymous, headers=service_headers)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -190,22 +206,34 @@ def test_anonymous_complaint_is_followed_up_with_its_code(
     row = _row(app_settings, number)
     assert row.follow_up_code_hash and code not in row.follow_up_code_hash  # stored hashed
     # shown once: reading the complaint again does not show it
-    again = client.get(f"/api/complaints/{number}", params={"conversation_id": CONVERSATION},
-                       headers=service_headers).json()
+    again = client.get(
+        f"/api/complaints/{number}",
+        params={"conversation_id": CONVERSATION},
+        headers=service_headers,
+    ).json()
     assert "follow_up_code" not in again
 
-    followed = client.post("/api/complaints/follow-up",  # no login
-                           json={"number": number, "follow_up_code": code.lower()})
+    followed = client.post(
+        "/api/complaints/follow-up",  # no login
+        json={"number": number, "follow_up_code": code.lower()},
+    )
     assert followed.status_code == 200, followed.text
     assert followed.json() == {
-        "number": number, "status": "received", "status_label": "已受理",
-        "complaint_type_label": "服务效率", "institution_name": "远澄线缆",
-        "received_on": today().isoformat(), "investigation_due": body["investigation_due"],
-        "overdue": False, "resolution": None,
+        "number": number,
+        "status": "received",
+        "status_label": "已受理",
+        "complaint_type_label": "服务效率",
+        "institution_name": "远澄线缆",
+        "received_on": today().isoformat(),
+        "investigation_due": body["investigation_due"],
+        "overdue": False,
+        "resolution": None,
     }
     wrong_code = "AAAAAAAA" if code != "AAAAAAAA" else "BBBBBBBB"
-    for attempt in ({"number": number, "follow_up_code": wrong_code},
-                    {"number": "TS20000101-0001", "follow_up_code": code}):
+    for attempt in (
+        {"number": number, "follow_up_code": wrong_code},
+        {"number": "TS20000101-0001", "follow_up_code": code},
+    ):
         refused = client.post("/api/complaints/follow-up", json=attempt)
         assert refused.status_code == 404
         assert refused.json()["detail"]["message"] == "投诉编号或查询码不正确，请核对后再试。"
@@ -223,42 +251,59 @@ def test_repeat_of_an_anonymous_complaint_reissues_its_code(
     new_code = again.json()["follow_up_code"]
     assert new_code and new_code != first["follow_up_code"]
     query = {"number": first["number"]}
-    assert client.post("/api/complaints/follow-up",
-                       json={**query, "follow_up_code": new_code}).status_code == 200
-    assert client.post("/api/complaints/follow-up",
-                       json={**query, "follow_up_code": first["follow_up_code"]}).status_code == 404
+    assert (
+        client.post(
+            "/api/complaints/follow-up", json={**query, "follow_up_code": new_code}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/complaints/follow-up", json={**query, "follow_up_code": first["follow_up_code"]}
+        ).status_code
+        == 404
+    )
     assert _count(app_settings) == 1
 
 
 def test_complaint_with_a_mobile_cannot_be_followed_up_by_code(
     client: TestClient, service_headers: dict[str, str]
 ) -> None:
-    number = client.post("/api/complaints", json=COMPLAINT,
-                         headers=service_headers).json()["number"]
-    refused = client.post("/api/complaints/follow-up",
-                          json={"number": number, "follow_up_code": "ABCDEFGH"})
+    number = client.post("/api/complaints", json=COMPLAINT, headers=service_headers).json()[
+        "number"
+    ]
+    refused = client.post(
+        "/api/complaints/follow-up", json={"number": number, "follow_up_code": "ABCDEFGH"}
+    )
     assert refused.status_code == 404
 
 
 def test_bot_sees_only_its_own_conversation(
     client: TestClient, service_headers: dict[str, str]
 ) -> None:
-    number = client.post("/api/complaints", json=COMPLAINT,
-                         headers=service_headers).json()["number"]
-    client.post("/api/complaints", headers=service_headers,
-                json={**COMPLAINT, "conversation_id": "web:someone-else"})
+    number = client.post("/api/complaints", json=COMPLAINT, headers=service_headers).json()[
+        "number"
+    ]
+    client.post(
+        "/api/complaints",
+        headers=service_headers,
+        json={**COMPLAINT, "conversation_id": "web:someone-else"},
+    )
     assert client.get("/api/complaints", headers=service_headers).status_code == 403
-    own = client.get("/api/complaints", params={"conversation_id": CONVERSATION},
-                     headers=service_headers).json()["items"]
+    own = client.get(
+        "/api/complaints", params={"conversation_id": CONVERSATION}, headers=service_headers
+    ).json()["items"]
     assert [c["number"] for c in own] == [number]
     assert own[0]["contact_mobile"] == "139****5678"
     for path in (f"/api/complaints/{number}", f"/api/complaints/{number}/events"):
-        other = client.get(path, params={"conversation_id": "web:someone-else"},
-                           headers=service_headers)
+        other = client.get(
+            path, params={"conversation_id": "web:someone-else"}, headers=service_headers
+        )
         assert other.status_code == 404
         assert client.get(path, headers=service_headers).status_code == 404
-    no_conversation = client.post("/api/complaints", headers=service_headers,
-                                  json={**COMPLAINT, "conversation_id": None})
+    no_conversation = client.post(
+        "/api/complaints", headers=service_headers, json={**COMPLAINT, "conversation_id": None}
+    )
     assert no_conversation.status_code == 422
 
 
@@ -270,20 +315,25 @@ def test_complaints_need_a_login(client: TestClient, app_settings: AppSettings) 
     assert _count(app_settings) == 0
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"contact_mobile": "12345"}, "手机号码"),
-    ({"content": "   "}, "投诉内容：不能为空"),
-    ({"content": ""}, "投诉内容不能为空"),
-    ({"complaint_type": "态度很差"}, "投诉类型应为：服务态度、服务效率、收费、质量/结果、其他"),
-    ({"channel": "fax"}, "投诉渠道应为：电话、网上、服务站点、信件"),
-    ({"institution_name": ""}, "被投诉机构不能为空"),
-])
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"contact_mobile": "12345"}, "手机号码"),
+        ({"content": "   "}, "投诉内容：不能为空"),
+        ({"content": ""}, "投诉内容不能为空"),
+        ({"complaint_type": "态度很差"}, "投诉类型应为：服务态度、服务效率、收费、质量/结果、其他"),
+        ({"channel": "fax"}, "投诉渠道应为：电话、网上、服务站点、信件"),
+        ({"institution_name": ""}, "被投诉机构不能为空"),
+    ],
+)
 def test_bad_input_gets_chinese_422_and_writes_nothing(
-    client: TestClient, service_headers: dict[str, str], app_settings: AppSettings,
-    change: dict[str, str], words: str,
+    client: TestClient,
+    service_headers: dict[str, str],
+    app_settings: AppSettings,
+    change: dict[str, str],
+    words: str,
 ) -> None:
-    response = client.post("/api/complaints", json={**COMPLAINT, **change},
-                           headers=service_headers)
+    response = client.post("/api/complaints", json={**COMPLAINT, **change}, headers=service_headers)
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert detail["code"] == "invalid_input"

@@ -41,7 +41,8 @@ def test_create_demand_writes_row_with_deadlines(
     assert _count(app_settings) == 1
 
     listed = client.get(
-        "/api/demands", params={"conversation_id": DEMAND["conversation_id"]},
+        "/api/demands",
+        params={"conversation_id": DEMAND["conversation_id"]},
         headers=service_headers,
     ).json()["items"]
     assert [d["number"] for d in listed] == [body["number"]]
@@ -51,9 +52,14 @@ def test_create_demand_writes_row_with_deadlines(
 def test_details_of_the_need_are_kept_and_the_credit_code_checked(
     client: TestClient, service_headers: dict[str, str], app_settings: AppSettings
 ) -> None:
-    details = {"quantity": "约200米", "wanted_date": "下周五前", "service_mode": "上门",
-               "company_name": "江阴某线缆有限公司", "credit_code": "91320281ay4cl12thq",
-               "chosen_institution_id": "inst-cable-1"}
+    details = {
+        "quantity": "约200米",
+        "wanted_date": "下周五前",
+        "service_mode": "上门",
+        "company_name": "江阴某线缆有限公司",
+        "credit_code": "91320281ay4cl12thq",
+        "chosen_institution_id": "inst-cable-1",
+    }
     response = client.post("/api/demands", json={**DEMAND, **details}, headers=service_headers)
     assert response.status_code == 201, response.text
     assert app_settings.database_url
@@ -61,17 +67,32 @@ def test_details_of_the_need_are_kept_and_the_credit_code_checked(
         row = session.scalar(select(Demand).where(Demand.number == response.json()["number"]))
         assert row is not None
         assert (row.quantity, row.wanted_date, row.service_mode, row.company_name) == (
-            "约200米", "下周五前", "上门", "江阴某线缆有限公司")
+            "约200米",
+            "下周五前",
+            "上门",
+            "江阴某线缆有限公司",
+        )
         assert (row.credit_code, row.chosen_institution_id) == (
-            "91320281AY4CL12THQ", "inst-cable-1")
+            "91320281AY4CL12THQ",
+            "inst-cable-1",
+        )
 
-    bad = client.post("/api/demands", headers=service_headers, json={
-        **DEMAND, "conversation_id": "web:test-conversation-2",
-        "credit_code": "91320281AY4CL12THA"})
+    bad = client.post(
+        "/api/demands",
+        headers=service_headers,
+        json={
+            **DEMAND,
+            "conversation_id": "web:test-conversation-2",
+            "credit_code": "91320281AY4CL12THA",
+        },
+    )
     assert bad.status_code == 422
     assert "校验位" in bad.json()["detail"]["message"]
-    mode = client.post("/api/demands", headers=service_headers, json={
-        **DEMAND, "conversation_id": "web:test-conversation-2", "service_mode": "快递"})
+    mode = client.post(
+        "/api/demands",
+        headers=service_headers,
+        json={**DEMAND, "conversation_id": "web:test-conversation-2", "service_mode": "快递"},
+    )
     assert mode.status_code == 422
     assert _count(app_settings) == 1
 

@@ -60,8 +60,9 @@ def test_bot_opens_an_escalation_once_per_conversation(
     assert isinstance(body["within_service_hours"], bool)
     assert datetime.fromisoformat(body["next_service_start"])
 
-    again = client.post("/api/escalations", headers=service_headers,
-                        json=ESCALATION | {"reason": "fallback"})
+    again = client.post(
+        "/api/escalations", headers=service_headers, json=ESCALATION | {"reason": "fallback"}
+    )
     assert again.status_code == 200  # the waiting one, not a second
     assert again.json()["id"] == body["id"] and again.json()["reason"] == "requested"
     assert _count(app_settings) == 1
@@ -72,8 +73,11 @@ def test_bot_opens_an_escalation_once_per_conversation(
         assert service.active_escalation(session, conversation_id="web:nobody-here") is None
         [entry] = entries_for(session, subject=f"escalation:{body['id']}")
     assert (entry.actor, entry.action) == ("bot", "escalation.create")
-    assert entry.details == {"conversation_id": CONVERSATION, "reason": "requested",
-                             "channel": "web"}
+    assert entry.details == {
+        "conversation_id": CONVERSATION,
+        "reason": "requested",
+        "channel": "web",
+    }
 
 
 def test_expert_claims_and_hands_back_with_timeline_and_audit(
@@ -99,8 +103,11 @@ def test_expert_claims_and_hands_back_with_timeline_and_audit(
     with _session(app_settings) as session:
         assert service.active_escalation(session, conversation_id=CONVERSATION) is not None
 
-    released = client.post(f"/api/escalations/{escalation_id}/release", headers=expert,
-                           json={"note": "已解答强制检定流程"})
+    released = client.post(
+        f"/api/escalations/{escalation_id}/release",
+        headers=expert,
+        json={"note": "已解答强制检定流程"},
+    )
     assert released.status_code == 200, released.text
     assert released.json()["status"] == "closed" and released.json()["closed_at"]
     with _session(app_settings) as session:
@@ -125,11 +132,14 @@ def test_roles(client: TestClient, service_headers: dict[str, str]) -> None:
     staff = staff_headers(client)
 
     assert client.get("/api/escalations", headers=service_headers).status_code == 403
-    own = client.get("/api/escalations", params={"conversation_id": CONVERSATION},
-                     headers=service_headers)
+    own = client.get(
+        "/api/escalations", params={"conversation_id": CONVERSATION}, headers=service_headers
+    )
     assert own.status_code == 200 and len(own.json()["items"]) == 1
-    assert client.post(f"/api/escalations/{escalation_id}/claim",
-                       headers=service_headers).status_code == 403
+    assert (
+        client.post(f"/api/escalations/{escalation_id}/claim", headers=service_headers).status_code
+        == 403
+    )
     assert client.post(f"/api/escalations/{escalation_id}/claim", headers=staff).status_code == 403
     assert client.post("/api/escalations", json=ESCALATION, headers=staff).status_code == 403
     assert client.get("/api/escalations").status_code == 401
@@ -137,17 +147,20 @@ def test_roles(client: TestClient, service_headers: dict[str, str]) -> None:
     assert client.get("/api/escalations/999999", headers=staff).status_code == 404
 
     # staff may close one nobody took (e.g. answered by phone)
-    closed = client.post(f"/api/escalations/{escalation_id}/release", headers=staff,
-                         json={"note": "已电话回复"})
+    closed = client.post(
+        f"/api/escalations/{escalation_id}/release", headers=staff, json={"note": "已电话回复"}
+    )
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
 
 
 def test_bad_input_is_refused(client: TestClient, service_headers: dict[str, str]) -> None:
-    response = client.post("/api/escalations", headers=service_headers,
-                           json=ESCALATION | {"reason": "bored"})
+    response = client.post(
+        "/api/escalations", headers=service_headers, json=ESCALATION | {"reason": "bored"}
+    )
     assert response.status_code == 422
-    long = client.post("/api/escalations", headers=service_headers,
-                       json=ESCALATION | {"summary": "字" * 4001})
+    long = client.post(
+        "/api/escalations", headers=service_headers, json=ESCALATION | {"summary": "字" * 4001}
+    )
     assert long.status_code == 422
 
 

@@ -98,8 +98,12 @@ def test_formatters_that_read_args_keep_working(
     """uvicorn's access formatter unpacks record.args: masking keeps them a 5-tuple."""
     with caplog.at_level(logging.INFO, logger="uvicorn.access"):
         logging.getLogger("uvicorn.access").info(
-            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/api/x?mobile=13912345678",
-            "1.1", 200,
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:5000",
+            "GET",
+            "/api/x?mobile=13912345678",
+            "1.1",
+            200,
         )
     record = caplog.records[-1]
     assert isinstance(record.args, tuple) and len(record.args) == 5
@@ -107,19 +111,35 @@ def test_formatters_that_read_args_keep_working(
 
 
 def test_the_app_entry_point_installs_log_masking(tmp_path: Path) -> None:
-    env = {**os.environ, "QCLINIC_VAR_DIR": str(tmp_path / "var"),
-           "QCLINIC_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}"}
-    code = ("import logging, desk.asgi; "
-            "logging.getLogger('desk.anything').warning('callback for 13912345678')")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=120, check=True)
+    env = {
+        **os.environ,
+        "QCLINIC_VAR_DIR": str(tmp_path / "var"),
+        "QCLINIC_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}",
+    }
+    code = (
+        "import logging, desk.asgi; "
+        "logging.getLogger('desk.anything').warning('callback for 13912345678')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert "callback for 139****5678" in result.stderr
     assert "13912345678" not in result.stderr
 
 
 DEMAND = {
-    "conversation_id": "web:masking-0001", "need_text": "压力表校准", "product": "压力表",
-    "place": "无锡市新吴区", "contact_name": "李娜", "contact_mobile": "13800001111",
+    "conversation_id": "web:masking-0001",
+    "need_text": "压力表校准",
+    "product": "压力表",
+    "place": "无锡市新吴区",
+    "contact_name": "李娜",
+    "contact_mobile": "13800001111",
     "service_ids": ["6.1.2"],
 }
 
@@ -133,16 +153,23 @@ def test_experts_see_demand_mobiles_masked_staff_in_full(
     assert created.json()["contact_mobile"] == "13800001111"  # the bot's own conversation
 
     staff = staff_headers(client)
-    assert client.get(f"/api/demands/{number}", headers=staff).json()[
-        "contact_mobile"] == "13800001111"
+    assert (
+        client.get(f"/api/demands/{number}", headers=staff).json()["contact_mobile"]
+        == "13800001111"
+    )
     expert = staff_headers(client, role="expert")
     one = client.get(f"/api/demands/{number}", headers=expert)
     assert one.status_code == 200 and one.json()["contact_mobile"] == "138****1111"
-    listed = client.get("/api/demands", headers=expert,
-                        params={"conversation_id": DEMAND["conversation_id"]})
+    listed = client.get(
+        "/api/demands", headers=expert, params={"conversation_id": DEMAND["conversation_id"]}
+    )
     assert [d["contact_mobile"] for d in listed.json()["items"]] == ["138****1111"]
     assert client.get(f"/api/demands/{number}/events", headers=expert).status_code == 200
     # experts read the demands of one conversation, never the whole list, and change nothing
     assert client.get("/api/demands", headers=expert).status_code == 403
-    assert client.post(f"/api/demands/{number}/transitions", json={"to": "responded"},
-                       headers=expert).status_code == 403
+    assert (
+        client.post(
+            f"/api/demands/{number}/transitions", json={"to": "responded"}, headers=expert
+        ).status_code
+        == 403
+    )

@@ -18,7 +18,9 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> AppSettings:
     folder: Path = tmp_path_factory.mktemp("e2e")
     return AppSettings(
         database_url=f"sqlite:///{folder / 'desk.db'}",
-        port=free_port(), rasa_port=free_port(), actions_port=free_port(),
+        port=free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
         service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
         rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
     )
@@ -51,7 +53,8 @@ class Chat:
     def say(self, text: str) -> list[dict]:  # type: ignore[type-arg]
         response = httpx.post(
             f"{self.base}/api/chat/messages",
-            json={"conversation_id": self.conversation_id, "text": text}, timeout=60,
+            json={"conversation_id": self.conversation_id, "text": text},
+            timeout=60,
         )
         assert response.status_code == 200, response.text
         messages: list[dict] = response.json()["messages"]  # type: ignore[type-arg]
@@ -61,7 +64,8 @@ class Chat:
     def tracker(self) -> dict:  # type: ignore[type-arg]
         response = httpx.get(
             f"{self.rasa}/conversations/{self.conversation_id}/tracker",
-            params={"token": self.token}, timeout=10,
+            params={"token": self.token},
+            timeout=10,
         )
         response.raise_for_status()
         tracker: dict = response.json()  # type: ignore[type-arg]

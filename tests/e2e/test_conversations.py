@@ -173,22 +173,39 @@ def test_progress_and_evaluation_of_a_completed_service(stack: Stack, chat: Chat
         assert demand is not None and demand.status == "evaluated"
         evaluation = session.scalar(select(Evaluation).where(Evaluation.demand_id == demand.id))
     assert evaluation is not None
-    assert (evaluation.process_score, evaluation.efficiency_score, evaluation.attitude_score,
-            evaluation.overall_score) == (5, 4, 5, 5)
+    assert (
+        evaluation.process_score,
+        evaluation.efficiency_score,
+        evaluation.attitude_score,
+        evaluation.overall_score,
+    ) == (5, 4, 5, 5)
     assert evaluation.comment == "报告可以再快一点"
 
 
 def _completed_demand(settings: AppSettings, conversation_id: str) -> str:
     assert settings.database_url
     with get_sessionmaker(settings.database_url)() as session:
-        demand, _ = demands.create_demand(session, data=DemandCreate(
-            conversation_id=conversation_id, need_text="压力表检定", product="压力表",
-            place="江阴", contact_name="张伟", contact_mobile="13912345678",
-        ), idempotency_key=None, today=date.today(), actor="bot")
-        for step in (DemandTransition(to="responded"),
-                     DemandTransition(to="recommended", institution_ids=["inst-x"]),
-                     DemandTransition(to="matched", chosen_institution_id="inst-x"),
-                     DemandTransition(to="in_service"), DemandTransition(to="completed")):
+        demand, _ = demands.create_demand(
+            session,
+            data=DemandCreate(
+                conversation_id=conversation_id,
+                need_text="压力表检定",
+                product="压力表",
+                place="江阴",
+                contact_name="张伟",
+                contact_mobile="13912345678",
+            ),
+            idempotency_key=None,
+            today=date.today(),
+            actor="bot",
+        )
+        for step in (
+            DemandTransition(to="responded"),
+            DemandTransition(to="recommended", institution_ids=["inst-x"]),
+            DemandTransition(to="matched", chosen_institution_id="inst-x"),
+            DemandTransition(to="in_service"),
+            DemandTransition(to="completed"),
+        ):
             demands.transition(session, number=demand.number, change=step, actor="staff.e2e")
         return demand.number
 
@@ -199,7 +216,10 @@ def test_human_help_on_request_and_after_two_failures(stack: Stack, chat: Chat) 
     assert "9:00—17:00" in reply
     [escalation] = _rows(stack.settings, Escalation, chat.conversation_id)
     assert (escalation.reason, escalation.status, escalation.channel) == (
-        "requested", "waiting", "web")
+        "requested",
+        "waiting",
+        "web",
+    )
     assert "用户：强制检定怎么办理" in escalation.summary
 
     # Which words the NLU fails on is measured by bench/nlu_report.py; here the two failures
@@ -232,3 +252,14 @@ def test_small_talk_registration_and_out_of_scope(stack: Stack, chat: Chat) -> N
     assert "转人工" in second  # offered, not forced: nothing goes to the desk
     assert _rows(stack.settings, Escalation, chat.conversation_id) == []
     assert _rows(stack.settings, Demand, chat.conversation_id) == []
+
+
+def test_a_vague_question_gets_choices_and_the_chosen_answer(stack: Stack, chat: Chat) -> None:
+    offer = chat.say("费用怎么算")
+    text = _text(offer)
+    assert "您是想问" in text and "回复数字即可" in text
+    assert "都不是" in text
+    titles = [b["title"] for m in offer for b in m.get("buttons") or []]
+    number = next(n for n, title in enumerate(titles, 1) if "收费" in title)
+    answer = _text(chat.say(str(number)))
+    assert "不收费" in answer and "报价" in answer

@@ -14,14 +14,25 @@ from tests.support import free_port
 
 
 def test_launcher_starts_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    ports = {"QCLINIC_PORT": free_port(), "QCLINIC_RASA_PORT": free_port(),
-             "QCLINIC_ACTIONS_PORT": free_port()}
-    env = dict(os.environ, QCLINIC_DATABASE_URL=f"sqlite:///{tmp_path / 'desk.db'}",
-               QCLINIC_ADMIN_PASSWORD="launch-test-pass", PYTHONUNBUFFERED="1",
-               **{k: str(v) for k, v in ports.items()})
+    ports = {
+        "QCLINIC_PORT": free_port(),
+        "QCLINIC_RASA_PORT": free_port(),
+        "QCLINIC_ACTIONS_PORT": free_port(),
+    }
+    env = dict(
+        os.environ,
+        QCLINIC_DATABASE_URL=f"sqlite:///{tmp_path / 'desk.db'}",
+        QCLINIC_ADMIN_PASSWORD="launch-test-pass",
+        PYTHONUNBUFFERED="1",
+        **{k: str(v) for k, v in ports.items()},
+    )
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "desk.launch"], cwd=REPO_ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "desk.launch"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     try:

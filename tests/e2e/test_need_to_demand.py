@@ -60,7 +60,10 @@ def test_cable_testing_need_becomes_a_demand(stack: Stack, chat: Chat) -> None:
     assert "1个工作日" in done and "3个工作日" in done
     assert demand.respond_due.isoformat() in done
     assert (demand.product, demand.place, demand.contact_name, demand.contact_mobile) == (
-        "电线电缆", "江阴市周庄镇", "张伟", "13912345678",
+        "电线电缆",
+        "江阴市周庄镇",
+        "张伟",
+        "13912345678",
     )
     assert demand.need_text == "我们有一批电线电缆需要做检测"
     assert demand.service_ids == slots["need_service_ids"]

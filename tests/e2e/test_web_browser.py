@@ -18,8 +18,13 @@ from playwright.sync_api import sync_playwright
 from desk.stack import Stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 DEMAND_NUMBER = re.compile(r"XQ\d{8}-\d{4}")
 PHONE = {"width": 390, "height": 844}
 
@@ -60,14 +65,18 @@ class Page:
 
     def _answer(self, before: int) -> str:
         self.page.wait_for_function(
-            "n => document.querySelectorAll('.msg.bot').length > n", arg=before, timeout=60_000)
+            "n => document.querySelectorAll('.msg.bot').length > n", arg=before, timeout=60_000
+        )
         self.page.wait_for_selector("#typing", state="hidden", timeout=60_000)
         return "\n".join(self.bubbles("bot")[before:])
 
     def requested_slot(self) -> str | None:
         settings = self.stack.settings
-        response = httpx.get(f"{settings.rasa_url}/conversations/{self.conversation_id}/tracker",
-                             params={"token": settings.secret("rasa_token")}, timeout=10)
+        response = httpx.get(
+            f"{settings.rasa_url}/conversations/{self.conversation_id}/tracker",
+            params={"token": settings.secret("rasa_token")},
+            timeout=10,
+        )
         slot: str | None = response.json()["slots"].get("requested_slot")
         return slot
 
@@ -85,9 +94,15 @@ def test_need_to_demand_in_chromium(stack: Stack, browser: Any, tmp_path: Path) 
     chat.type("我们有一批电线电缆需要做检测")
     assert chat.requested_slot() == "need_place"
     answers = {
-        "need_place": "江阴市周庄镇", "need_quantity": "200米", "need_date": "跳过",
-        "need_service_mode": "1", "need_company": "跳过", "need_credit_code": "跳过",
-        "contact_name": "张伟", "contact_mobile": "13912345678", "privacy_consent": "同意",
+        "need_place": "江阴市周庄镇",
+        "need_quantity": "200米",
+        "need_date": "跳过",
+        "need_service_mode": "1",
+        "need_company": "跳过",
+        "need_credit_code": "跳过",
+        "contact_name": "张伟",
+        "contact_mobile": "13912345678",
+        "privacy_consent": "同意",
     }
     done = ""
     for _ in range(14):
@@ -108,8 +123,8 @@ def test_need_to_demand_in_chromium(stack: Stack, browser: Any, tmp_path: Path) 
     assert "我们有一批电线电缆需要做检测" in chat.bubbles("user")
 
     # Markup typed by a user is shown as text, never run.
-    chat.type("<img src=x onerror=\"window.__pwned=1\">")
-    assert "<img src=x onerror=\"window.__pwned=1\">" in chat.bubbles("user")
+    chat.type('<img src=x onerror="window.__pwned=1">')
+    assert '<img src=x onerror="window.__pwned=1">' in chat.bubbles("user")
     assert page.evaluate("window.__pwned") is None
     assert page.locator(".msg img").count() == 0
 

@@ -46,25 +46,45 @@ def wechat_app(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     api = ServerThread(wechat_api_app(wechat)).start()
     token, aes_key, port = "tk" + secrets.token_hex(8), new_aes_key(), free_port()
     env = child_env(stack.settings)
-    env.update({
-        "QCLINIC_PORT": str(port), "QCLINIC_WARM_UP": "0",
-        "QCLINIC_WECHAT_TOKEN": token, "QCLINIC_WECHAT_APP_ID": wechat.app_id,
-        "QCLINIC_WECHAT_APP_SECRET": wechat.secret, "QCLINIC_WECHAT_AES_KEY": aes_key,
-        "QCLINIC_WECHAT_API_BASE": api.url, "QCLINIC_RETRY_INTERVAL_S": "0.5",
-    })
+    env.update(
+        {
+            "QCLINIC_PORT": str(port),
+            "QCLINIC_WARM_UP": "0",
+            "QCLINIC_WECHAT_TOKEN": token,
+            "QCLINIC_WECHAT_APP_ID": wechat.app_id,
+            "QCLINIC_WECHAT_APP_SECRET": wechat.secret,
+            "QCLINIC_WECHAT_AES_KEY": aes_key,
+            "QCLINIC_WECHAT_API_BASE": api.url,
+            "QCLINIC_RETRY_INTERVAL_S": "0.5",
+        }
+    )
     log_path: Path = tmp_path_factory.mktemp("wechat-app") / "app.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "desk.asgi:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log"],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "desk.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _healthy(url, process), timeout=90, step=0.3)
         platform = WeChatPlatform(url, token=token, aes_key=aes_key, app_id=wechat.app_id)
-        yield WeChatApp(url, platform, wechat, stack.settings.rasa_url,
-                        stack.settings.secret("rasa_token"))
+        yield WeChatApp(
+            url, platform, wechat, stack.settings.rasa_url, stack.settings.secret("rasa_token")
+        )
         platform.close()
     except Exception:
         print(log_path.read_text(errors="replace")[-4000:])
@@ -116,8 +136,11 @@ class Follower:
         return self.send(text_xml(self.openid, text, **kwargs), text)
 
     def tracker(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.app.rasa_url}/conversations/{self.conversation_id}/tracker",
-                             params={"token": self.app.rasa_token}, timeout=10)
+        response = httpx.get(
+            f"{self.app.rasa_url}/conversations/{self.conversation_id}/tracker",
+            params={"token": self.app.rasa_token},
+            timeout=10,
+        )
         response.raise_for_status()
         tracker: dict[str, Any] = response.json()
         return tracker
@@ -141,21 +164,36 @@ def test_cable_testing_need_on_wechat(wechat_app: WeChatApp) -> None:
     assert user.requested_slot() == "need_place"
 
     # The place comes as a WeChat location: its label is the place.
-    user.send(message_xml(user.openid, "location", Location_X=31.81, Location_Y=120.26,
-                          Scale=15, Label="江阴市周庄镇"), "[位置] 江阴市周庄镇")
+    user.send(
+        message_xml(
+            user.openid,
+            "location",
+            Location_X=31.81,
+            Location_Y=120.26,
+            Scale=15,
+            Label="江阴市周庄镇",
+        ),
+        "[位置] 江阴市周庄镇",
+    )
     assert "周庄" in str(user.tracker()["slots"]["need_place"])
 
     answers = {
-        "need_quantity": "200米", "need_date": "跳过", "need_service_mode": "1",
-        "need_company": "跳过", "need_credit_code": "跳过", "contact_mobile": "13912345678",
+        "need_quantity": "200米",
+        "need_date": "跳过",
+        "need_service_mode": "1",
+        "need_company": "跳过",
+        "need_credit_code": "跳过",
+        "contact_mobile": "13912345678",
     }
     confirmed = ""
     last = ""
     for _ in range(14):  # the form's questions, whatever their order, up to the confirmation
         slot = user.requested_slot()
         if slot == "contact_name":  # by voice: WeChat's speech recognition
-            last = user.send(message_xml(user.openid, "voice", MediaId="v1", Format="amr",
-                                         Recognition="张伟"), "[语音] 张伟")
+            last = user.send(
+                message_xml(user.openid, "voice", MediaId="v1", Format="amr", Recognition="张伟"),
+                "[语音] 张伟",
+            )
         elif slot in answers:
             last = user.say(answers[slot])
         elif slot == "privacy_consent":

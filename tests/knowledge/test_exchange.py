@@ -29,8 +29,22 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 def _export(root: Path, kind: str, out: Path) -> Path:
-    assert main(["export", "--root", str(root), "--kind", kind, "--format",
-                 out.suffix[1:], "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--root",
+                str(root),
+                "--kind",
+                kind,
+                "--format",
+                out.suffix[1:],
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -61,8 +75,9 @@ def test_export_then_import_gives_the_same_knowledge(
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_reimporting_an_export_changes_no_byte(data_copy: Path, tmp_path: Path, fmt: str) -> None:
     before = _snapshot(data_copy)
-    result = import_file(_export(data_copy, "faq", tmp_path / f"faq.{fmt}"), root=data_copy,
-                         today=TODAY)
+    result = import_file(
+        _export(data_copy, "faq", tmp_path / f"faq.{fmt}"), root=data_copy, today=TODAY
+    )
     assert result.ok and not result.written
     assert len(result.unchanged) == result.rows == len(load_knowledge().faqs)
     assert _snapshot(data_copy) == before
@@ -116,7 +131,10 @@ def test_cli_reports_every_bad_csv_row_with_its_line(
     lines = [line for line in captured.err.splitlines() if line.startswith("ERROR ")]
     assert code == 1
     assert [line.split("（")[0] for line in lines] == [
-        "ERROR 第 4 行", "ERROR 第 6 行", "ERROR 第 9 行", "ERROR 第 11 行"
+        "ERROR 第 4 行",
+        "ERROR 第 6 行",
+        "ERROR 第 9 行",
+        "ERROR 第 11 行",
     ]
     assert "编号与第 3 行重复" in lines[1]
     assert "字段 review_due 无效" in lines[2] and "类别应为 faq" in lines[3]
@@ -150,9 +168,15 @@ def test_a_changed_row_bumps_the_version_and_rewrites_only_its_block(
 def test_a_new_row_is_added_to_its_kinds_file(data_copy: Path, tmp_path: Path) -> None:
     path = tmp_path / "new.csv"
     row = {
-        "类别": "faq", "编号": "faq-test-new", "标题": "新问题怎么问？", "负责人": "平台运营组",
-        "复审日期": "2027-06-30", "问法变体": "问法一\n问法二", "答案": "这是一个示例答案。",
-        "条款": "7.3", "依据": "DB3202/T 1063-2024 | 质量基础设施“一站式”服务与建设规范",
+        "类别": "faq",
+        "编号": "faq-test-new",
+        "标题": "新问题怎么问？",
+        "负责人": "平台运营组",
+        "复审日期": "2027-06-30",
+        "问法变体": "问法一\n问法二",
+        "答案": "这是一个示例答案。",
+        "条款": "7.3",
+        "依据": "DB3202/T 1063-2024 | 质量基础设施“一站式”服务与建设规范",
     }
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(row))
@@ -193,18 +217,27 @@ def test_exported_xlsx_keeps_every_cell_as_text(tmp_path: Path) -> None:
 
 
 def test_cells_decode_labels_lines_and_parts() -> None:
-    raw, errors = decode("institution", {
-        "id": "inst-x", "rating": 4.0, "review_due": date(2027, 6, 30),
-        "capabilities": "6.4.2 |  | 导体电阻；绝缘厚度 | GB/T 3956\n6.4.1",
-        "qualifications": "CMA | 240000000999（示例）",
-        "service_modes": "送样\n\n上门 ",
-        "sources": "GB/T 1 | 某标准 |  | 2020-01-01",
-    })
+    raw, errors = decode(
+        "institution",
+        {
+            "id": "inst-x",
+            "rating": 4.0,
+            "review_due": date(2027, 6, 30),
+            "capabilities": "6.4.2 |  | 导体电阻；绝缘厚度 | GB/T 3956\n6.4.1",
+            "qualifications": "CMA | 240000000999（示例）",
+            "service_modes": "送样\n\n上门 ",
+            "sources": "GB/T 1 | 某标准 |  | 2020-01-01",
+        },
+    )
     assert errors == {}
     assert raw["rating"] == 4.0 and raw["review_due"] == "2027-06-30"
     assert raw["capabilities"] == [
-        {"service_id": "6.4.2", "products": [], "items": ["导体电阻", "绝缘厚度"],
-         "standards": ["GB/T 3956"]},
+        {
+            "service_id": "6.4.2",
+            "products": [],
+            "items": ["导体电阻", "绝缘厚度"],
+            "standards": ["GB/T 3956"],
+        },
         {"service_id": "6.4.1", "products": [], "items": [], "standards": []},
     ]
     assert raw["qualifications"] == [{"kind": "CMA", "number": "240000000999（示例）", "scope": []}]

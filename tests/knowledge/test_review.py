@@ -14,7 +14,9 @@ from knowledge.store import load_knowledge
 
 TODAY = date(2026, 11, 23)
 OLD_9001 = SourceRef(
-    code="GB/T 19001-2008", title="质量管理体系 要求", effective=date(2009, 3, 1),
+    code="GB/T 19001-2008",
+    title="质量管理体系 要求",
+    effective=date(2009, 3, 1),
     withdrawn=date(2017, 7, 1),
 )
 
@@ -59,8 +61,9 @@ def test_review_command_lists_the_queue(
     def withdraw(doc: dict[str, object]) -> None:
         entries = doc["entries"]
         assert isinstance(entries, list)
-        entries[0]["sources"] = [{"code": "JJG 52-1999", "title": "弹簧管式一般压力表",
-                                  "withdrawn": "2014-01-01"}]
+        entries[0]["sources"] = [
+            {"code": "JJG 52-1999", "title": "弹簧管式一般压力表", "withdrawn": "2014-01-01"}
+        ]
         entries[0]["review_due"] = "2026-11-01"
 
     edit_yaml("services.yaml", withdraw)  # type: ignore[operator]

@@ -43,8 +43,10 @@ def test_search_finds_itself_first_and_scores_are_cosines(new_index: type[Index]
         assert hits[0][0] == f"e{row}"
         assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
         assert hits[0][1] >= hits[1][1] >= hits[2][1]
-    assert index.search_batch(vectors[:2], 1) == [index.search(vectors[0], 1),
-                                                  index.search(vectors[1], 1)]
+    assert index.search_batch(vectors[:2], 1) == [
+        index.search(vectors[0], 1),
+        index.search(vectors[1], 1),
+    ]
 
 
 def test_remove_and_update_entries(new_index: type[Index]) -> None:
@@ -71,9 +73,7 @@ def test_wrong_shape_and_repeated_ids_are_refused(new_index: type[Index]) -> Non
     assert new_index(8).search(np.ones(8, dtype=np.float32), 3) == []
 
 
-def test_save_and_load_keep_backend_ids_and_results(
-    new_index: type[Index], tmp_path: Path
-) -> None:
+def test_save_and_load_keep_backend_ids_and_results(new_index: type[Index], tmp_path: Path) -> None:
     vectors = _unit(np.random.default_rng(5), 50)
     index = new_index(8)
     index.add([f"e{i}" for i in range(50)], vectors)
@@ -157,6 +157,8 @@ def test_old_versions_are_pruned_and_a_missing_index_reads_as_none(tmp_path: Pat
     assert open_version(tmp_path) is None and read_manifest(tmp_path) is None
     index = FlatIndex(8)
     index.add(["a"], _unit(np.random.default_rng(0), 1))
-    names = [publish(tmp_path, {"faq": index}, model="m", knowledge_hash=str(n)).version
-             for n in range(5)]
+    names = [
+        publish(tmp_path, {"faq": index}, model="m", knowledge_hash=str(n)).version
+        for n in range(5)
+    ]
     assert sorted(p.name for p in tmp_path.glob("v*")) == names[-3:]

@@ -20,8 +20,12 @@ from retrieval.settings import RetrievalSettings
 from tests.retrieval.fakes import HashEncoder
 
 ENCODER = HashEncoder()
-WITHDRAWN = SourceRef(code="GB/T 19001-2008", title="质量管理体系 要求",
-                      effective=date(2009, 3, 1), withdrawn=date(2017, 7, 1))
+WITHDRAWN = SourceRef(
+    code="GB/T 19001-2008",
+    title="质量管理体系 要求",
+    effective=date(2009, 3, 1),
+    withdrawn=date(2017, 7, 1),
+)
 
 
 @pytest.fixture
@@ -36,8 +40,9 @@ def _institution(entry_id: str, title: str, **update: object) -> Institution:
     return base.model_copy(update={"id": entry_id, "title": title, **update})
 
 
-def _ids(settings: RetrievalSettings, query: str, kind: str = "institution",
-         **filters: object) -> list[str]:
+def _ids(
+    settings: RetrievalSettings, query: str, kind: str = "institution", **filters: object
+) -> list[str]:
     searcher = get_searcher(settings, encoder=ENCODER)
     return [h.id for h in searcher.search(query, kind=kind, k=5, filters=Filters(**filters))]
 
@@ -45,8 +50,9 @@ def _ids(settings: RetrievalSettings, query: str, kind: str = "institution",
 def test_added_entry_is_served_by_the_next_version(settings: RetrievalSettings) -> None:
     before = read_manifest(settings.index_dir)
     assert before is not None and "inst-new-lab" not in _ids(settings, "麒麟琥珀砚台鉴赏馆")
-    manifest = upsert_entries([_institution("inst-new-lab", "麒麟琥珀砚台鉴赏馆")],
-                              settings=settings, encoder=ENCODER)
+    manifest = upsert_entries(
+        [_institution("inst-new-lab", "麒麟琥珀砚台鉴赏馆")], settings=settings, encoder=ENCODER
+    )
     assert manifest.version != before.version
     assert manifest.counts["institution"] == before.counts["institution"] + 1
     assert _ids(settings, "麒麟琥珀砚台鉴赏馆")[0] == "inst-new-lab"
@@ -67,8 +73,9 @@ def test_updated_entry_replaces_the_old_text(settings: RetrievalSettings) -> Non
 
 def test_draft_and_removed_entries_leave_the_index(settings: RetrievalSettings) -> None:
     faqs = load_knowledge().faqs
-    upsert_entries([faqs[0].model_copy(update={"status": "draft"})], settings=settings,
-                   encoder=ENCODER)
+    upsert_entries(
+        [faqs[0].model_copy(update={"status": "draft"})], settings=settings, encoder=ENCODER
+    )
     manifest = remove_entries([faqs[1].id], settings=settings)
     assert manifest.counts["faq"] == len(faqs) - 2
     found = _ids(settings, faqs[0].title, kind="faq") + _ids(settings, faqs[1].title, kind="faq")
@@ -82,8 +89,11 @@ def test_inconsistent_changes_are_refused_and_publish_nothing(
     settings: RetrievalSettings,
 ) -> None:
     before = read_manifest(settings.index_dir)
-    bad = _institution("inst-bad", "不存在的服务", capabilities=[
-        Capability(service_id="6.9.9", products=["压力表"])])
+    bad = _institution(
+        "inst-bad",
+        "不存在的服务",
+        capabilities=[Capability(service_id="6.9.9", products=["压力表"])],
+    )
     with pytest.raises(EntryRejected, match=r"6\.9\.9"):
         upsert_entries([bad], settings=settings, encoder=ENCODER)
     with pytest.raises(EntryRejected, match=r"6\.1\.1"):
@@ -99,8 +109,9 @@ def test_withdrawn_source_is_withheld_unless_staff_ask(settings: RetrievalSettin
     upsert_entries([stale], settings=settings, encoder=ENCODER)
     assert "inst-stale" not in _ids(settings, "鹭栖蘑菇饕餮顾问坊")
     searcher = get_searcher(settings, encoder=ENCODER)
-    hits = searcher.search("鹭栖蘑菇饕餮顾问坊", kind="institution", k=1,
-                           filters=Filters(include_under_review=True))
+    hits = searcher.search(
+        "鹭栖蘑菇饕餮顾问坊", kind="institution", k=1, filters=Filters(include_under_review=True)
+    )
     assert hits[0].id == "inst-stale" and hits[0].under_review
     assert hits[0].public()["review_note"] == "所依据的标准或法规已废止，条目待复审"
     fresh = stale.model_copy(update={"sources": [], "version": 2})
@@ -109,17 +120,23 @@ def test_withdrawn_source_is_withheld_unless_staff_ask(settings: RetrievalSettin
 
 
 def test_backends_follow_the_threshold_as_collections_change(tmp_path: Path) -> None:
-    settings = RetrievalSettings(var_dir=tmp_path, embedding_model="hash-test",
-                                 hnsw_threshold=40)
+    settings = RetrievalSettings(var_dir=tmp_path, embedding_model="hash-test", hnsw_threshold=40)
     manifest = build_index(settings=settings, encoder=ENCODER).manifest
-    assert manifest.backends == {"service": "flat", "institution": "hnsw", "station": "flat",
-                                 "faq": "hnsw"}
+    assert manifest.backends == {
+        "service": "flat",
+        "institution": "hnsw",
+        "station": "flat",
+        "faq": "hnsw",
+    }
     faq = load_knowledge().faqs[5]
     assert faq.id in _ids(settings, faq.title, kind="faq")
     extra = [_institution(f"inst-extra-{n}", f"新增检测机构{n}号") for n in range(30)]
     services = load_knowledge().services
-    grown = upsert_entries(extra + [s.model_copy(update={"keywords": ["新增"]})
-                                    for s in services[:6]], settings=settings, encoder=ENCODER)
+    grown = upsert_entries(
+        extra + [s.model_copy(update={"keywords": ["新增"]}) for s in services[:6]],
+        settings=settings,
+        encoder=ENCODER,
+    )
     assert grown.backends["institution"] == "hnsw" and grown.backends["service"] == "flat"
     gone = [f.id for f in load_knowledge().faqs[:60]]
     shrunk = remove_entries(gone, settings=settings)

@@ -100,16 +100,25 @@ def test_entry_on_a_withdrawn_source_is_not_recommended(
     knowledge = load_knowledge()
     entry = knowledge.get(target)
     assert entry is not None
-    withdrawn = SourceRef(code="GB/T 12706-2008", title="额定电压1kV到35kV挤包绝缘电力电缆及附件",
-                          effective=date(2009, 5, 1), withdrawn=date(2021, 5, 1))
+    withdrawn = SourceRef(
+        code="GB/T 12706-2008",
+        title="额定电压1kV到35kV挤包绝缘电力电缆及附件",
+        effective=date(2009, 5, 1),
+        withdrawn=date(2021, 5, 1),
+    )
     stale = entry.model_copy(update={"sources": [*entry.sources, withdrawn]})
-    built = build_index(settings=settings, knowledge=KnowledgeBase.from_entries(
-        stale if e.id == target else e for e in knowledge.entries()))
+    built = build_index(
+        settings=settings,
+        knowledge=KnowledgeBase.from_entries(
+            stale if e.id == target else e for e in knowledge.entries()
+        ),
+    )
     assert built.encoded == 0  # the indexed text did not change, only its standing
 
     recs = recommend_for_need(need, region=place, settings=settings)
     assert recs and target not in [r.id for r in recs]
-    staff = get_searcher(settings).search(need, kind="institution", k=60,
-                                          filters=Filters(include_under_review=True))
+    staff = get_searcher(settings).search(
+        need, kind="institution", k=60, filters=Filters(include_under_review=True)
+    )
     flagged = [h for h in staff if h.id == target]
     assert flagged and flagged[0].under_review

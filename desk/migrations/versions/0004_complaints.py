@@ -34,8 +34,9 @@ def upgrade() -> None:
         sa.Column("investigation_due", sa.Date(), nullable=False),
         sa.Column("resolution", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(120), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("forwarded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("informed_at", sa.DateTime(timezone=True), nullable=True),
@@ -48,8 +49,12 @@ def upgrade() -> None:
     op.create_table(
         "complaint_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("complaint_id", sa.Integer(),
-                  sa.ForeignKey("complaints.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "complaint_id",
+            sa.Integer(),
+            sa.ForeignKey("complaints.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("from_status", sa.String(20), nullable=True),
         sa.Column("to_status", sa.String(20), nullable=False),
         sa.Column("actor", sa.String(40), nullable=False),

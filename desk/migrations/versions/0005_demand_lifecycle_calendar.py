@@ -22,8 +22,12 @@ def upgrade() -> None:
     op.create_table(
         "demand_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("demand_id", sa.Integer(),
-                  sa.ForeignKey("demands.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "demand_id",
+            sa.Integer(),
+            sa.ForeignKey("demands.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("from_status", sa.String(20), nullable=True),
         sa.Column("to_status", sa.String(20), nullable=False),
         sa.Column("actor", sa.String(40), nullable=False),
@@ -34,15 +38,20 @@ def upgrade() -> None:
     op.create_table(
         "evaluations",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("demand_id", sa.Integer(),
-                  sa.ForeignKey("demands.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "demand_id",
+            sa.Integer(),
+            sa.ForeignKey("demands.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("process_score", sa.Integer(), nullable=False),
         sa.Column("efficiency_score", sa.Integer(), nullable=False),
         sa.Column("attitude_score", sa.Integer(), nullable=False),
         sa.Column("overall_score", sa.Integer(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.UniqueConstraint("demand_id", name="uq_evaluations_demand_id"),
     )
     op.create_table(

@@ -14,13 +14,16 @@ depends_on = None
 
 
 def _created_at(name: str = "created_at") -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, sa.DateTime(timezone=True), server_default=sa.func.now(),
-                     nullable=False)
+    return sa.Column(name, sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
 
 
 def _customer_fk() -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column("customer_id", sa.Integer(),
-                     sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False)
+    return sa.Column(
+        "customer_id",
+        sa.Integer(),
+        sa.ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+    )
 
 
 def upgrade() -> None:
@@ -45,8 +48,9 @@ def upgrade() -> None:
         sa.Column("linked_by", sa.String(40), nullable=False),
         _created_at("linked_at"),
     )
-    op.create_index("ix_customer_conversations_customer_id", "customer_conversations",
-                    ["customer_id"])
+    op.create_index(
+        "ix_customer_conversations_customer_id", "customer_conversations", ["customer_id"]
+    )
     op.create_table(
         "customer_reviews",
         sa.Column("id", sa.Integer(), primary_key=True),

@@ -24,8 +24,9 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("expert", sa.String(40), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("active_key", name="uq_escalations_active_key"),
@@ -35,8 +36,12 @@ def upgrade() -> None:
     op.create_table(
         "escalation_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("escalation_id", sa.Integer(),
-                  sa.ForeignKey("escalations.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "escalation_id",
+            sa.Integer(),
+            sa.ForeignKey("escalations.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("from_status", sa.String(16), nullable=True),
         sa.Column("to_status", sa.String(16), nullable=False),
         sa.Column("actor", sa.String(40), nullable=False),

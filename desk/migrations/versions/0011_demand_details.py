@@ -13,7 +13,10 @@ branch_labels = None
 depends_on = None
 
 _COLUMNS = (
-    ("quantity", 50), ("wanted_date", 50), ("service_mode", 10), ("company_name", 100),
+    ("quantity", 50),
+    ("wanted_date", 50),
+    ("service_mode", 10),
+    ("company_name", 100),
     ("credit_code", 18),
 )
 
