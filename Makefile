@@ -14,8 +14,9 @@ setup: ## create both environments, the embedding model, the index and the Rasa 
 run: setup ## start the assistant on http://127.0.0.1:8000/ (SQLite, sample knowledge)
 	@$(PY) -m desk.launch
 
-test: setup ## set up, lint, and run every test (unit, integration, end to end)
+test: setup ## set up, lint, check formatting, and run every test (unit, integration, end to end)
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: ## ruff lint and format check
