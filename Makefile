@@ -14,13 +14,14 @@ setup: ## create both environments, the embedding model, the index and the Rasa 
 run: setup ## start the assistant on http://127.0.0.1:8000/ (SQLite, sample knowledge)
 	@$(PY) -m desk.launch
 
-test: setup ## set up, lint, check formatting, and run every test (unit, integration, end to end)
+test: setup ## set up, lint, check formatting and types, and run every test (unit, integration, end to end)
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
+	@$(PY) -m mypy
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: ## ruff lint and format check
-	@$(PY) -m ruff check . && $(PY) -m ruff format --check .
+lint: ## ruff lint, format check and mypy
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy
 
 validate: setup ## validate the knowledge base and the Rasa training data
 	@$(PY) -m knowledge validate

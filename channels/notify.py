@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class Notifier:
     def __init__(self, redis_url: str | None = None) -> None:
         self._redis_url = redis_url
         self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
-        self._redis = None  # redis.asyncio.Redis, made in start()
+        self._redis: Any = None  # redis.asyncio.Redis, made in start()
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -93,7 +93,7 @@ _BY_KIND: dict[str, tuple[Column, ...]] = {
         Column("clause", "条款"),
     ),
 }
-_KIND_CODES = {**{k: k for k in KINDS}, **{v: k for k, v in KIND_LABELS.items()}}
+_KIND_CODES: dict[str, str] = {**{k: k for k in KINDS}, **{v: k for k, v in KIND_LABELS.items()}}
 _DOMAIN_CODES = {**{k: k for k in DOMAIN_LABELS}, **{v: k for k, v in DOMAIN_LABELS.items()}}
 
 

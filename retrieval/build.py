@@ -4,6 +4,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from knowledge.constants import Kind
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.embedding_cache import cache_file, encode_passages_cached
 from retrieval.encoder import Encoder
@@ -13,7 +14,7 @@ from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex, make_index
 
 log = logging.getLogger(__name__)
-KINDS = ("service", "institution", "station", "faq")
+KINDS: tuple[Kind, ...] = ("service", "institution", "station", "faq")
 
 
 @dataclass(frozen=True)

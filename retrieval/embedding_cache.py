@@ -33,6 +33,6 @@ def encode_passages_cached(
     vectors = np.stack([cached[k] for k in keys]) if keys else np.zeros((0, encoder.dimension))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **{k: cached[k] for k in set(keys)})
+    np.savez(tmp, **{k: cached[k] for k in set(keys)})  # type: ignore[arg-type]
     tmp.replace(path)
     return vectors.astype(np.float32), len(missing)

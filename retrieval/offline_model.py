@@ -368,7 +368,7 @@ def build_precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
     """
     strings = bytearray()
     string_at: dict[bytes, int] = {}
-    trie: dict[str, Any] = {}
+    trie: dict[Any, Any] = {}  # byte -> child, and "value" -> offset
     for codepoint in sorted(norm_map):
         replacement = "".join(map(chr, norm_map[codepoint])).encode("utf-8")
         if replacement not in string_at:
@@ -591,7 +591,11 @@ def _sentence_transformer_modules(hf_dir: Path, dimension: int) -> tuple[list[An
             Transformer,
         )
     except ImportError:  # older releases
-        from sentence_transformers.models import Normalize, Pooling, Transformer
+        from sentence_transformers.models import (  # type: ignore[no-redef]
+            Normalize,
+            Pooling,
+            Transformer,
+        )
 
     params = inspect.signature(Transformer.__init__).parameters
     kwargs_key = "model_kwargs" if "model_kwargs" in params else "model_args"

@@ -8,10 +8,11 @@ staff's view), and then every such hit says so.
 import threading
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from knowledge.constants import Kind
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
 from retrieval.index import Manifest, current_version, open_version
@@ -88,8 +89,8 @@ class Searcher:
         self._candidates = candidates
         self._lexical = {
             kind: LexicalIndex(
-                [e.id for e in knowledge.published(kind)],
-                [e.search_text() for e in knowledge.published(kind)],
+                [e.id for e in knowledge.published(cast(Kind, kind))],
+                [e.search_text() for e in knowledge.published(cast(Kind, kind))],
             )
             for kind in indexes
         }

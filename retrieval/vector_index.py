@@ -27,7 +27,9 @@ HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 20, 1024
 
 
 class VectorIndex(Protocol):
-    backend: str
+    @property
+    def backend(self) -> str: ...
+
     dimension: int
 
     def __len__(self) -> int: ...
@@ -208,7 +210,7 @@ class HnswIndex(_IdMapped):
     def _storage(self) -> Any:
         import faiss
 
-        return faiss.downcast_index(faiss.downcast_index(self._index.index).storage)
+        return faiss.downcast_index(faiss.downcast_index(self._index.index).storage)  # type: ignore[attr-defined]
 
     def _drop(self, keys: np.ndarray) -> None:
         if self._index.ntotal - len(self._ids) > self.TOMBSTONE_SHARE * self._index.ntotal:
@@ -230,7 +232,7 @@ class HnswIndex(_IdMapped):
 
         extra = int(self._index.ntotal) - len(self._ids)  # tombstones may take places
         want = min(int(self._index.ntotal), k + extra)
-        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, want))
+        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, want))  # type: ignore[attr-defined]
         scores, keys = self._index.search(query, want, params=params)
         return scores, keys
 
@@ -289,7 +291,7 @@ def load_index(
     import faiss
 
     raw = faiss.read_index(str(folder / f"{kind}.faiss"))
-    inner = faiss.downcast_index(raw.index)
+    inner = faiss.downcast_index(raw.index)  # type: ignore[attr-defined]
     ids = {
         int(k): v for k, v in json.loads((folder / f"{kind}.ids.json").read_text("utf-8")).items()
     }
@@ -297,7 +299,7 @@ def load_index(
     if isinstance(inner, faiss.IndexHNSW):
         index = HnswIndex(
             raw.d,
-            m=inner.hnsw.nb_neighbors(0) // 2,
+            m=inner.hnsw.nb_neighbors(0) // 2,  # type: ignore[attr-defined]
             ef_construction=inner.hnsw.efConstruction,
             ef_search=ef_search,
         )

@@ -80,6 +80,8 @@ def storage_and_lock(redis_url: str | None, app_id: str) -> tuple[SessionStorage
 
 
 class ApiClient(WeChatClient):  # type: ignore[misc]
+    expires_at: int | None = None  # when our own fetched token ends; None: the storage's
+
     def __init__(
         self,
         app_id: str,

@@ -68,7 +68,7 @@ class CustomerCreate(BaseModel):
     @field_validator("mobile")
     @classmethod
     def _mobile(cls, value: str | None) -> str | None:
-        return normalise_mobile(value) if _optional(value) else None
+        return normalise_mobile(text) if (text := _optional(value)) else None
 
     @field_validator("credit_code")
     @classmethod
@@ -102,7 +102,7 @@ class CustomerUpdate(BaseModel):
     @field_validator("mobile")
     @classmethod
     def _mobile(cls, value: str | None) -> str | None:
-        return normalise_mobile(value) if _optional(value) else None
+        return normalise_mobile(text) if (text := _optional(value)) else None
 
 
 class ConversationLink(BaseModel):

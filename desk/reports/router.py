@@ -33,8 +33,8 @@ def service_levels(
     if month and (start or end):
         raise InvalidInput("请只指定月份，或只指定起止月份。", code="month_range_invalid")
     current = today().replace(day=1)
-    first = _month(month or start) if (month or start) else current
-    last = _month(month or end) if (month or end) else (first if start else current)
+    first = _month(since) if (since := month or start) else current
+    last = _month(until) if (until := month or end) else (first if start else current)
     if first > last:
         raise InvalidInput("起始月份不能晚于截止月份。", code="month_range_invalid")
     if len(service.months(first, last)) > MAX_MONTHS:
