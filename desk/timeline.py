@@ -4,6 +4,7 @@ A step says from which status to which, who took it, why, and when. Each record 
 own table (its foreign key); the columns and the public shape are these, once.
 """
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import ClassVar
 
@@ -38,3 +39,16 @@ class TimelineStepPublic(BaseModel):
     actor: str
     note: str
     at: datetime
+    to_status_label: str = ""  # the status in words, e.g. 已响应
+
+
+def public_steps(
+    steps: Iterable[TimelineStep], labels: Mapping[str, str]
+) -> list[TimelineStepPublic]:
+    """The steps as the API shows them, each with its status in words."""
+    return [
+        TimelineStepPublic.model_validate(step).model_copy(
+            update={"to_status_label": labels.get(step.to_status, step.to_status)}
+        )
+        for step in steps
+    ]

@@ -83,10 +83,10 @@ def open_items(demands: list[dict[str, Any]], complaints: list[dict[str, Any]]) 
     return [i for i in items if i is not None][:MAX_LISTED]
 
 
-def timeline(events: list[dict[str, Any]], labels: dict[str, str]) -> str:
+def timeline(events: list[dict[str, Any]]) -> str:
     return "\n".join(
         f"  - {str(e.get('at', ''))[:16].replace('T', ' ')} "
-        f"{labels.get(str(e.get('to_status')), e.get('to_status'))}"
+        f"{e.get('to_status_label') or e.get('to_status')}"
         + (f"：{e['note']}" if e.get("note") else "")
         for e in events
     )
@@ -102,7 +102,7 @@ def demand_detail(d: dict[str, Any], events: list[dict[str, Any]]) -> str:
         f"· 推荐期限：{d.get('recommend_due', '')}",
     ]
     if events:
-        lines += ["· 办理经过：", timeline(events, DEMAND_LABELS)]
+        lines += ["· 办理经过：", timeline(events)]
     return "\n".join(lines)
 
 
@@ -117,27 +117,8 @@ def complaint_detail(c: dict[str, Any], events: list[dict[str, Any]]) -> str:
     if c.get("resolution"):
         lines.append(f"· 处理意见：{c['resolution']}")
     if events:
-        lines += ["· 办理经过：", timeline(events, COMPLAINT_LABELS)]
+        lines += ["· 办理经过：", timeline(events)]
     return "\n".join(lines)
-
-
-DEMAND_LABELS = {
-    "submitted": "已提交",
-    "responded": "已响应",
-    "recommended": "已推荐",
-    "matched": "已对接",
-    "in_service": "服务中",
-    "completed": "已完成",
-    "evaluated": "已评价",
-    "cancelled": "已取消",
-}
-COMPLAINT_LABELS = {
-    "received": "已受理",
-    "investigating": "调查核实中",
-    "forwarded": "已转交机构处理",
-    "resolved": "已处理完毕",
-    "informed": "已反馈投诉人",
-}
 
 
 async def fetch_open_items(conversation_id: str) -> list[Item]:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from desk.clock import today
 from desk.complaints import service
-from desk.complaints.models import Complaint
+from desk.complaints.models import STATUS_LABELS, Complaint
 from desk.complaints.schemas import (
     ComplaintCreate,
     ComplaintCreated,
@@ -24,6 +24,7 @@ from desk.customers.service import linked_conversations
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.deps import DeskReadDep, SessionDep, StaffDep
 from desk.errors import InvalidInput
+from desk.timeline import public_steps
 from desk.users.service import Principal
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
@@ -128,4 +129,4 @@ def events(
     number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
 ) -> list[ComplaintEventPublic]:
     _own(session, caller, service.get_complaint(session, number=number), conversation_id)
-    return [ComplaintEventPublic.model_validate(e) for e in service.events(session, number=number)]
+    return public_steps(service.events(session, number=number), STATUS_LABELS)

@@ -10,7 +10,7 @@ from desk.customers.consents import require_consent
 from desk.customers.service import linked_conversations
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.demands import service
-from desk.demands.models import Demand
+from desk.demands.models import STATUS_LABELS, Demand
 from desk.demands.schemas import (
     DemandCreate,
     DemandEventPublic,
@@ -22,6 +22,7 @@ from desk.demands.schemas import (
 )
 from desk.deps import DeskReadDep, ServiceDep, SessionDep, StaffDep, require_roles
 from desk.masking import sees_personal_data
+from desk.timeline import public_steps
 from desk.users.service import Principal
 
 router = APIRouter(prefix="/api/demands", tags=["demands"])
@@ -125,7 +126,7 @@ def events(
     number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> list[DemandEventPublic]:
     _own(session, caller, service.get_demand(session, number=number), conversation_id)
-    return [DemandEventPublic.model_validate(e) for e in service.events(session, number=number)]
+    return public_steps(service.events(session, number=number), STATUS_LABELS)
 
 
 @router.post(

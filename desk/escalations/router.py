@@ -8,6 +8,7 @@ from desk.calendar.service import load_calendar
 from desk.clock import now
 from desk.deps import ServiceDep, SessionDep, require_roles
 from desk.escalations import hours, service
+from desk.escalations.models import STATUS_LABELS
 from desk.escalations.schemas import (
     EscalationCreate,
     EscalationCreated,
@@ -17,6 +18,7 @@ from desk.escalations.schemas import (
     EscalationRelease,
     StatusCode,
 )
+from desk.timeline import public_steps
 from desk.users.service import Principal
 
 router = APIRouter(prefix="/api/escalations", tags=["escalations"])
@@ -97,7 +99,4 @@ def release(
 
 @router.get("/{escalation_id}/events", response_model=list[EscalationEventPublic])
 def events(escalation_id: int, session: SessionDep, _: ConsoleDep) -> list[EscalationEventPublic]:
-    return [
-        EscalationEventPublic.model_validate(e)
-        for e in service.events(session, escalation_id=escalation_id)
-    ]
+    return public_steps(service.events(session, escalation_id=escalation_id), STATUS_LABELS)

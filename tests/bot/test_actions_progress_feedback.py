@@ -60,6 +60,7 @@ def desk_records(fake_desk: FakeDesk) -> FakeDesk:
             {
                 "from_status": None,
                 "to_status": "submitted",
+                "to_status_label": "已提交",
                 "actor": "bot",
                 "note": "需求已提交",
                 "at": "2026-06-01T10:00:00+08:00",

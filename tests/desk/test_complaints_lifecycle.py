@@ -66,6 +66,7 @@ def test_full_life_with_timeline_and_audit(
     )
     assert timeline.status_code == 200, timeline.text
     steps = timeline.json()
+    assert steps[0]["to_status_label"] == "已受理"
     assert [(e["from_status"], e["to_status"]) for e in steps] == [
         (None, "received"),
         ("received", "investigating"),

@@ -85,6 +85,7 @@ def test_full_life_with_timeline_and_evaluation(
         "evaluated",
     ]
     assert timeline[1]["actor"] == "staff.user" and timeline[0]["actor"] == "bot"
+    assert [e["to_status_label"] for e in timeline[:2]] == ["已提交", "已响应"]
 
     assert app_settings.database_url
     with get_sessionmaker(app_settings.database_url)() as session:

@@ -122,6 +122,8 @@ def test_expert_claims_and_hands_back_with_timeline_and_audit(
         ("claimed", "closed", "expert.user"),
     ]
     assert timeline[-1]["note"] == "已解答强制检定流程"
+    labels = [e["to_status_label"] for e in timeline]
+    assert labels == ["等待专家接入", "专家接待中", "已交还智能助手"]
 
     # handed back: asking for a person again opens a new escalation
     assert _open(client, service_headers, reason="fallback")["id"] != escalation_id
