@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.validators import is_skip
 
 
 def channel_of(sender_id: str) -> str:
@@ -61,6 +64,30 @@ def as_text(value: Any) -> str:
 def other_slots_this_turn(tracker: Tracker, slot: str) -> set[str]:
     """Slots (besides `slot` and requested_slot) whose candidates came with this message."""
     return set(tracker.slots_to_validate()) - {slot, "requested_slot"}
+
+
+def reject(
+    dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
+) -> dict[str, Any]:
+    """An answer that does not fit `slot`: say what is expected, unless the same message
+    corrected another slot (then it was not meant as this answer)."""
+    if not other_slots_this_turn(tracker, slot):
+        dispatcher.utter_message(response=response)
+    return {slot: None}
+
+
+def skipped(slot_value: Any, tracker: Tracker) -> bool:
+    """The user passed on an optional question (跳过, 没有 …, or a plain no)."""
+    return is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny"
+
+
+def optional_text(slot: str, slot_value: Any, tracker: Tracker, *, limit: int) -> dict[str, Any]:
+    """A free answer the user may skip: None (no answer yet), "" (skipped) or the text."""
+    if slot_value is None:
+        return {slot: None}
+    if skipped(slot_value, tracker):
+        return {slot: ""}
+    return {slot: as_text(slot_value).strip()[:limit]}
 
 
 @dataclass(frozen=True)

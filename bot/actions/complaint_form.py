@@ -11,7 +11,14 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import as_text, latest_intent, other_slots_this_turn
+from bot.actions.common import (
+    as_text,
+    latest_intent,
+    optional_text,
+    other_slots_this_turn,
+    reject,
+    skipped,
+)
 from bot.actions.complaint import (
     MAX_CONTENT,
     MAX_REQUEST,
@@ -49,14 +56,6 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> list[str]:
         return complaint_required_slots(tracker.slots)
 
-    @staticmethod
-    def _invalid(
-        dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
-    ) -> dict[str, Any]:
-        if not other_slots_this_turn(tracker, slot):
-            dispatcher.utter_message(response=response)
-        return {slot: None}
-
     async def validate_complaint_institution(
         self,
         slot_value: Any,
@@ -68,7 +67,7 @@ class ValidateComplaintForm(FormValidationAction):
             return {"complaint_institution": None}
         name = clean_detail(as_text(slot_value).removeprefix("投诉"))
         if name is None or len(name) < 2:
-            return self._invalid(
+            return reject(
                 dispatcher, tracker, "complaint_institution", "utter_complaint_institution_invalid"
             )
         return {"complaint_institution": name}
@@ -84,9 +83,7 @@ class ValidateComplaintForm(FormValidationAction):
             return {"complaint_type": None}
         code = complaint_type_of(as_text(slot_value))
         if code is None:
-            return self._invalid(
-                dispatcher, tracker, "complaint_type", "utter_complaint_type_invalid"
-            )
+            return reject(dispatcher, tracker, "complaint_type", "utter_complaint_type_invalid")
         return {"complaint_type": code}
 
     async def validate_complaint_content(
@@ -100,7 +97,7 @@ class ValidateComplaintForm(FormValidationAction):
         if slot_value is None:
             return {"complaint_content": None}
         if len(text) < 2 or len(text) > MAX_CONTENT or is_skip(text):
-            return self._invalid(
+            return reject(
                 dispatcher, tracker, "complaint_content", "utter_complaint_content_invalid"
             )
         return {"complaint_content": text}
@@ -112,12 +109,7 @@ class ValidateComplaintForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value is None:
-            return {"complaint_request": None}
-        text = as_text(slot_value).strip()
-        if is_skip(text) or latest_intent(tracker) == "deny":
-            return {"complaint_request": ""}
-        return {"complaint_request": text[:MAX_REQUEST]}
+        return optional_text("complaint_request", slot_value, tracker, limit=MAX_REQUEST)
 
     async def validate_complaint_contact_mobile(
         self,
@@ -145,7 +137,7 @@ class ValidateComplaintForm(FormValidationAction):
                 "privacy_consent": consented,
             }
         if mobile is None:
-            return self._invalid(
+            return reject(
                 dispatcher, tracker, "complaint_contact_mobile", "utter_complaint_contact_invalid"
             )
         result: dict[str, Any] = {"complaint_contact_mobile": mobile}
@@ -163,13 +155,11 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value is None or slot_value == "":
             return {"complaint_contact_name": slot_value}
-        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+        if skipped(slot_value, tracker):
             return {"complaint_contact_name": ""}
         name = clean_name(as_text(slot_value))
         if name is None:
-            return self._invalid(
-                dispatcher, tracker, "complaint_contact_name", "utter_need_name_invalid"
-            )
+            return reject(dispatcher, tracker, "complaint_contact_name", "utter_need_name_invalid")
         return {"complaint_contact_name": name}
 
     async def validate_complaint_decision(

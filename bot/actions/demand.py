@@ -15,7 +15,7 @@ from bot.actions.common import channel_of, idempotency_key, latest_message_id, o
 from bot.actions.consent import retrying_after_consent
 from bot.actions.need import reset_need_events
 from bot.actions.need_summary import recommendation_events
-from bot.actions.validators import SERVICE_MODES, mask_mobile
+from bot.actions.validators import mask_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ def compose_need_text(slots: dict[str, Any]) -> str:
 
 def _detail(slots: dict[str, Any], name: str) -> str | None:
     """A detail the user gave; None when skipped ("" marks a skipped question)."""
-    value = slots.get(name)
-    return str(value).strip() or None if value else None
+    return str(slots.get(name) or "").strip() or None
 
 
 def draft_from_slots(conversation_id: str, slots: dict[str, Any]) -> DemandDraft | None:
@@ -93,9 +92,7 @@ def draft_from_slots(conversation_id: str, slots: dict[str, Any]) -> DemandDraft
         contact_mobile=str(mobile),
         quantity=_detail(slots, "need_quantity"),
         wanted_date=_detail(slots, "need_date"),
-        service_mode=mode
-        if (mode := _detail(slots, "need_service_mode")) in SERVICE_MODES
-        else None,
+        service_mode=_detail(slots, "need_service_mode"),  # the validator keeps only 送样/上门/…
         company_name=_detail(slots, "need_company"),
         credit_code=_detail(slots, "need_credit_code"),
         service_ids=list(slots.get("need_service_ids") or []),

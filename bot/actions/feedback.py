@@ -16,12 +16,12 @@ from bot.actions.common import (
     as_text,
     buttons,
     digit_options,
-    latest_intent,
     latest_text,
     numbered,
+    optional_text,
 )
 from bot.actions.progress import NUMBER_RE
-from bot.actions.validators import is_skip, parse_choice, parse_score
+from bot.actions.validators import parse_choice, parse_score
 
 logger = logging.getLogger(__name__)
 
@@ -189,12 +189,7 @@ class ValidateFeedbackForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value is None:
-            return {"feedback_comment": None}
-        text = as_text(slot_value).strip()
-        if is_skip(text) or latest_intent(tracker) == "deny":
-            return {"feedback_comment": ""}
-        return {"feedback_comment": text[:MAX_COMMENT]}
+        return optional_text("feedback_comment", slot_value, tracker, limit=MAX_COMMENT)
 
 
 class _AskScore(Action, ABC):

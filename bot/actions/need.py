@@ -20,6 +20,8 @@ from bot.actions.common import (
     latest_intent,
     latest_text,
     other_slots_this_turn,
+    reject,
+    skipped,
 )
 from bot.actions.consent import record_consent
 from bot.actions.need_summary import decision_for
@@ -30,7 +32,6 @@ from bot.actions.validators import (
     clean_product,
     is_agreement,
     is_refusal,
-    is_skip,
     normalise_credit_code,
     normalise_mobile,
     parse_choice,
@@ -168,13 +169,6 @@ class ValidateNeedForm(FormValidationAction):
     ) -> list[str]:
         return need_required_slots(tracker.slots)
 
-    def _invalid(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
-    ) -> dict[str, Any]:
-        if not other_slots_this_turn(tracker, slot):
-            dispatcher.utter_message(response=response)
-        return {slot: None}
-
     async def validate_need_product(
         self,
         slot_value: Any,
@@ -188,7 +182,7 @@ class ValidateNeedForm(FormValidationAction):
         raw = "、".join(named) if len(named) > 1 and as_text(slot_value) in named else slot_value
         product = clean_product(as_text(raw))
         if product is None:
-            return self._invalid(dispatcher, tracker, "need_product", "utter_need_product_invalid")
+            return reject(dispatcher, tracker, "need_product", "utter_need_product_invalid")
         return {"need_product": product, **_after_recommendation(tracker)}
 
     async def validate_need_place(
@@ -202,7 +196,7 @@ class ValidateNeedForm(FormValidationAction):
             return {"need_place": None}
         place = clean_place(as_text(slot_value))
         if place is None:
-            return self._invalid(dispatcher, tracker, "need_place", "utter_need_place_invalid")
+            return reject(dispatcher, tracker, "need_place", "utter_need_place_invalid")
         return {"need_place": place, **_after_recommendation(tracker)}
 
     async def _detail(
@@ -210,11 +204,11 @@ class ValidateNeedForm(FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value is None:
             return {slot: None}
-        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+        if skipped(slot_value, tracker):
             return {slot: ""}  # answered: nothing to say
         value = clean_detail(as_text(slot_value))
         if value is None:
-            return self._invalid(dispatcher, tracker, slot, "utter_need_detail_invalid")
+            return reject(dispatcher, tracker, slot, "utter_need_detail_invalid")
         return {slot: value}
 
     async def validate_need_quantity(
@@ -261,11 +255,9 @@ class ValidateNeedForm(FormValidationAction):
         mode = service_mode_of(as_text(slot_value))
         if mode is not None:
             return {"need_service_mode": mode}
-        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+        if skipped(slot_value, tracker):
             return {"need_service_mode": ""}
-        return self._invalid(
-            dispatcher, tracker, "need_service_mode", "utter_need_service_mode_invalid"
-        )
+        return reject(dispatcher, tracker, "need_service_mode", "utter_need_service_mode_invalid")
 
     async def validate_need_credit_code(
         self,
@@ -276,7 +268,7 @@ class ValidateNeedForm(FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"need_credit_code": None}
-        if is_skip(as_text(slot_value)) or latest_intent(tracker) == "deny":
+        if skipped(slot_value, tracker):
             return {"need_credit_code": ""}
         code = normalise_credit_code(as_text(slot_value))
         if code is None:
@@ -331,7 +323,7 @@ class ValidateNeedForm(FormValidationAction):
                 return {"contact_name": None, **await self._implied_consent(tracker)}
         name = clean_name(text)
         if name is None:
-            return self._invalid(dispatcher, tracker, "contact_name", "utter_need_name_invalid")
+            return reject(dispatcher, tracker, "contact_name", "utter_need_name_invalid")
         return {"contact_name": name, **await self._implied_consent(tracker)}
 
     async def validate_contact_mobile(
@@ -345,7 +337,7 @@ class ValidateNeedForm(FormValidationAction):
             return {"contact_mobile": None}
         mobile = normalise_mobile(as_text(slot_value))
         if mobile is None:
-            return self._invalid(dispatcher, tracker, "contact_mobile", "utter_need_mobile_invalid")
+            return reject(dispatcher, tracker, "contact_mobile", "utter_need_mobile_invalid")
         return {"contact_mobile": mobile, **await self._implied_consent(tracker)}
 
     async def validate_need_decision(

@@ -14,6 +14,7 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+from rasa.shared.nlu.constants import TEXT
 from rasa.utils.tensorflow.constants import RUN_EAGERLY
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.models import RasaModel
@@ -60,9 +61,7 @@ class QuickLoadDIETClassifier(DIETClassifier):
         model.config[RUN_EAGERLY] = False
         predict_example = RasaModelData(
             label_key=model_data_example.label_key,
-            data={
-                name: features for name, features in model_data_example.items() if "text" in name
-            },
+            data={name: features for name, features in model_data_example.items() if TEXT in name},
         )
         model.run_inference(predict_example)
         return model
