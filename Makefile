@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint validate bench
+.PHONY: help setup run test test-fast lint validate bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -12,16 +12,19 @@ setup: ## create both environments, the embedding model, the index and the Rasa 
 	@python3 scripts/setup.py
 
 run: setup ## start the assistant on http://127.0.0.1:8000/ (SQLite, sample knowledge)
-	@$(PY) -m desk.launch
+	@$(PY) -m app.launch
 
-test: setup ## set up, lint, check formatting and types, and run every test (unit, integration, end to end)
+test: setup lint ## set up, lint, check formatting, types and layers, and run every test (unit, integration, end to end, browser)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup lint ## the tests that need neither Rasa nor a browser (no tests/e2e, no rasa test)
+	@$(PY) -m pytest -m "not e2e and not rasa" $(PYTEST_ARGS)
+
+lint: ## ruff lint, format check, mypy and the import-linter layer contracts
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(PY) -m mypy
-	@$(PY) -m pytest $(PYTEST_ARGS)
-
-lint: ## ruff lint, format check and mypy
-	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy
+	@.venv/bin/lint-imports
 
 validate: setup ## validate the knowledge base and the Rasa training data
 	@$(PY) -m knowledge validate

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from pydantic import SecretStr  # noqa: E402
 
-from desk.main import create_app  # noqa: E402
-from desk.settings import AppSettings  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.settings import AppSettings  # noqa: E402
 from tests.channels.conftest import new_aes_key  # noqa: E402
 from tests.channels.servers import (  # noqa: E402
     FakeRasa,
@@ -161,7 +161,7 @@ def run_double(args: argparse.Namespace, folder: Path) -> None:
 
 
 def run_real(args: argparse.Namespace, folder: Path) -> None:
-    from desk.stack import Stack
+    from app.stack import Stack
 
     settings = AppSettings(
         database_url=f"sqlite:///{folder / 'desk.db'}",

@@ -9,13 +9,13 @@ from fastapi import FastAPI
 from channels.conversations import Conversations
 from channels.gateway import RasaGateway
 from channels.notify import Notifier
+from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
-from desk.settings import AppSettings
 
 log = logging.getLogger(__name__)
 
 
-async def start(app: FastAPI, settings: AppSettings) -> None:
+async def start(app: FastAPI, settings: ChannelSettings) -> None:
     assert settings.database_url is not None
     notifier = Notifier(settings.redis_url)
     await notifier.start()

@@ -1,4 +1,4 @@
-"""Database engine, sessions and migrations (SQLAlchemy 2 + Alembic)."""
+"""Database engine and sessions (SQLAlchemy 2); app/ keeps the table registry and migrations."""
 
 from collections.abc import Iterator
 from functools import lru_cache
@@ -6,8 +6,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 class Base(DeclarativeBase):
@@ -44,14 +42,3 @@ def get_sessionmaker(url: str) -> sessionmaker[Session]:
 def session_scope(url: str) -> Iterator[Session]:
     with get_sessionmaker(url)() as session:
         yield session
-
-
-def migrate(url: str) -> None:
-    """Bring the schema at ``url`` to the newest migration."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = get_engine(url)
-    command.upgrade(config, "heads")  # parallel branches are merged by a later revision

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.settings import AppSettings
 from channels.wechat.client import ApiClient, WeChatApiError, storage_and_lock
 from channels.wechat.menu import build_menu, menu_problems
-from desk.settings import AppSettings
 
 
 def main(argv: list[str] | None = None, settings: AppSettings | None = None) -> int:

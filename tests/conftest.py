@@ -9,15 +9,22 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from app.main import create_desk_app
+from app.settings import AppSettings
 from desk.customers.settings import PrivacySettings, get_privacy_settings
-from desk.main import create_app
-from desk.settings import AppSettings
 from tests.retrieval_fixtures import retrieval_settings  # noqa: F401 - shared fixture
 from tests.support import free_port
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "QCLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e starts the real stack (make test-fast leaves it out)."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture
@@ -60,7 +67,7 @@ def app_settings(tmp_path: Path, database_url: str) -> AppSettings:
 
 @pytest.fixture
 def client(app_settings: AppSettings) -> Iterator[TestClient]:
-    app = create_app(app_settings)
+    app = create_desk_app(app_settings)  # no channel, no worker
     # The desk's own tests open demands and complaints without a chat before them; consent
     # (on by default) is tested in tests/desk/test_customers_consent.py and end to end.
     app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)

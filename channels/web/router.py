@@ -20,9 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from channels import transcript
 from channels.conversations import Conversations, Incoming
+from channels.deps import ChannelSettingsDep as SettingsDep
 from channels.notify import Notifier
 from desk.db import get_sessionmaker
-from desk.deps import SessionDep, SettingsDep
+from desk.deps import SessionDep
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONVERSATION_ID = r"^web:[A-Za-z0-9_-]{6,64}$"

@@ -7,13 +7,13 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 
 from channels.conversations import Conversations, Outcome
+from channels.settings import ChannelSettings
 from channels.wechat import inbound
 from channels.wechat.client import ApiClient, storage_and_lock
 from channels.wechat.outbox import WeChatOutbox
 from channels.wechat.render import render_turn, split_text
 from channels.wechat.security import Envelope
 from desk.db import get_sessionmaker
-from desk.settings import AppSettings
 
 
 def _cdata_safe(text: str) -> str:
@@ -21,7 +21,7 @@ def _cdata_safe(text: str) -> str:
 
 
 class WeChatChannel:
-    def __init__(self, settings: AppSettings, conversations: Conversations) -> None:
+    def __init__(self, settings: ChannelSettings, conversations: Conversations) -> None:
         assert settings.wechat_token is not None and settings.database_url is not None
         aes_key = settings.wechat_aes_key
         self.envelope = Envelope(

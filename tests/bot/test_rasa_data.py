@@ -5,6 +5,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,6 +34,7 @@ def responses_named_by_actions() -> set[str]:
     return names
 
 
+@pytest.mark.rasa
 def test_rasa_data_validate_passes_with_fail_on_warnings() -> None:
     assert RASA.exists(), f"{RASA} is missing: run `make setup` to create .venv-rasa"
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")

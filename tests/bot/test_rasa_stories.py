@@ -9,6 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +30,7 @@ def test_there_are_enough_test_stories() -> None:
         assert any(topic in name for name in names), topic
 
 
+@pytest.mark.rasa
 def test_rasa_test_core_passes_every_story(tmp_path: Path) -> None:
     assert RASA.exists(), f"{RASA} is missing: run `make setup` to create .venv-rasa"
     assert MODEL.exists(), f"{MODEL} is missing: run `make setup` to train the model"

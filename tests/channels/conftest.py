@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.main import create_app
+from app.settings import AppSettings
 from channels.models import InboundMessage, OutboxMessage, WeChatContact
 from channels.transcript import ChatMessage
+from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.db import get_sessionmaker
-from desk.main import create_app
-from desk.settings import AppSettings
 from tests.channels.servers import (
     FakeRasa,
     FakeWeChat,
@@ -173,3 +175,12 @@ def live_any_db(tmp_path: Path, database_url: str) -> Iterator[LiveFactory]:
     lives: list[Live] = []
     yield _make_live(tmp_path, database_url, lives)
     _stop(lives)
+
+
+@pytest.fixture
+def client(app_settings: AppSettings) -> Iterator[TestClient]:
+    """The whole app in-process, channels included (the desk's tests use the desk alone)."""
+    app = create_app(app_settings)
+    app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
+    with TestClient(app) as test_client:
+        yield test_client

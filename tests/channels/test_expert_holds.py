@@ -2,12 +2,12 @@
 
 from fastapi.testclient import TestClient
 
+from app.settings import AppSettings
 from channels.conversations import WAITING_FOR_EXPERT
 from desk.clock import now
 from desk.db import get_sessionmaker
 from desk.escalations.schemas import EscalationCreate
 from desk.escalations.service import claim, create_escalation
-from desk.settings import AppSettings
 
 
 def _escalate(app_settings: AppSettings, cid: str) -> int:

@@ -19,12 +19,13 @@ import redis
 import requests
 from sqlalchemy import select, update
 
+from app.database import migrate
 from channels.conversations import Incoming
 from channels.models import OutboxMessage, WeChatContact, utcnow
 from channels.wechat.client import ApiClient, WeChatApiError, storage_and_lock
 from channels.wechat.menu import MENU_INTENTS
 from channels.wechat.outbox import MORE_WAITING, WeChatOutbox
-from desk.db import get_sessionmaker, migrate
+from desk.db import get_sessionmaker
 from tests.channels.conftest import base_settings
 from tests.channels.servers import FakeWeChat, ServerThread, wechat_api_app
 

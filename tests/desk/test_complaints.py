@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.settings import AppSettings
 from desk import sla
 from desk.audit import entries_for
 from desk.clock import today
@@ -16,7 +17,6 @@ from desk.complaints.matching import match_institution
 from desk.complaints.models import Complaint
 from desk.complaints.schemas import ComplaintCreate
 from desk.db import get_sessionmaker
-from desk.settings import AppSettings
 from knowledge.store import get_knowledge
 
 from .staff import staff_headers

@@ -6,10 +6,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.settings import AppSettings
 from desk.audit import entries_for
 from desk.complaints.models import Complaint
 from desk.db import get_sessionmaker
-from desk.settings import AppSettings
 
 from .staff import staff_headers
 

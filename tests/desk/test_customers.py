@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.settings import AppSettings
 from desk.audit import entries_for
 from desk.calendar.service import load_calendar
 from desk.clock import today
@@ -14,7 +15,6 @@ from desk.customers import reviews
 from desk.customers.models import CustomerReview
 from desk.db import get_sessionmaker
 from desk.errors import InvalidInput
-from desk.settings import AppSettings
 from desk.sla import REVIEW_WORKING_DAYS
 
 from .staff import staff_headers

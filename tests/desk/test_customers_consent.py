@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.settings import AppSettings
 from desk.audit import entries_for
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
-from desk.settings import AppSettings
 
 from .staff import staff_headers
 from .test_customers import ENTERPRISE

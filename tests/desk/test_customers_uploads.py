@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from desk.settings import AppSettings
+from app.settings import AppSettings
 from desk.uploads.settings import MIB, UploadSettings, get_upload_settings
 
 from .staff import staff_headers

@@ -5,10 +5,10 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.settings import AppSettings
 from desk.audit import entries_for
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
-from desk.settings import AppSettings
 
 from .staff import staff_headers
 

@@ -5,9 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.settings import AppSettings
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
-from desk.settings import AppSettings
 
 DEMAND = {
     "conversation_id": "web:test-conversation-1",

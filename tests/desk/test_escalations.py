@@ -7,12 +7,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.settings import AppSettings
 from desk.audit import entries_for
 from desk.clock import CHINA
 from desk.db import get_sessionmaker
 from desk.escalations import hours, service
 from desk.escalations.models import Escalation
-from desk.settings import AppSettings
 from desk.sla import WorkingCalendar
 
 from .staff import ADMIN_PASSWORD, create_user, login, staff_headers

@@ -117,7 +117,7 @@ def test_the_app_entry_point_installs_log_masking(tmp_path: Path) -> None:
         "QCLINIC_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}",
     }
     code = (
-        "import logging, desk.asgi; "
+        "import logging, app.asgi; "
         "logging.getLogger('desk.anything').warning('callback for 13912345678')"
     )
     result = subprocess.run(

@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from app.settings import AppSettings
 from desk.clock import CHINA
 from desk.complaints.models import Complaint
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand, Evaluation
 from desk.reports.service import institution_names
-from desk.settings import AppSettings
 
 from .staff import staff_headers
 

@@ -3,8 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from desk.main import create_app
-from desk.settings import AppSettings
+from app.main import create_desk_app
+from app.settings import AppSettings
 
 DEMAND = {
     "conversation_id": "web:roles-test-1",
@@ -24,7 +24,7 @@ def _login(client: TestClient, username: str, password: str) -> dict[str, str]:
 
 def test_first_admin_staff_and_expert_roles(app_settings: AppSettings) -> None:
     settings = app_settings
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_desk_app(settings)) as client:
         admin = _login(client, "admin", "admin-pass-123")
         for username, role in [("wang.staff", "staff"), ("zhou.expert", "expert")]:
             created = client.post(
@@ -93,10 +93,10 @@ def test_generated_admin_password_is_printed_once(
     app_settings: AppSettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = app_settings.model_copy(update={"admin_password": None})
-    with TestClient(create_app(settings)):
+    with TestClient(create_desk_app(settings)):
         pass
     first = capsys.readouterr().out
     assert "初始密码" in first
-    with TestClient(create_app(settings)):
+    with TestClient(create_desk_app(settings)):
         pass
     assert "初始密码" not in capsys.readouterr().out

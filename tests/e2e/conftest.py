@@ -8,8 +8,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from desk.settings import AppSettings
-from desk.stack import Stack
+from app.settings import AppSettings
+from app.stack import Stack
 from tests.support import free_port
 
 

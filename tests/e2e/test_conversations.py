@@ -11,6 +11,8 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
+from app.settings import AppSettings
+from app.stack import Stack
 from channels.conversations import WAITING_FOR_EXPERT
 from desk.complaints.models import Complaint
 from desk.db import get_sessionmaker
@@ -18,8 +20,6 @@ from desk.demands import service as demands
 from desk.demands.models import Demand, Evaluation
 from desk.demands.schemas import DemandCreate, DemandTransition
 from desk.escalations.models import Escalation
-from desk.settings import AppSettings
-from desk.stack import Stack
 
 from .conftest import Chat
 

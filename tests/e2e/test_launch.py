@@ -27,7 +27,7 @@ def test_launcher_starts_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         **{k: str(v) for k, v in ports.items()},
     )
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "desk.launch"],
+        [sys.executable, "-m", "app.launch"],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

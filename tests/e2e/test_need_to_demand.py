@@ -2,10 +2,10 @@
 
 from sqlalchemy import select
 
+from app.settings import AppSettings
+from app.stack import Stack
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
-from desk.settings import AppSettings
-from desk.stack import Stack
 
 from .conftest import Chat
 

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.stack import Stack, child_env
 from desk.paths import REPO_ROOT
-from desk.stack import Stack, child_env
 from tests.channels.conftest import new_aes_key
 from tests.channels.servers import FakeWeChat, ServerThread, wait_until, wechat_api_app
 from tests.channels.wechat_calls import WeChatPlatform, message_xml, text_xml
@@ -65,7 +65,7 @@ def wechat_app(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "desk.asgi:app",
+                "app.asgi:app",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -1,4 +1,4 @@
-"""Registers every ORM model on desk.db.Base (for migrations and metadata checks)."""
+"""The registry of every table: each area's ORM models imported onto desk.db.Base."""
 
 
 def load_all() -> None:

@@ -3,8 +3,9 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from desk.db import Base, get_engine, migrate
-from desk.models import load_all
+from app.database import migrate
+from app.tables import load_all
+from desk.db import Base, get_engine
 
 
 def test_migrations_match_models(database_url: str) -> None:

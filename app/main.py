@@ -1,4 +1,8 @@
-"""The FastAPI application: web chat, desk API, search API, health."""
+"""The FastAPI application: web chat and WeChat (channels), desk API, search API, health.
+
+``create_app`` is the whole assistant; ``create_desk_app`` is the desk's API alone (no channel,
+no worker), which the desk's tests use.
+"""
 
 import logging
 from collections.abc import AsyncIterator
@@ -8,7 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from app.database import migrate
+from app.settings import AppSettings
+from app.settings import get_settings as get_app_settings
 from channels import runtime as channels_runtime
+from channels.settings import get_channel_settings
 from channels.web.router import router as web_router
 from channels.wechat.router import router as wechat_router
 from desk import errors_http
@@ -16,17 +24,31 @@ from desk.calendar.router import router as calendar_router
 from desk.complaints.router import router as complaints_router
 from desk.customers.router import consents_router
 from desk.customers.router import router as customers_router
-from desk.db import get_sessionmaker, migrate
+from desk.customers.settings import get_privacy_settings
+from desk.db import get_sessionmaker
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
 from desk.reports.router import router as reports_router
 from desk.search.router import router as search_router
-from desk.settings import AppSettings, get_settings
+from desk.settings import get_settings as get_desk_settings
+from desk.uploads.settings import get_upload_settings
 from desk.users import service as users
 from desk.users.router import router as users_router
 from retrieval.warmup import start_background
 
 log = logging.getLogger(__name__)
+
+DESK_ROUTERS = (
+    demands_router,
+    search_router,
+    users_router,
+    calendar_router,
+    complaints_router,
+    customers_router,
+    consents_router,
+    reports_router,
+    escalations_router,
+)
 
 
 def bootstrap_admin(settings: AppSettings) -> None:
@@ -46,37 +68,45 @@ def bootstrap_admin(settings: AppSettings) -> None:
         )
 
 
-def create_app(settings: AppSettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-
+def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert settings.database_url is not None
         await run_in_threadpool(migrate, settings.database_url)
         await run_in_threadpool(bootstrap_admin, settings)
-        await channels_runtime.start(app, settings)  # gateway, WeChat, retry and outbox workers
+        if channels:
+            await channels_runtime.start(app, settings)  # gateway, WeChat, retry, outbox
         if settings.warm_up:
             start_background()
         yield
-        await channels_runtime.stop(app)
+        if channels:
+            await channels_runtime.stop(app)
 
     app = FastAPI(title="质量门诊 Quality Clinic", version="0.1.0", lifespan=lifespan)
-    app.dependency_overrides[get_settings] = lambda: settings
+    # Every area reads its own settings class; all of them get this one composed object.
+    for area_settings in (get_app_settings, get_desk_settings, get_channel_settings):
+        app.dependency_overrides[area_settings] = lambda: settings
+    app.dependency_overrides[get_privacy_settings] = lambda: settings.privacy
+    app.dependency_overrides[get_upload_settings] = lambda: settings.uploads
     errors_http.install(app)
-    app.include_router(web_router)
-    app.include_router(wechat_router)
-    app.include_router(demands_router)
-    app.include_router(search_router)
-    app.include_router(users_router)
-    app.include_router(calendar_router)
-    app.include_router(complaints_router)
-    app.include_router(customers_router)
-    app.include_router(consents_router)
-    app.include_router(reports_router)
-    app.include_router(escalations_router)
+    if channels:
+        app.include_router(web_router)
+        app.include_router(wechat_router)
+    for router in DESK_ROUTERS:
+        app.include_router(router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def create_app(settings: AppSettings | None = None) -> FastAPI:
+    """The whole assistant: channels, their workers, the desk and the search API."""
+    return _build(settings or get_app_settings(), channels=True)
+
+
+def create_desk_app(settings: AppSettings | None = None) -> FastAPI:
+    """The desk and search API alone: no channel routes, no gateway, no background worker."""
+    return _build(settings or get_app_settings(), channels=False)

@@ -2,8 +2,8 @@
 
 from alembic import context
 
+from app.tables import load_all
 from desk.db import Base
-from desk.models import load_all
 
 load_all()
 config = context.config

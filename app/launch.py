@@ -4,8 +4,8 @@ import signal
 import sys
 import time
 
-from desk.settings import get_settings
-from desk.stack import Stack
+from app.settings import get_settings
+from app.stack import Stack
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Start and stop the three processes of the assistant: Rasa server, action server, app.
 
-Used by `make run` (python -m desk.launch) and by the end-to-end tests, so both run the same way.
+Used by `make run` (python -m app.launch) and by the end-to-end tests, so both run the same way.
 """
 
 import os
@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import yaml
 
+from app.settings import AppSettings
 from desk.paths import REPO_ROOT
-from desk.settings import AppSettings
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_MODEL = Path("var/rasa/models/qclinic.tar.gz")
@@ -127,7 +127,7 @@ class Stack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "desk.asgi:app",
+                "app.asgi:app",
                 "--host",
                 s.host,
                 "--port",

@@ -1,8 +1,8 @@
-"""ASGI entry point: `uvicorn desk.asgi:app`."""
+"""ASGI entry point: `uvicorn app.asgi:app`."""
 
 import logging
 
-from desk.main import create_app
+from app.main import create_app
 from desk.masking import install_log_masking
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

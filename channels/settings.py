@@ -1,0 +1,45 @@
+"""Settings of the channels: the Rasa server they talk to, reply deadlines, retries.
+
+The channels sit on the desk (its database, its var/ folder) and own the WeChat channel, so their
+settings are the desk's plus their own.
+"""
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, model_validator
+
+from channels.wechat.settings import WeChatSettings
+from desk.settings import DeskSettings, fill_secret
+
+
+class ChannelSettings(WeChatSettings, DeskSettings):
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    rasa_token: SecretStr | None = None
+    rasa_timeout_s: float = Field(default=20.0, gt=0)
+    # The web chat waits this long for the bot, then delivers by SSE.
+    web_reply_deadline_s: float = Field(default=15.0, gt=0)
+    chat_stream_poll_s: float = Field(default=2.0, gt=0)  # SSE re-check without a wake-up
+    retry_interval_s: float = Field(default=3.0, gt=0)  # pending user messages, outbox
+    # After a timed-out turn, wait this long before looking it up in Rasa's tracker (it may
+    # still be running there) and sending it again only if Rasa never took it.
+    turn_settle_s: float = Field(default=60.0, gt=0)
+    background_workers: bool = True
+
+    @model_validator(mode="after")
+    def _fill_rasa_token(self) -> "ChannelSettings":
+        fill_secret(self, "rasa_token", self.var_dir)
+        return self
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+
+@lru_cache
+def get_channel_settings() -> ChannelSettings:
+    return ChannelSettings()
