@@ -6,10 +6,13 @@ def load_all() -> None:
     import channels.transcript  # noqa: F401
     import desk.audit
     import desk.calendar.models
+    import desk.canned.models
     import desk.complaints.models
+    import desk.consultations.models
     import desk.customers.models
     import desk.demands.models
     import desk.escalations.models
+    import desk.live.models
     import desk.numbering
     import desk.uploads.models
     import desk.users.models  # noqa: F401

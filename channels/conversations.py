@@ -40,7 +40,7 @@ from channels.gateway import (
     channel_options,
 )
 from channels.models import InboundMessage, as_utc, utcnow
-from channels.notify import Notifier
+from desk.live.notifier import Notifier
 from desk.db import get_sessionmaker
 
 log = logging.getLogger(__name__)

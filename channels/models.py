@@ -57,6 +57,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
     inbound_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the transcript line this sends (an expert's reply): its delivery state follows this row
+    chat_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content: Mapped[str] = mapped_column(Text)
     # pending | sent | held (window closed or quota spent: sent at the user's next contact)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from channels.conversations import Conversations
 from channels.gateway import RasaGateway
-from channels.notify import Notifier
+from desk.live.notifier import Notifier
 from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
 

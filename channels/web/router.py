@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from channels import transcript
 from channels.conversations import Conversations, Incoming
 from channels.deps import ChannelSettingsDep as SettingsDep
-from channels.notify import Notifier
+from desk.live.notifier import Notifier
 from desk.db import get_sessionmaker
 from desk.deps import SessionDep
 

@@ -7,7 +7,7 @@ claimed the conversation belongs to people: the gateway keeps the bot quiet.
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base
@@ -39,6 +39,12 @@ class Escalation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    domain: Mapped[str | None] = mapped_column(String(24))  # the need's QI domain, if known
+    enterprise: Mapped[str | None] = mapped_column(String(100))  # the company, if known
+    offered_to: Mapped[list[str] | None] = mapped_column(JSON)  # experts notified first
+    outcome: Mapped[str | None] = mapped_column(String(20))  # how the expert closed it
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notice: Mapped[str | None] = mapped_column(String(20))  # what the enterprise was last told
 
 
 class EscalationEvent(TimelineStep, Base):

@@ -1,15 +1,35 @@
-"""Login, logout, who am I, and user administration."""
+"""Login, logout, who am I, password change, user administration, experts and their presence."""
 
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
+from sqlalchemy import select
 
-from desk.deps import AdminDep, AnyUserDep, SessionDep, bearer_token
-from desk.users import service
+from desk.clock import now
+from desk.deps import AdminDep, AnyUserDep, SessionDep, bearer_token, require_roles
+from desk.escalations.models import ACTIVE_STATUSES, Escalation
+from desk.users import experts, service
 from desk.users.models import User
-from desk.users.schemas import LoginIn, LoginOut, UserCreate, UserPublic
+from desk.users.schemas import (
+    DomainsIn,
+    ExpertList,
+    ExpertPublic,
+    LoginIn,
+    LoginOut,
+    PasswordChange,
+    PresenceIn,
+    Profile,
+    UserCreate,
+    UserPublic,
+)
+from desk.users.service import Principal
+from knowledge.constants import DOMAIN_LABELS
 
 router = APIRouter(prefix="/api", tags=["users"])
+
+ConsoleUserDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
+ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
 
 
 @router.post("/auth/login", response_model=LoginOut)
@@ -20,6 +40,8 @@ def login(body: LoginIn, session: SessionDep) -> LoginOut:
         expires_at=expires_at,
         role=user.role,  # type: ignore[arg-type]
         username=user.username,
+        display_name=user.display_name,
+        must_change_password=user.must_change_password,
     )
 
 
@@ -33,6 +55,67 @@ def me(principal: AnyUserDep) -> dict[str, str]:
     return {"username": principal.username, "role": principal.role}
 
 
+@router.get("/auth/profile", response_model=Profile)
+def profile(principal: ConsoleUserDep, session: SessionDep) -> Profile:
+    user = service.get_user(session, username=principal.username)
+    return Profile(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,  # type: ignore[arg-type]
+        must_change_password=user.must_change_password,
+        domains=user.domains or [],
+        presence=user.presence,
+    )
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, principal: ConsoleUserDep, session: SessionDep) -> None:
+    assert principal.user_id is not None
+    service.change_password(
+        session, user_id=principal.user_id, current=body.current_password, new=body.new_password
+    )
+
+
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, session: SessionDep, _admin: AdminDep) -> User:
     return service.create_user(session, data=body)
+
+
+def _expert_public(user: User, active: Counter[str]) -> ExpertPublic:
+    domains = user.domains or []
+    return ExpertPublic(
+        username=user.username,
+        display_name=user.display_name,
+        domains=domains,
+        domain_labels=[DOMAIN_LABELS[d] for d in domains if d in DOMAIN_LABELS],
+        presence=user.presence,
+        presence_label=experts.PRESENCE_LABELS.get(user.presence, user.presence),
+        active_consultations=active[user.username],
+    )
+
+
+def _active_counts(session: SessionDep) -> Counter[str]:
+    query = select(Escalation.expert).where(
+        Escalation.status.in_(ACTIVE_STATUSES), Escalation.expert.is_not(None)
+    )
+    return Counter(str(name) for name in session.scalars(query))
+
+
+@router.get("/experts", response_model=ExpertList)
+def list_experts(session: SessionDep, _: ConsoleUserDep) -> ExpertList:
+    active = _active_counts(session)
+    return ExpertList(items=[_expert_public(u, active) for u in experts.experts(session)])
+
+
+@router.put("/experts/me/presence", response_model=ExpertPublic)
+def set_presence(body: PresenceIn, session: SessionDep, expert: ExpertDep) -> ExpertPublic:
+    user = experts.set_presence(
+        session, username=expert.username, presence=body.presence, moment=now()
+    )
+    return _expert_public(user, _active_counts(session))
+
+
+@router.put("/experts/{username}/domains", response_model=ExpertPublic)
+def set_domains(username: str, body: DomainsIn, session: SessionDep, _: AdminDep) -> ExpertPublic:
+    user = experts.set_domains(session, username=username, domains=body.domains)
+    return _expert_public(user, _active_counts(session))

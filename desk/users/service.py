@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from desk.clock import now
-from desk.errors import DeskError, InvalidInput
+from desk.errors import DeskError, InvalidInput, NotFound
 from desk.users.models import LoginSession, User
 from desk.users.passwords import hash_password, verify_password
 from desk.users.schemas import UserCreate
@@ -65,13 +65,29 @@ def login(session: Session, *, username: str, password: str) -> tuple[str, datet
     return token, expires_at, user
 
 
+def get_user(session: Session, *, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"未找到用户 {username}。")
+    return user
+
+
 def logout(session: Session, *, token: str) -> None:
     session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
     session.commit()
 
 
 def principal_for_token(session: Session, *, token: str) -> Principal | None:
-    row = session.get(LoginSession, _token_hash(token))
+    return principal_for_token_hash(session, token_hash=_token_hash(token))
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a login token (a stream ticket names the login by it)."""
+    return _token_hash(token)
+
+
+def principal_for_token_hash(session: Session, *, token_hash: str) -> Principal | None:
+    row = session.get(LoginSession, token_hash)
     if row is None:
         return None
     expires_at = row.expires_at
@@ -83,6 +99,29 @@ def principal_for_token(session: Session, *, token: str) -> Principal | None:
     if user is None or not user.active:
         return None
     return Principal(username=user.username, role=user.role, user_id=user.id)
+
+
+class PasswordRejected(DeskError):
+    code = "password_rejected"
+    status = 422
+
+
+MIN_PASSWORD = 10
+
+
+def change_password(session: Session, *, user_id: int, current: str, new: str) -> None:
+    """The user's own change: the current password proves it is them; the new one differs."""
+    user = session.get(User, user_id)
+    if user is None or not verify_password(current, user.password_hash):
+        raise PasswordRejected("当前密码不正确。", code="wrong_password")
+    if len(new) < MIN_PASSWORD:
+        raise PasswordRejected(f"新密码至少需要 {MIN_PASSWORD} 位。")
+    if new == current:
+        raise PasswordRejected("新密码不能与当前密码相同。")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    session.commit()
+    log.info("password changed user=%s", user.username)
 
 
 def ensure_admin(session: Session, *, username: str, password: str | None) -> str | None:
@@ -98,6 +137,7 @@ def ensure_admin(session: Session, *, username: str, password: str | None) -> st
             display_name="管理员",
             role="admin",
             password_hash=hash_password(password),
+            must_change_password=generated is not None,  # the printed one is changed first
         )
     )
     session.commit()

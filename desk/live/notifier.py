@@ -1,7 +1,8 @@
-"""Wake the streams (SSE) of a conversation when its transcript grows.
+"""Wake the streams (SSE) of a topic — a conversation, or the console — when its data grows.
 
-Streams re-read the transcript from the database, so a wake-up carries no data and a lost one
-costs at most one poll interval. With Redis configured the wake-ups also cross processes.
+Streams re-read the database, so a wake-up carries no data and a lost one costs at most one poll
+interval. With Redis configured the wake-ups also cross processes. A subscription to ``ANY``
+wakes on every topic (the console watches every consultation's transcript).
 """
 
 import asyncio
@@ -13,6 +14,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CHANNEL = "qclinic:chat"
+ANY = "*"
 
 
 class Notifier:
@@ -21,8 +23,10 @@ class Notifier:
         self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
         self._redis: Any = None  # redis.asyncio.Redis, made in start()
         self._listener: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         if not self._redis_url:
             return
         import redis.asyncio as aioredis
@@ -56,6 +60,13 @@ class Notifier:
     def _wake(self, conversation_id: str) -> None:
         for event in self._waiters.get(conversation_id, ()):
             event.set()
+        for event in self._waiters.get(ANY, ()):
+            event.set()
+
+    def publish_threadsafe(self, topic: str) -> None:
+        """Publish from a worker thread (a sync service after its commit); no-op before start."""
+        if self._loop is not None and not self._loop.is_closed():
+            asyncio.run_coroutine_threadsafe(self.publish(topic), self._loop)
 
     async def publish(self, conversation_id: str) -> None:
         self._wake(conversation_id)

@@ -1,0 +1,1 @@
+"""Canned replies: shared and personal answers an expert inserts with `/` and a keyword."""

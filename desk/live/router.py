@@ -1,0 +1,179 @@
+"""The console's live stream (SSE): escalations, transcript lines, deliveries and presence.
+
+``EventSource`` cannot send an Authorization header, so the console first asks for a ticket: a
+signed, 60-second reference to its login. The stream re-reads the database on each wake-up (Redis
+carries them across processes) and at least every poll interval, so nothing is lost; every event
+carries a cursor (``id:``) and a reconnecting browser resumes after ``Last-Event-ID``.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from desk.consultations.ports import ConversationPort, get_conversation_port
+from desk.db import get_sessionmaker
+from desk.deps import SettingsDep, bearer_token, require_roles
+from desk.errors import DeskError
+from desk.escalations.models import ACTIVE_STATUSES, Escalation
+from desk.live import events
+from desk.live.notifier import ANY, Notifier
+from desk.users.service import Principal, principal_for_token_hash, token_hash
+
+router = APIRouter(prefix="/api/console", tags=["console"])
+
+TICKET_TTL_S = 60
+POLL_S = 2.0
+HEARTBEAT_S = 15.0
+ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
+PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
+
+
+class TicketRefused(DeskError):
+    code = "ticket_refused"
+    status = 401
+
+
+class Ticket(BaseModel):
+    ticket: str
+    expires_in_s: int
+
+
+_LOCAL = Notifier()
+
+
+def get_notifier() -> Notifier:
+    """Overridden by the app with its running notifier (this one wakes nothing: streams poll)."""
+    return _LOCAL
+
+
+def _sign(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@router.post("/stream-ticket", response_model=Ticket)
+def stream_ticket(
+    settings: SettingsDep, _: ConsoleDep, token: Annotated[str, Depends(bearer_token)]
+) -> Ticket:
+    expires = int(time.time()) + TICKET_TTL_S
+    message = f"{expires}.{token_hash(token)}"
+    return Ticket(
+        ticket=f"{message}.{_sign(settings.secret('service_token'), message)}",
+        expires_in_s=TICKET_TTL_S,
+    )
+
+
+def _principal_for_ticket(session: Session, *, ticket: str, key: str) -> Principal:
+    expires, _, rest = ticket.partition(".")
+    hashed, _, signature = rest.partition(".")
+    expected = _sign(key, f"{expires}.{hashed}")
+    if not (expires.isdigit() and hmac.compare_digest(signature.encode(), expected.encode())):
+        raise TicketRefused("实时连接凭证无效，请刷新页面。")
+    if int(expires) < time.time():
+        raise TicketRefused("实时连接凭证已过期，请重新连接。")
+    principal = principal_for_token_hash(session, token_hash=hashed)
+    if principal is None or principal.role not in ("expert", "staff", "admin"):
+        raise TicketRefused("登录已失效，请重新登录。")
+    return principal
+
+
+def _watched(session: Session, principal: Principal) -> list[str]:
+    """Conversations whose lines this console receives: waiting ones, and the caller's own
+    (staff and admins: every active one)."""
+    query = select(Escalation).where(Escalation.status.in_(ACTIVE_STATUSES))
+    rows = list(session.scalars(query))
+    if principal.role in ("staff", "admin"):
+        return [e.conversation_id for e in rows]
+    return [
+        e.conversation_id for e in rows if e.status == "waiting" or e.expert == principal.username
+    ]
+
+
+def _escalation_ids(session: Session, conversation_ids: list[str]) -> dict[str, int]:
+    query = select(Escalation.conversation_id, Escalation.id).where(
+        Escalation.conversation_id.in_(conversation_ids), Escalation.status.in_(ACTIVE_STATUSES)
+    )
+    return {str(cid): int(eid) for cid, eid in session.execute(query)}
+
+
+def _parse_cursor(value: str | None) -> tuple[int, int] | None:
+    """``e<console event id>m<transcript line id>``."""
+    if not value or not value.startswith("e") or "m" not in value:
+        return None
+    left, _, right = value[1:].partition("m")
+    return (int(left), int(right)) if left.isdigit() and right.isdigit() else None
+
+
+@router.get("/stream", response_class=StreamingResponse)
+async def stream(
+    request: Request,
+    settings: SettingsDep,
+    port: PortDep,
+    notifier: Annotated[Notifier, Depends(get_notifier)],
+    ticket: Annotated[str, Query(max_length=300)],
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    assert settings.database_url is not None
+    sessions = get_sessionmaker(settings.database_url)
+    key = settings.secret("service_token")
+
+    def start() -> tuple[Principal, int, int]:
+        with sessions() as session:
+            principal = _principal_for_ticket(session, ticket=ticket, key=key)
+            return principal, events.last_id(session), port.last_line_id(session)
+
+    principal, first_event, first_line = await run_in_threadpool(start)
+    resumed = _parse_cursor(last_event_id)
+    cursor = resumed or (first_event, first_line)
+
+    def read(after_event: int, after_line: int) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        with sessions() as session:
+            for row in events.since(session, after_id=after_event):
+                out.append((row.kind, {"_event": row.id, **row.data}))
+            watched = _watched(session, principal)
+            lines = port.lines_since(session, after_id=after_line, conversation_ids=watched)
+            ids = _escalation_ids(session, [cid for cid, _ in lines])
+            for cid, line in lines:
+                item = {"conversation_id": cid, "escalation_id": ids.get(cid)}
+                out.append(
+                    ("message", {"_line": line.id, **item, "message": line.model_dump(mode="json")})
+                )
+        return out
+
+    async def body() -> AsyncIterator[str]:
+        after_event, after_line = cursor
+        yield "retry: 3000\n\n"
+        with notifier.subscription(ANY) as wake:
+            quiet = 0.0
+            while not await request.is_disconnected():
+                wake.clear()
+                for kind, data in await run_in_threadpool(read, after_event, after_line):
+                    after_event = data.pop("_event", after_event)
+                    after_line = data.pop("_line", after_line)
+                    quiet = 0.0
+                    payload = json.dumps(data, ensure_ascii=False)
+                    yield f"id: e{after_event}m{after_line}\nevent: {kind}\ndata: {payload}\n\n"
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=POLL_S)
+                except TimeoutError:
+                    quiet += POLL_S
+                if quiet >= HEARTBEAT_S:
+                    quiet = 0.0
+                    yield ": ping\n\n"
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
