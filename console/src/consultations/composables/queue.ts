@@ -58,8 +58,12 @@ function offeredToMe(e: EscalationPublic): boolean {
   return e.offered_to.length === 0 || (!!username && e.offered_to.includes(username))
 }
 
+/** escalations the stream sent while a load was under way: they are newer than its answer */
+let arrivedDuringLoad: Map<number, EscalationPublic> | null = null
+
 export async function loadQueue(): Promise<void> {
   queueLoading.value = true
+  arrivedDuringLoad = new Map()
   try {
     const [w, c] = await Promise.all([
       escalationsApi.list({ status: 'waiting' }),
@@ -68,12 +72,17 @@ export async function loadQueue(): Promise<void> {
     const at = Date.now()
     const next = new Map<number, QueueRow>()
     for (const e of [...w.items, ...c.items]) next.set(e.id, { escalation: e, receivedAt: at })
+    for (const [id, e] of arrivedDuringLoad) {
+      if (e.status === 'closed') next.delete(id)
+      else next.set(id, { escalation: e, receivedAt: at })
+    }
     rows.value = next
     for (const id of unread.value) if (next.get(id)?.escalation.status !== 'waiting') markRead(id)
     queueError.value = null
   } catch (error) {
     queueError.value = errorMessage(error)
   } finally {
+    arrivedDuringLoad = null
     queueLoading.value = false
   }
 }
@@ -81,6 +90,7 @@ export async function loadQueue(): Promise<void> {
 /** Apply one escalation as the API answered it (after a claim, or from the stream). */
 export function upsertEscalation(e: EscalationPublic): void {
   const before = rows.value.get(e.id)?.escalation
+  arrivedDuringLoad?.set(e.id, e)
   const next = new Map(rows.value)
   if (e.status === 'closed') next.delete(e.id)
   else next.set(e.id, { escalation: e, receivedAt: Date.now() })
