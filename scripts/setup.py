@@ -2,7 +2,8 @@
 """Idempotent set-up for `make run` and `make test` (standard library only).
 
 Each step hashes its inputs and is skipped when they did not change since it last succeeded:
-both virtual environments, the offline embedding model, the FAISS index, the Rasa model.
+both virtual environments, the offline embedding model, the FAISS index, the Rasa model, the
+console (npm ci from the committed lockfile, then vite build into console/dist/).
 """
 
 import glob
@@ -21,6 +22,8 @@ STAMPS = VAR / "stamps"
 APP_VENV = ROOT / ".venv"
 RASA_VENV = ROOT / ".venv-rasa"
 TORCH = "torch==2.13.0"  # the CPU build on this machine's disk; a bare `torch` pulls CUDA
+CONSOLE = ROOT / "console"
+NODE = Path("/usr/bin/node")
 
 
 def say(message: str) -> None:
@@ -28,7 +31,8 @@ def say(message: str) -> None:
 
 
 def run(*command: str | Path, **kwargs: object) -> None:
-    subprocess.run([str(c) for c in command], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+    kwargs.setdefault("cwd", ROOT)
+    subprocess.run([str(c) for c in command], check=True, **kwargs)  # type: ignore[call-overload]
 
 
 def find_python(version: str) -> Path:
@@ -121,19 +125,67 @@ def rasa_train() -> None:
 
 
 def chromium() -> None:
-    """Debian's Chromium for the browser tests (a test tool's own browser download fails here)."""
-    if Path("/usr/bin/chromium").exists():
+    """Debian's Chromium for the browser tests (a test tool's own browser download fails here),
+    and Noto CJK so that screenshots show Chinese text rather than empty boxes."""
+    missing = []
+    if not Path("/usr/bin/chromium").exists():
+        missing.append("chromium")
+    if not Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists():
+        missing.append("fonts-noto-cjk")
+    if not missing:
         say("chromium: present")
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         sys.exit(
-            "[setup] The browser tests need Debian's chromium: run "
-            "`sudo apt-get install -y chromium`, then this command again."
+            "[setup] The browser tests need Debian's packages: run "
+            f"`sudo apt-get install -y {' '.join(missing)}`, then this command again."
         )
-    say("chromium: installing from Debian's packages …")
+    say(f"chromium: installing {', '.join(missing)} from Debian's packages …")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run("apt-get", "update", "-q", env=env)
-    run("apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", env=env)
+    run("apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, env=env)
+
+
+def npm(*args: str) -> None:
+    run("npm", *args, cwd=CONSOLE, env=dict(os.environ, npm_config_update_notifier="false"))
+
+
+def node_version() -> tuple[int, ...]:
+    if not NODE.exists():
+        return ()
+    probe = subprocess.run([NODE, "--version"], capture_output=True, text=True)
+    return tuple(int(part) for part in probe.stdout.strip().lstrip("v").split(".")[:2])
+
+
+def console() -> None:
+    """The console SPA: dependencies from the committed lockfile, then vue-tsc and vite build."""
+    found = node_version()
+    if found < (20, 19) or shutil.which("npm") is None:
+        sys.exit(
+            "[setup] The console needs Node.js 20.19 or newer with npm at /usr/bin/node "
+            f"(found: {'.'.join(map(str, found)) if found else 'none'}); install it (for example "
+            "Debian's `nodejs` and `npm` packages), then run this command again."
+        )
+    step(
+        "console-deps",
+        ["console/package.json", "console/package-lock.json"],
+        lambda: npm("ci", "--no-audit", "--no-fund", "--loglevel=error"),
+        outputs=[CONSOLE / "node_modules" / ".package-lock.json"],
+    )
+    step(
+        "console",
+        [
+            "console/package.json",
+            "console/package-lock.json",
+            "console/src/**/*",
+            "console/public/**/*",
+            "console/index.html",
+            "console/*.ts",
+            "console/tsconfig*.json",
+        ],
+        lambda: npm("run", "build", "--silent"),
+        outputs=[CONSOLE / "dist" / "index.html"],
+    )
 
 
 def main() -> None:
@@ -171,6 +223,7 @@ def main() -> None:
         rasa_train,
         outputs=[VAR / "rasa" / "models" / "qclinic.tar.gz"],
     )
+    console()
 
 
 if __name__ == "__main__":
