@@ -57,3 +57,67 @@ class ReplyIn(BaseModel):
 
 class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+
+
+class NeedSummary(BaseModel):
+    domain: str | None = None
+    product: str | None = None
+    place: str | None = None
+    urgency: str | None = None
+    contact_masked: str | None = None
+    text: str | None = None
+
+
+class CustomerCard(BaseModel):
+    id: int
+    name: str
+    kind: str
+    credit_code_masked: str | None
+    verification: str
+    verification_label: str
+    consent: bool
+
+
+class DemandCard(BaseModel):
+    number: str
+    status: str
+    status_label: str
+    service_title: str | None
+    respond_by: str | None
+    recommend_by: str | None
+    overdue: bool
+
+
+class ComplaintCard(BaseModel):
+    number: str
+    status: str
+    status_label: str
+    institution: str | None
+    deadline: str | None
+    overdue: bool
+
+
+class Suggestion(BaseModel):
+    id: str
+    kind: str
+    title: str
+    text: str
+    score: float
+
+
+class Suggestions(BaseModel):
+    query: str
+    results: list[Suggestion]
+
+
+class KnowledgeDraftIn(BaseModel):
+    question: str = Field(min_length=2, max_length=500)
+    answer: str = Field(min_length=2, max_length=4000)
+
+
+class KnowledgeDraftPublic(BaseModel):
+    id: int
+    status: str
+    question: str
+    answer: str
+    domain: str | None

@@ -41,6 +41,8 @@ class Escalation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     domain: Mapped[str | None] = mapped_column(String(24))  # the need's QI domain, if known
     enterprise: Mapped[str | None] = mapped_column(String(100))  # the company, if known
+    # the bot's summary of the need: domain, product, place, urgency, masked contact
+    need: Mapped[dict[str, str] | None] = mapped_column(JSON)
     offered_to: Mapped[list[str] | None] = mapped_column(JSON)  # experts notified first
     outcome: Mapped[str | None] = mapped_column(String(20))  # how the expert closed it
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

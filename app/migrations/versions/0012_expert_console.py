@@ -33,6 +33,7 @@ def upgrade() -> None:
     with op.batch_alter_table("escalations") as batch:
         batch.add_column(sa.Column("domain", sa.String(24), nullable=True))
         batch.add_column(sa.Column("enterprise", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("need", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("offered_to", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("outcome", sa.String(20), nullable=True))
         batch.add_column(sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=True))
@@ -101,7 +102,15 @@ def downgrade() -> None:
     with op.batch_alter_table("wechat_outbox") as batch:
         batch.drop_column("chat_message_id")
     with op.batch_alter_table("escalations") as batch:
-        for name in ("notice", "last_activity_at", "outcome", "offered_to", "enterprise", "domain"):
+        for name in (
+            "notice",
+            "last_activity_at",
+            "outcome",
+            "offered_to",
+            "need",
+            "enterprise",
+            "domain",
+        ):
             batch.drop_column(name)
     with op.batch_alter_table("users") as batch:
         for name in ("presence_at", "presence", "domains", "must_change_password"):
