@@ -17,6 +17,11 @@ class NotFound(DeskError):
     status = 404
 
 
+class Forbidden(DeskError):
+    code = "forbidden"
+    status = 403
+
+
 class InvalidInput(DeskError):
     code = "invalid_input"
     status = 422

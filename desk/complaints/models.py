@@ -62,6 +62,11 @@ class Complaint(Base):
     informed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+def is_overdue(complaint: Complaint, *, today: date) -> bool:
+    """§7.4.3: not yet resolved after the 7 working days."""
+    return complaint.status in OPEN_STATUSES and today > complaint.investigation_due
+
+
 class ComplaintEvent(TimelineStep, Base):
     """One step on a complaint's timeline."""
 

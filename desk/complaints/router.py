@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from desk import cases
 from desk.clock import today
+from desk.complaints import follow_up as follow_up_codes
 from desk.complaints import service
-from desk.complaints.models import STATUS_LABELS, Complaint
+from desk.complaints.models import STATUS_LABELS
 from desk.complaints.schemas import (
     ComplaintCreate,
     ComplaintCreated,
@@ -20,34 +21,14 @@ from desk.complaints.schemas import (
     StatusCode,
 )
 from desk.customers.consents import require_consent
-from desk.customers.service import linked_conversations
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.deps import DeskReadDep, SessionDep, StaffDep
 from desk.errors import InvalidInput
 from desk.timeline import public_steps
-from desk.users.service import Principal
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
 PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
-
-
-def _is_bot(principal: Principal) -> bool:
-    return principal.role == "service"
-
-
-def _own(
-    session: Session, principal: Principal, complaint: Complaint, conversation_id: str | None
-) -> None:
-    """The bot sees a complaint only on behalf of the customer's conversations that made it."""
-    if _is_bot(principal) and not (
-        conversation_id
-        and complaint.conversation_id
-        in (linked_conversations(session, conversation_id=conversation_id))
-    ):
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, detail={"code": "not_found", "message": "未找到该投诉。"}
-        )
 
 
 @router.post("", response_model=ComplaintCreated, status_code=status.HTTP_201_CREATED)
@@ -59,9 +40,13 @@ def create_complaint(
     privacy: PrivacyDep,
     idempotency_key: Annotated[str | None, Header(max_length=120)] = None,
 ) -> ComplaintCreated:
-    if _is_bot(caller) and not body.conversation_id:
+    if cases.is_bot(caller) and not body.conversation_id:
         raise InvalidInput("智能助手提交投诉时须提供会话编号。", code="conversation_required")
-    if privacy.require_consent and _is_bot(caller) and (body.contact_mobile or body.contact_name):
+    if (
+        privacy.require_consent
+        and cases.is_bot(caller)
+        and (body.contact_mobile or body.contact_name)
+    ):
         require_consent(session, conversation_id=body.conversation_id)  # anonymous needs none
     complaint, created, code = service.create_complaint(
         session,
@@ -72,14 +57,16 @@ def create_complaint(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    view = service.public(complaint, today=today(), masked=_is_bot(caller))
+    view = service.public(complaint, today=today(), masked=cases.is_bot(caller))
     return ComplaintCreated(**view.model_dump(), follow_up_code=code)
 
 
 @router.post("/follow-up", response_model=FollowUpPublic)
 def follow_up(body: FollowUpQuery, session: SessionDep) -> FollowUpPublic:
     """No login: an anonymous complainant follows up with the number and the follow-up code."""
-    return service.follow_up(session, number=body.number, code=body.follow_up_code, today=today())
+    return follow_up_codes.follow_up(
+        session, number=body.number, code=body.follow_up_code, today=today()
+    )
 
 
 @router.get("", response_model=ComplaintList)
@@ -91,11 +78,7 @@ def list_complaints(
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ComplaintList:
-    if _is_bot(caller) and not conversation_id:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={"code": "forbidden", "message": "智能助手只能查询本会话的投诉。"},
-        )
+    cases.ensure_listing_scoped(service.COMPLAINTS, caller=caller, conversation_id=conversation_id)
     items = service.list_complaints(
         session,
         conversation_id=conversation_id,
@@ -103,7 +86,7 @@ def list_complaints(
         overdue_on=today() if overdue else None,
         limit=limit,
     )
-    masked = _is_bot(caller)
+    masked = cases.is_bot(caller)
     return ComplaintList(items=[service.public(c, today=today(), masked=masked) for c in items])
 
 
@@ -112,8 +95,10 @@ def get_complaint(
     number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
 ) -> ComplaintPublic:
     complaint = service.get_complaint(session, number=number)
-    _own(session, caller, complaint, conversation_id)
-    return service.public(complaint, today=today(), masked=_is_bot(caller))
+    cases.ensure_visible(
+        session, service.COMPLAINTS, complaint, caller=caller, conversation_id=conversation_id
+    )
+    return service.public(complaint, today=today(), masked=cases.is_bot(caller))
 
 
 @router.post("/{number}/transitions", response_model=ComplaintPublic)
@@ -128,5 +113,8 @@ def transition(
 def events(
     number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
 ) -> list[ComplaintEventPublic]:
-    _own(session, caller, service.get_complaint(session, number=number), conversation_id)
+    complaint = service.get_complaint(session, number=number)
+    cases.ensure_visible(
+        session, service.COMPLAINTS, complaint, caller=caller, conversation_id=conversation_id
+    )
     return public_steps(service.events(session, number=number), STATUS_LABELS)

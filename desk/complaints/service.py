@@ -1,19 +1,16 @@
 """Complaint use cases (§7.4); keyword-only, free of HTTP."""
 
-import hashlib
-import hmac
 import logging
-import secrets
 from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk import audit
+from desk import audit, cases
 from desk.calendar.service import load_calendar
 from desk.clock import now
+from desk.complaints.follow_up import code_hash, new_code
 from desk.complaints.matching import match_institution
 from desk.complaints.models import (
     CHANNEL_LABELS,
@@ -23,13 +20,9 @@ from desk.complaints.models import (
     TYPE_LABELS,
     Complaint,
     ComplaintEvent,
+    is_overdue,
 )
-from desk.complaints.schemas import (
-    ComplaintCreate,
-    ComplaintPublic,
-    ComplaintTransition,
-    FollowUpPublic,
-)
+from desk.complaints.schemas import ComplaintCreate, ComplaintPublic, ComplaintTransition
 from desk.customers.service import linked_conversations
 from desk.errors import DeskError, InvalidInput, NotFound
 from desk.masking import mask_mobile
@@ -39,25 +32,21 @@ from knowledge.schema import Institution
 
 log = logging.getLogger(__name__)
 
-FOLLOW_UP_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud safely
-FOLLOW_UP_LENGTH = 8
 BACKDATE_LIMIT = timedelta(days=365)
-_DUMMY_HASH = hashlib.sha256(b"no follow-up code").hexdigest()
-
-
-class IllegalTransition(DeskError):
-    code = "illegal_transition"
-    status = 409
+COMPLAINTS = cases.CaseKind[Complaint](
+    name="complaint",
+    noun="投诉",
+    transitions=TRANSITIONS,
+    labels=STATUS_LABELS,
+    step=ComplaintEvent,
+    step_owner=ComplaintEvent.complaint_id,
+    subject=lambda complaint: complaint.number,
+)
 
 
 class IdempotencyConflict(DeskError):
     code = "idempotency_conflict"
     status = 409
-
-
-def is_overdue(complaint: Complaint, *, today: date) -> bool:
-    """§7.4.3: not yet resolved after the 7 working days."""
-    return complaint.status in OPEN_STATUSES and today > complaint.investigation_due
 
 
 def public(complaint: Complaint, *, today: date, masked: bool = False) -> ComplaintPublic:
@@ -82,16 +71,9 @@ def published_institutions() -> list[Institution]:
         return []
 
 
-def _code_hash(code: str) -> str:
-    cleaned = "".join(code.split()).replace("-", "").upper()
-    return hashlib.sha256(cleaned.encode()).hexdigest()
-
-
-def _new_follow_up_code() -> str:
-    return "".join(secrets.choice(FOLLOW_UP_ALPHABET) for _ in range(FOLLOW_UP_LENGTH))
-
-
-def find_by_key(session: Session, *, idempotency_key: str) -> Complaint | None:
+def find_by_key(session: Session, *, idempotency_key: str | None) -> Complaint | None:
+    if not idempotency_key:
+        return None
     return session.scalar(select(Complaint).where(Complaint.idempotency_key == idempotency_key))
 
 
@@ -104,8 +86,8 @@ def _repeat(
         raise IdempotencyConflict("该幂等键已用于另一会话的投诉。")
     if existing.follow_up_code_hash is None:
         return existing, False, None
-    code = _new_follow_up_code()
-    existing.follow_up_code_hash = _code_hash(code)
+    code = new_code()
+    existing.follow_up_code_hash = code_hash(code)
     audit.record(session, actor=actor, action="complaint.reissue_code", subject=existing.number)
     session.commit()
     return existing, False, code
@@ -125,7 +107,7 @@ def create_complaint(
     A complaint without a mobile number gets a follow-up code (returned here only, stored as a
     hash). A repeated idempotency key returns the first complaint.
     """
-    if idempotency_key and (existing := find_by_key(session, idempotency_key=idempotency_key)):
+    if existing := find_by_key(session, idempotency_key=idempotency_key):
         return _repeat(session, existing=existing, data=data, actor=actor)
     received_on = data.received_on or today
     if received_on > today or received_on < today - BACKDATE_LIMIT:
@@ -133,53 +115,39 @@ def create_complaint(
     if institutions is None:
         institutions = published_institutions()
     match = match_institution(data.institution_name, institutions)
-    code = _new_follow_up_code() if data.contact_mobile is None else None
+    code = new_code() if data.contact_mobile is None else None
     complaint = Complaint(
         **data.model_dump(exclude={"received_on"}),
         number=next_number(session, f"TS{today:%Y%m%d}-"),
         status="received",
         institution_id=match.institution_id if match else None,
         institution_title=match.title if match else None,
-        follow_up_code_hash=_code_hash(code) if code else None,
+        follow_up_code_hash=code_hash(code) if code else None,
         received_on=received_on,
         investigation_due=load_calendar(session).add_working_days(
             received_on, COMPLAINT_WORKING_DAYS
         ),
         idempotency_key=idempotency_key,
     )
-    session.add(complaint)
     masked = mask_mobile(complaint.contact_mobile) if complaint.contact_mobile else None
-    try:
-        session.flush()
-        session.add(
-            ComplaintEvent(
-                complaint_id=complaint.id,
-                from_status=None,
-                to_status="received",
-                actor=actor,
-                note="投诉已受理",
-            )
-        )
-        audit.record(
-            session,
-            actor=actor,
-            action="complaint.create",
-            subject=complaint.number,
-            details={
-                "conversation_id": complaint.conversation_id,
-                "channel": complaint.channel,
-                "type": complaint.complaint_type,
-                "institution_id": complaint.institution_id,
-                "contact_mobile": masked,
-                "anonymous": code is not None,
-            },
-        )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if idempotency_key and (existing := find_by_key(session, idempotency_key=idempotency_key)):
-            return _repeat(session, existing=existing, data=data, actor=actor)  # a racer won
-        raise
+    complaint, created = cases.open_case(
+        session,
+        COMPLAINTS,
+        complaint,
+        actor=actor,
+        note="投诉已受理",
+        details={
+            "conversation_id": complaint.conversation_id,
+            "channel": complaint.channel,
+            "type": complaint.complaint_type,
+            "institution_id": complaint.institution_id,
+            "contact_mobile": masked,
+            "anonymous": code is not None,
+        },
+        winner=lambda: find_by_key(session, idempotency_key=idempotency_key),
+    )
+    if not created:  # a concurrent request with the same key won
+        return _repeat(session, existing=complaint, data=data, actor=actor)
     log.info(
         "complaint received number=%s conversation=%s channel=%s type=%s institution=%s mobile=%s",
         complaint.number,
@@ -233,11 +201,7 @@ def transition(
     institutions: Sequence[Institution] | None = None,
 ) -> Complaint:
     complaint = get_complaint(session, number=number)
-    if change.to not in TRANSITIONS[complaint.status]:
-        raise IllegalTransition(
-            f"投诉当前状态为“{STATUS_LABELS[complaint.status]}”，"
-            f"不能变更为“{STATUS_LABELS[change.to]}”。"
-        )
+    cases.ensure_allowed(COMPLAINTS, complaint, to=change.to)
     moment = now()
     if change.to == "forwarded":
         if change.institution_id:
@@ -259,57 +223,22 @@ def transition(
         complaint.resolved_at = moment
     elif change.to == "informed":
         complaint.informed_at = moment
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            from_status=complaint.status,
-            to_status=change.to,
-            actor=actor,
-            note=change.note,
-        )
-    )
-    audit.record(
+    cases.transition(
         session,
+        COMPLAINTS,
+        complaint,
+        to=change.to,
         actor=actor,
-        action="complaint.transition",
-        subject=complaint.number,
+        note=change.note,
         details={
             "from": complaint.status,
             "to": change.to,
             "institution_id": complaint.institution_id,
         },
     )
-    complaint.status = change.to
     session.commit()
     return complaint
 
 
 def events(session: Session, *, number: str) -> list[ComplaintEvent]:
-    complaint = get_complaint(session, number=number)
-    query = (
-        select(ComplaintEvent)
-        .where(ComplaintEvent.complaint_id == complaint.id)
-        .order_by(ComplaintEvent.id)
-    )
-    return list(session.scalars(query))
-
-
-def follow_up(session: Session, *, number: str, code: str, today: date) -> FollowUpPublic:
-    """Status for whoever holds the number and its follow-up code; anything else is not found."""
-    complaint = session.scalar(select(Complaint).where(Complaint.number == number.strip()))
-    stored = complaint.follow_up_code_hash if complaint else None
-    # compare against a dummy too, so timing does not tell which numbers exist
-    matches = hmac.compare_digest(_code_hash(code), stored or _DUMMY_HASH)
-    if complaint is None or stored is None or not matches:
-        raise NotFound("投诉编号或查询码不正确，请核对后再试。")
-    return FollowUpPublic(
-        number=complaint.number,
-        status=complaint.status,
-        status_label=STATUS_LABELS[complaint.status],
-        complaint_type_label=TYPE_LABELS[complaint.complaint_type],
-        institution_name=complaint.institution_name,
-        received_on=complaint.received_on,
-        investigation_due=complaint.investigation_due,
-        overdue=is_overdue(complaint, today=today),
-        resolution=complaint.resolution,
-    )
+    return cases.timeline(session, COMPLAINTS, get_complaint(session, number=number))

@@ -2,15 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from desk import cases
 from desk.clock import today
 from desk.customers.consents import require_consent
-from desk.customers.service import linked_conversations
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.demands import service
-from desk.demands.models import STATUS_LABELS, Demand
+from desk.demands.models import STATUS_LABELS
 from desk.demands.schemas import (
     DemandCreate,
     DemandEventPublic,
@@ -34,21 +33,7 @@ PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
 
 def _masked(principal: Principal) -> bool:
     """The bot acts for the conversation that gave the details; other roles need staff rights."""
-    return principal.role != "service" and not sees_personal_data(principal.role)
-
-
-def _own(
-    session: Session, principal: Principal, demand: Demand, conversation_id: str | None
-) -> None:
-    """The bot sees a demand only on behalf of the customer's conversations that opened it."""
-    if principal.role == "service" and not (
-        conversation_id
-        and demand.conversation_id
-        in (linked_conversations(session, conversation_id=conversation_id))
-    ):
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, detail={"code": "not_found", "message": "未找到该需求。"}
-        )
+    return not cases.is_bot(principal) and not sees_personal_data(principal.role)
 
 
 @router.post("", response_model=DemandPublic, status_code=status.HTTP_201_CREATED)
@@ -83,16 +68,7 @@ def list_demands(
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DemandList:
-    if caller.role == "service" and not conversation_id:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={"code": "forbidden", "message": "智能助手只能查询本会话的需求。"},
-        )
-    if caller.role == "expert" and not conversation_id:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={"code": "forbidden", "message": "您没有执行此操作的权限。"},
-        )
+    cases.ensure_listing_scoped(service.DEMANDS, caller=caller, conversation_id=conversation_id)
     if overdue:
         items = service.overdue(session, today=today(), conversation_id=conversation_id)
     else:
@@ -109,7 +85,9 @@ def get_demand(
     number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> DemandPublic:
     demand = service.get_demand(session, number=number)
-    _own(session, caller, demand, conversation_id)
+    cases.ensure_visible(
+        session, service.DEMANDS, demand, caller=caller, conversation_id=conversation_id
+    )
     return service.public(demand, today=today(), masked=_masked(caller))
 
 
@@ -125,7 +103,10 @@ def transition(
 def events(
     number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> list[DemandEventPublic]:
-    _own(session, caller, service.get_demand(session, number=number), conversation_id)
+    demand = service.get_demand(session, number=number)
+    cases.ensure_visible(
+        session, service.DEMANDS, demand, caller=caller, conversation_id=conversation_id
+    )
     return public_steps(service.events(session, number=number), STATUS_LABELS)
 
 
@@ -139,6 +120,9 @@ def evaluate(
     caller: DeskReadDep,
     conversation_id: ConversationQuery = None,
 ) -> EvaluationPublic:
-    _own(session, caller, service.get_demand(session, number=number), conversation_id)
+    demand = service.get_demand(session, number=number)
+    cases.ensure_visible(
+        session, service.DEMANDS, demand, caller=caller, conversation_id=conversation_id
+    )
     evaluation = service.evaluate(session, number=number, data=body, actor=caller.username)
     return EvaluationPublic.model_validate(evaluation)

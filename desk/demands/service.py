@@ -4,10 +4,9 @@ import logging
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk import audit
+from desk import cases
 from desk.calendar.service import load_calendar
 from desk.clock import now
 from desk.customers.service import linked_conversations
@@ -20,16 +19,23 @@ from desk.demands.schemas import (
     mask_credit_code,
     mask_mobile,
 )
-from desk.errors import DeskError, InvalidInput, NotFound
+from desk.errors import InvalidInput, NotFound
 from desk.numbering import next_number
 from desk.sla import RECOMMEND_WORKING_DAYS, RESPOND_WORKING_DAYS
 
 log = logging.getLogger(__name__)
 
 
-class IllegalTransition(DeskError):
-    code = "illegal_transition"
-    status = 409
+DEMANDS = cases.CaseKind[Demand](
+    name="demand",
+    noun="需求",
+    transitions=TRANSITIONS,
+    labels=STATUS_LABELS,
+    step=DemandEvent,
+    step_owner=DemandEvent.demand_id,
+    subject=lambda demand: demand.number,
+    scoped_roles=frozenset({"service", "expert"}),  # experts: the conversation they take over
+)
 
 
 def public(demand: Demand, *, today: date, masked: bool = False) -> DemandPublic:
@@ -45,7 +51,9 @@ def public(demand: Demand, *, today: date, masked: bool = False) -> DemandPublic
     return view
 
 
-def find_by_key(session: Session, *, idempotency_key: str) -> Demand | None:
+def find_by_key(session: Session, *, idempotency_key: str | None) -> Demand | None:
+    if not idempotency_key:
+        return None
     return session.scalar(select(Demand).where(Demand.idempotency_key == idempotency_key))
 
 
@@ -58,7 +66,7 @@ def create_demand(
     actor: str = "bot",
 ) -> tuple[Demand, bool]:
     """Open a demand; returns (demand, created). A repeated key returns the first demand."""
-    if idempotency_key and (existing := find_by_key(session, idempotency_key=idempotency_key)):
+    if existing := find_by_key(session, idempotency_key=idempotency_key):
         return existing, False
     calendar = load_calendar(session)
     demand = Demand(
@@ -69,34 +77,20 @@ def create_demand(
         respond_due=calendar.add_working_days(today, RESPOND_WORKING_DAYS),
         recommend_due=calendar.add_working_days(today, RECOMMEND_WORKING_DAYS),
     )
-    session.add(demand)
-    try:
-        session.flush()
-        session.add(
-            DemandEvent(
-                demand_id=demand.id,
-                from_status=None,
-                to_status="submitted",
-                actor=actor,
-                note="需求已提交",
-            )
-        )
-        audit.record(
-            session,
-            actor=actor,
-            action="demand.create",
-            subject=demand.number,
-            details={
-                "conversation_id": demand.conversation_id,
-                "contact_mobile": mask_mobile(demand.contact_mobile),
-            },
-        )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if idempotency_key and (existing := find_by_key(session, idempotency_key=idempotency_key)):
-            return existing, False  # a concurrent request with the same key won
-        raise
+    demand, created = cases.open_case(
+        session,
+        DEMANDS,
+        demand,
+        actor=actor,
+        note="需求已提交",
+        details={
+            "conversation_id": demand.conversation_id,
+            "contact_mobile": mask_mobile(demand.contact_mobile),
+        },
+        winner=lambda: find_by_key(session, idempotency_key=idempotency_key),  # a racer won
+    )
+    if not created:
+        return demand, False
     log.info(
         "demand opened number=%s conversation=%s mobile=%s",
         demand.number,
@@ -134,10 +128,7 @@ def get_demand(session: Session, *, number: str) -> Demand:
 
 def transition(session: Session, *, number: str, change: DemandTransition, actor: str) -> Demand:
     demand = get_demand(session, number=number)
-    if change.to not in TRANSITIONS[demand.status]:
-        raise IllegalTransition(
-            f"需求当前状态为“{STATUS_LABELS[demand.status]}”，不能变更为“{STATUS_LABELS[change.to]}”。"
-        )
+    cases.ensure_allowed(DEMANDS, demand, to=change.to)
     moment = now()
     if change.to == "recommended":
         if not change.institution_ids:
@@ -153,56 +144,30 @@ def transition(session: Session, *, number: str, change: DemandTransition, actor
         demand.responded_at = moment
     elif change.to == "completed":
         demand.completed_at = moment
-    session.add(
-        DemandEvent(
-            demand_id=demand.id,
-            from_status=demand.status,
-            to_status=change.to,
-            actor=actor,
-            note=change.note,
-        )
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="demand.transition",
-        subject=demand.number,
-        details={"from": demand.status, "to": change.to},
-    )
-    demand.status = change.to
+    cases.transition(session, DEMANDS, demand, to=change.to, actor=actor, note=change.note)
     session.commit()
     return demand
 
 
 def events(session: Session, *, number: str) -> list[DemandEvent]:
-    demand = get_demand(session, number=number)
-    query = select(DemandEvent).where(DemandEvent.demand_id == demand.id).order_by(DemandEvent.id)
-    return list(session.scalars(query))
+    return cases.timeline(session, DEMANDS, get_demand(session, number=number))
 
 
 def evaluate(session: Session, *, number: str, data: EvaluationCreate, actor: str) -> Evaluation:
     demand = get_demand(session, number=number)
-    if demand.status != "completed":
-        raise IllegalTransition("服务完成后才能评价；该需求已评价或尚未完成。")
+    cases.transition(
+        session,
+        DEMANDS,
+        demand,
+        to="evaluated",
+        actor=actor,
+        note="企业已评价",
+        action="evaluate",
+        details={"overall": data.overall_score},
+        refusal="服务完成后才能评价；该需求已评价或尚未完成。",
+    )
     evaluation = Evaluation(demand_id=demand.id, **data.model_dump())
     session.add(evaluation)
-    session.add(
-        DemandEvent(
-            demand_id=demand.id,
-            from_status=demand.status,
-            to_status="evaluated",
-            actor=actor,
-            note="企业已评价",
-        )
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="demand.evaluate",
-        subject=demand.number,
-        details={"overall": data.overall_score},
-    )
-    demand.status = "evaluated"
     session.commit()
     return evaluation
 

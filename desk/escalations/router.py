@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from desk import cases
 from desk.calendar.service import load_calendar
 from desk.clock import now
 from desk.deps import ServiceDep, SessionDep, require_roles
@@ -26,7 +27,6 @@ router = APIRouter(prefix="/api/escalations", tags=["escalations"])
 ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
 ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
 ReaderDep = Annotated[Principal, Depends(require_roles("service", "expert", "staff", "admin"))]
-SUPERVISORS = ("staff", "admin")
 
 
 @router.post("", response_model=EscalationCreated, status_code=status.HTTP_201_CREATED)
@@ -55,11 +55,7 @@ def list_escalations(
     conversation_id: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EscalationList:
-    if caller.role == "service" and not conversation_id:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={"code": "forbidden", "message": "智能助手只能查询本会话的转人工记录。"},
-        )
+    cases.ensure_listing_scoped(service.ESCALATIONS, caller=caller, conversation_id=conversation_id)
     items = service.list_escalations(
         session, status=status_, conversation_id=conversation_id, limit=limit
     )
@@ -92,7 +88,7 @@ def release(
         actor=caller.username,
         note=body.note if body else "",
         moment=now(),
-        supervisor=caller.role in SUPERVISORS,
+        supervisor=cases.is_supervisor(caller),
     )
     return service.public(escalation)
 

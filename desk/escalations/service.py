@@ -8,11 +8,10 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk import audit
-from desk.errors import DeskError, NotFound
+from desk import cases
+from desk.errors import NotFound
 from desk.escalations.models import (
     ACTIVE_STATUSES,
     REASON_LABELS,
@@ -26,18 +25,20 @@ from desk.escalations.schemas import EscalationCreate, EscalationPublic
 log = logging.getLogger(__name__)
 
 
-class IllegalTransition(DeskError):
-    code = "illegal_transition"
-    status = 409
-
-
-class NotYours(DeskError):
-    code = "not_yours"
-    status = 403
-
-
 def subject(escalation: Escalation) -> str:
     return f"escalation:{escalation.id}"
+
+
+ESCALATIONS = cases.CaseKind[Escalation](
+    name="escalation",
+    noun="转人工记录",
+    refusal_noun="该会话",
+    transitions=TRANSITIONS,
+    labels=STATUS_LABELS,
+    step=EscalationEvent,
+    step_owner=EscalationEvent.escalation_id,
+    subject=subject,
+)
 
 
 def public(escalation: Escalation) -> EscalationPublic:
@@ -76,36 +77,23 @@ def create_escalation(
         status="waiting",
         created_at=moment,
     )
-    session.add(escalation)
-    try:
-        session.flush()
-        session.add(
-            EscalationEvent(
-                escalation_id=escalation.id,
-                from_status=None,
-                to_status="waiting",
-                actor=actor,
-                note=REASON_LABELS[data.reason],
-                at=moment,
-            )
-        )
-        audit.record(
-            session,
-            actor=actor,
-            action="escalation.create",
-            subject=subject(escalation),
-            details={
-                "conversation_id": data.conversation_id,
-                "reason": data.reason,
-                "channel": data.channel,
-            },
-        )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if existing := active_escalation(session, conversation_id=data.conversation_id):
-            return existing, False  # a concurrent request for the same conversation won
-        raise
+    escalation, created = cases.open_case(
+        session,
+        ESCALATIONS,
+        escalation,
+        actor=actor,
+        note=REASON_LABELS[data.reason],
+        details={
+            "conversation_id": data.conversation_id,
+            "reason": data.reason,
+            "channel": data.channel,
+        },
+        # a concurrent request for the same conversation won (the unique active_key)
+        winner=lambda: active_escalation(session, conversation_id=data.conversation_id),
+        at=moment,
+    )
+    if not created:
+        return escalation, False
     log.info(
         "escalation opened id=%s conversation=%s reason=%s channel=%s",
         escalation.id,
@@ -139,39 +127,19 @@ def get_escalation(session: Session, *, escalation_id: int) -> Escalation:
     return escalation
 
 
-def _move(
-    session: Session, escalation: Escalation, *, to: str, actor: str, note: str, moment: datetime
-) -> None:
-    if to not in TRANSITIONS[escalation.status]:
-        raise IllegalTransition(
-            f"该会话当前状态为“{STATUS_LABELS[escalation.status]}”，"
-            f"不能变更为“{STATUS_LABELS[to]}”。"
-        )
-    session.add(
-        EscalationEvent(
-            escalation_id=escalation.id,
-            from_status=escalation.status,
-            to_status=to,
-            actor=actor,
-            note=note,
-            at=moment,
-        )
-    )
-    action = "escalation.claim" if to == "claimed" else "escalation.release"
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        subject=subject(escalation),
-        details={"from": escalation.status, "to": to},
-    )
-    escalation.status = to
-
-
 def claim(session: Session, *, escalation_id: int, actor: str, moment: datetime) -> Escalation:
     """An expert takes the conversation over; only a waiting one can be claimed."""
     escalation = get_escalation(session, escalation_id=escalation_id)
-    _move(session, escalation, to="claimed", actor=actor, note="专家已接入", moment=moment)
+    cases.transition(
+        session,
+        ESCALATIONS,
+        escalation,
+        to="claimed",
+        actor=actor,
+        note="专家已接入",
+        action="claim",
+        at=moment,
+    )
     escalation.expert, escalation.claimed_at = actor, moment
     session.commit()
     log.info(
@@ -198,10 +166,21 @@ def release(
     one still waiting.
     """
     escalation = get_escalation(session, escalation_id=escalation_id)
-    if not supervisor and escalation.expert != actor:
-        raise NotYours("只有接入该会话的专家或工作人员可以交还会话。")
-    _move(
-        session, escalation, to="closed", actor=actor, note=note or "已交还智能助手", moment=moment
+    cases.ensure_holder(
+        holder=escalation.expert,
+        actor=actor,
+        supervisor=supervisor,
+        refusal="只有接入该会话的专家或工作人员可以交还会话。",
+    )
+    cases.transition(
+        session,
+        ESCALATIONS,
+        escalation,
+        to="closed",
+        actor=actor,
+        note=note or "已交还智能助手",
+        action="release",
+        at=moment,
     )
     escalation.closed_at, escalation.active_key = moment, None
     session.commit()
@@ -215,10 +194,6 @@ def release(
 
 
 def events(session: Session, *, escalation_id: int) -> list[EscalationEvent]:
-    get_escalation(session, escalation_id=escalation_id)
-    query = (
-        select(EscalationEvent)
-        .where(EscalationEvent.escalation_id == escalation_id)
-        .order_by(EscalationEvent.id)
+    return cases.timeline(
+        session, ESCALATIONS, get_escalation(session, escalation_id=escalation_id)
     )
-    return list(session.scalars(query))
