@@ -115,19 +115,6 @@ class _NotYet(Exception):
     """The row cannot run now (leased elsewhere, waiting for its retry time, settling)."""
 
 
-def _public(row: transcript.ChatMessage) -> dict[str, Any]:
-    payload = row.payload or {}
-    data: dict[str, Any] = {
-        "id": row.id,
-        "sender": row.sender,
-        "text": row.text,
-        "buttons": payload.get("buttons", []),
-    }
-    if payload.get("custom"):
-        data["custom"] = payload["custom"]
-    return data
-
-
 class Conversations:
     def __init__(
         self,
@@ -328,12 +315,12 @@ class Conversations:
                         channel=channel,
                         sender=sender,
                         text=m.text,
-                        payload=_payload(m),
+                        payload=transcript.message_payload(m),
                     )
                     for m in messages
                 ]
                 session.flush()
-                public = [_public(r) for r in records]
+                public = [transcript.public(r) for r in records]
                 deliverer = self._deliverers.get(channel)
                 if deliverer is not None:
                     deliverer.enqueue(
@@ -456,12 +443,12 @@ class Conversations:
                     channel=row.channel,
                     sender=sender,
                     text=m.text,
-                    payload={**_payload(m), "inbound_id": row.id},
+                    payload={**transcript.message_payload(m), "inbound_id": row.id},
                 )
                 for m in replies
             ]
             session.flush()
-            messages = [_public(r) for r in records]
+            messages = [transcript.public(r) for r in records]
             row.replies = messages
             row.status, row.done_at = "done", utcnow()
             row.sent_at = row.lease_until = row.next_attempt_at = None
@@ -481,7 +468,7 @@ class Conversations:
                 payload={"inbound_id": row.id, "notice": True},
             )
             session.commit()
-            return _public(record)
+            return transcript.public(record)
 
     def _claim(self, inbound_id: int, delivery: str) -> bool:
         with self._sessions() as session:
@@ -640,13 +627,6 @@ def _choose(session: Session, incoming: Incoming) -> Incoming:
             "payload": button["payload"],
         },
     )
-
-
-def _payload(message: BotMessage) -> dict[str, Any]:
-    payload: dict[str, Any] = {"buttons": message.buttons}
-    if message.custom:
-        payload["custom"] = message.custom
-    return payload
 
 
 def _log_unexpected(task: asyncio.Task[Any]) -> None:
