@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from channels import transcript
-from channels.conversations import Conversations, Incoming
+from channels.contracts import Incoming
+from channels.conversations import Conversations
 from channels.notify import Notifier
 from desk.db import get_sessionmaker
 from desk.deps import SessionDep, SettingsDep
@@ -124,9 +125,7 @@ async def stream(
 
     def newer(cursor: int) -> list[dict[str, Any]]:
         with sessions() as session:
-            rows = transcript.replies_after(
-                session, conversation_id=conversation_id, cursor=cursor
-            )
+            rows = transcript.replies_after(session, conversation_id=conversation_id, cursor=cursor)
             return [transcript.public(r) for r in rows]
 
     if last_event_id and last_event_id.isdigit():

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from channels.conversations import Incoming
+from channels.contracts import Incoming
 from channels.models import InboundMessage, OutboxMessage, WeChatContact, as_utc, utcnow
 from channels.wechat.client import ApiClient, WeChatApiError
 from channels.wechat.render import TEXT_LIMIT, render_turn, split_text
@@ -60,7 +60,7 @@ def ensure_contact(session: Session, openid: str) -> None:
 
 
 class WeChatOutbox:
-    """The WeChat channel's :class:`~channels.conversations.Deliverer` and its sender."""
+    """The WeChat channel's :class:`~channels.contracts.Deliverer` and its sender."""
 
     def __init__(
         self,
