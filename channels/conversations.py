@@ -16,7 +16,8 @@ Rasa all the same: it is tagged with a key in Rasa's tracker and looked up there
 second attempt, so nothing is answered twice.
 
 The parts: :mod:`channels.contracts` (what channels hand in and get back),
-:mod:`channels.lifecycle` (the SQL steps), :mod:`channels.runner` (turns in order, retries).
+:mod:`channels.lifecycle` and :mod:`channels.schedule` (the SQL steps), :mod:`channels.runner`
+(turns in order, retries).
 A message answered in time costs two transactions: accept, then complete-and-claim.
 """
 

@@ -1,6 +1,6 @@
 """The SQL steps of a message's life in ``chat_inbound``: plain functions taking a Session.
 
-accept → (lease) → begin turn → complete → claim the delivery → queue it for a push.
+accept → (the turn, channels/schedule.py) → complete → claim the delivery → queue a push.
 
 None of them commits: the caller makes each transaction, and steps that follow each other
 without waiting for the bot share one. What makes them safe across processes is in the SQL:
@@ -11,48 +11,22 @@ the lease (``status``/``lease_until``) and for the delivery (``delivery`` is set
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels import transcript
 from channels.contracts import Deliverer, Incoming
 from channels.gateway import BotMessage, channel_options
-from channels.models import InboundMessage, as_utc, utcnow
+from channels.models import InboundMessage, utcnow
+from channels.schedule import Turn, next_owed
 
 DIGITS = re.compile(r"^\s*(\d{1,2})\s*[.。、]?\s*$")
 # the answer to each message while an escalation waits for an expert (a claimed one is silent)
 WAITING_FOR_EXPERT = "您的留言已记录，人工专家接入后会在这里一并回复您，请稍候。"
-
-# send: marked sent, go to the bot; look: the bot may have run it, look in its tracker first;
-# settling: too soon to look (released again); taken: leased elsewhere or not due
-Start = Literal["send", "look", "settling", "taken"]
-
-
-@dataclass(frozen=True)
-class Turn:
-    """The bot turn a row is owed, as the runner needs it."""
-
-    inbound_id: int
-    conversation_id: str
-    channel: str
-    bot_text: str
-    key: str  # tags the turn in Rasa's tracker, to find it again after a timeout
-
-    @classmethod
-    def of(cls, row: InboundMessage) -> "Turn":
-        assert row.bot_text is not None
-        created = as_utc(row.created_at) or utcnow()
-        return cls(
-            row.id,
-            row.conversation_id,
-            row.channel,
-            row.bot_text,
-            f"in-{row.id}-{created.timestamp():.0f}",
-        )
 
 
 @dataclass(frozen=True)
@@ -173,53 +147,6 @@ def by_key(session: Session, key: str) -> InboundMessage | None:
     return session.scalars(select(InboundMessage).where(InboundMessage.dedupe_key == key)).first()
 
 
-def begin_turn(
-    session: Session,
-    inbound_id: int,
-    *,
-    lease: timedelta | None,
-    ignore_schedule: bool,
-    settle: timedelta,
-) -> tuple[Start, Turn | None]:
-    """Lease the row (unless ``lease`` is None: already ours) and decide how its turn starts."""
-    now = utcnow()
-    if lease is not None and not _lease(session, inbound_id, now + lease, ignore_schedule):
-        return "taken", None
-    row = session.get(InboundMessage, inbound_id)
-    assert row is not None
-    turn = Turn.of(row)
-    if row.sent_at is None:
-        row.sent_at = now
-        return "send", turn
-    if now - (as_utc(row.sent_at) or now) < settle:  # Rasa may still be on it
-        release(session, inbound_id)
-        return "settling", turn
-    return "look", turn
-
-
-def _lease(session: Session, inbound_id: int, until: datetime, ignore_schedule: bool) -> bool:
-    now = utcnow()
-    claimable = or_(
-        InboundMessage.status == "pending",
-        (InboundMessage.status == "processing") & (InboundMessage.lease_until < now),
-    )
-    conditions = [InboundMessage.id == inbound_id, claimable]
-    if not ignore_schedule:
-        conditions.append(
-            or_(InboundMessage.next_attempt_at.is_(None), InboundMessage.next_attempt_at <= now)
-        )
-    result = session.execute(
-        update(InboundMessage).where(*conditions).values(status="processing", lease_until=until)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def mark_sent(session: Session, inbound_id: int) -> None:
-    session.execute(
-        update(InboundMessage).where(InboundMessage.id == inbound_id).values(sent_at=utcnow())
-    )
-
-
 def complete(
     session: Session,
     inbound_id: int,
@@ -294,67 +221,6 @@ def queue(session: Session, inbound_id: int, deliverers: Mapping[str, Deliverer]
             inbound_id=row.id,
         )
     return row.channel
-
-
-def postpone(
-    session: Session, inbound_id: int, *, uncertain: bool, interval_s: float, settle: timedelta
-) -> None:
-    row = session.get(InboundMessage, inbound_id)
-    assert row is not None
-    row.attempts += 1
-    delay = min(60.0, interval_s * 2 ** min(row.attempts - 1, 6))
-    row.status, row.lease_until = "pending", None
-    row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    if uncertain:  # look in Rasa's tracker once it has surely finished
-        row.next_attempt_at = max(row.next_attempt_at, utcnow() + settle)
-    else:
-        row.sent_at = None
-
-
-def release(session: Session, inbound_id: int) -> None:
-    session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, InboundMessage.status == "processing")
-        .values(status="pending", lease_until=None)
-    )
-
-
-def next_owed(
-    session: Session, conversation_id: str, *, after: int, before: int | None
-) -> int | None:
-    query = (
-        select(InboundMessage.id)
-        .where(
-            InboundMessage.conversation_id == conversation_id,
-            InboundMessage.status != "done",
-            InboundMessage.id > after,
-        )
-        .order_by(InboundMessage.id)
-        .limit(1)
-    )
-    if before is not None:
-        query = query.where(InboundMessage.id < before)
-    return session.scalars(query).first()
-
-
-def due_conversations(session: Session) -> list[str]:
-    now = utcnow()
-    query = (
-        select(InboundMessage.conversation_id)
-        .where(
-            or_(
-                (InboundMessage.status == "pending")
-                & or_(
-                    InboundMessage.next_attempt_at.is_(None),
-                    InboundMessage.next_attempt_at <= now,
-                ),
-                (InboundMessage.status == "processing") & (InboundMessage.lease_until < now),
-            )
-        )
-        .distinct()
-        .limit(200)
-    )
-    return list(session.scalars(query))
 
 
 def _record_replies(

@@ -18,11 +18,12 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from channels import lifecycle
+from channels import lifecycle, schedule
 from channels.contracts import Bot, Deliverer
 from channels.gateway import BotMessage, BotUnavailable
-from channels.lifecycle import Completed, Start, Turn
+from channels.lifecycle import Completed
 from channels.notify import Notifier
+from channels.schedule import Start, Turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -151,7 +152,7 @@ class TurnRunner:
                     await self.step(self._postpone, inbound_id, False)
                     raise
                 start, turn = await self.step(
-                    lifecycle.begin_turn,
+                    schedule.begin_turn,
                     inbound_id,
                     lease=None,
                     ignore_schedule=True,
@@ -169,7 +170,7 @@ class TurnRunner:
             if start == "look":  # Rasa may have run it: look before sending again
                 replies = await self._gateway.find_turn(turn.conversation_id, turn.key)
                 if replies is None:
-                    await self.step(lifecycle.mark_sent, turn.inbound_id)
+                    await self.step(schedule.mark_sent, turn.inbound_id)
             if replies is None:
                 replies = await self._gateway.turn(
                     turn.conversation_id, turn.bot_text, key=turn.key, channel=turn.channel
@@ -189,7 +190,7 @@ class TurnRunner:
         return done
 
     def _postpone(self, session: Session, inbound_id: int, uncertain: bool) -> None:
-        lifecycle.postpone(
+        schedule.postpone(
             session,
             inbound_id,
             uncertain=uncertain,
@@ -206,13 +207,13 @@ class TurnRunner:
         after = 0
         while True:
             row_id = await self.step(
-                lifecycle.next_owed, conversation_id, after=after, before=before
+                schedule.next_owed, conversation_id, after=after, before=before
             )
             if row_id is None:
                 return
             try:
                 start, turn = await self.step(
-                    lifecycle.begin_turn,
+                    schedule.begin_turn,
                     row_id,
                     lease=self._lease,
                     ignore_schedule=live,
@@ -230,7 +231,7 @@ class TurnRunner:
 
     async def retry_due(self) -> None:
         """One round: every conversation with a due turn drains in order, in parallel."""
-        conversations = await self.step(lifecycle.due_conversations)
+        conversations = await self.step(schedule.due_conversations)
         limit = asyncio.Semaphore(8)
 
         async def drain(conversation_id: str) -> None:
