@@ -1,9 +1,10 @@
-"""The gateway between channels and Rasa: one bot turn per user message, in order."""
+"""The gateway between channels and Rasa: one bot turn per user message.
 
-import asyncio
+It keeps no order of its own: the conversation runner (channels/runner.py) holds the one
+per-conversation lock around every turn."""
+
 import logging
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -91,7 +92,7 @@ def replies_in_tracker(events: list[dict[str, Any]], key: str) -> list[BotMessag
 
 
 class RasaGateway:
-    """Sends a user's text to Rasa's REST channel; one turn at a time per conversation.
+    """Sends a user's text to Rasa's REST channel (the caller orders a conversation's turns).
 
     Before a turn it asks the action server whether it is up: Rasa itself carries on without
     it (and the user's words would be spent on a turn without its actions).
@@ -111,7 +112,6 @@ class RasaGateway:
         self._actions_health = actions_url.rstrip("/") + "/health" if actions_url else None
         self._actions_ok_until = 0.0
         self._client = httpx.AsyncClient(timeout=timeout_s)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def _check_actions(self) -> None:
         if self._actions_health is None or time.monotonic() < self._actions_ok_until:
@@ -137,18 +137,17 @@ class RasaGateway:
             body["metadata"] = {TURN_KEY: key}
         if channel is not None:
             body["input_channel"] = channel
-        async with self._locks[conversation_id]:
-            await self._check_actions()
-            try:
-                response = await self._client.post(self._url, json=body)
-                response.raise_for_status()
-                return parse_rasa_reply(response.json())
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                log.warning("rasa unreachable conversation=%s error=%r", conversation_id, exc)
-                raise BotUnavailable() from exc
-            except (httpx.HTTPError, ValueError) as exc:  # it may have run: timeout, 5xx
-                log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
-                raise BotUnavailable(uncertain=True) from exc
+        await self._check_actions()
+        try:
+            response = await self._client.post(self._url, json=body)
+            response.raise_for_status()
+            return parse_rasa_reply(response.json())
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            log.warning("rasa unreachable conversation=%s error=%r", conversation_id, exc)
+            raise BotUnavailable() from exc
+        except (httpx.HTTPError, ValueError) as exc:  # it may have run: timeout, 5xx
+            log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
+            raise BotUnavailable(uncertain=True) from exc
 
     async def find_turn(self, conversation_id: str, key: str) -> list[BotMessage] | None:
         """Look a turn up in Rasa's tracker (after a timeout): its replies, or None."""

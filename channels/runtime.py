@@ -8,9 +8,9 @@ from fastapi import FastAPI
 
 from channels.conversations import Conversations
 from channels.gateway import RasaGateway
-from desk.live.notifier import Notifier
 from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
+from desk.live.notifier import Notifier
 
 log = logging.getLogger(__name__)
 

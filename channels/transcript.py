@@ -1,4 +1,4 @@
-"""One transcript per conversation, whatever the channel."""
+"""One transcript per conversation, whatever the channel, and the one public shape of its rows."""
 
 from datetime import datetime
 from typing import Any
@@ -6,6 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from channels.gateway import BotMessage
+from channels.models import as_utc, utcnow
 from desk.db import Base
 
 
@@ -19,6 +21,31 @@ class ChatMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def public(row: ChatMessage) -> dict[str, Any]:
+    """What every consumer (the turn's answer, the history, the stream, the outbox) gets."""
+    payload = row.payload or {}
+    data: dict[str, Any] = {
+        "id": row.id,
+        "sender": row.sender,
+        "text": row.text,
+        "buttons": payload.get("buttons", []),
+    }
+    if payload.get("custom"):
+        data["custom"] = payload["custom"]
+    created = as_utc(row.created_at)
+    if created is not None:
+        data["at"] = created.isoformat()
+    return data
+
+
+def message_payload(message: BotMessage) -> dict[str, Any]:
+    """How a bot (or expert) message's buttons and custom data are kept in a row."""
+    payload: dict[str, Any] = {"buttons": message.buttons}
+    if message.custom:
+        payload["custom"] = message.custom
+    return payload
 
 
 def record(
@@ -36,6 +63,7 @@ def record(
         sender=sender,
         text=text,
         payload=payload or {},
+        created_at=utcnow(),  # known without a read back, so :func:`public` has it at once
     )
     session.add(message)
     return message
@@ -49,3 +77,25 @@ def history(session: Session, *, conversation_id: str, limit: int = 200) -> list
         .limit(limit)
     )
     return list(reversed(list(session.scalars(query))))
+
+
+def latest_id(session: Session, *, conversation_id: str) -> int:
+    query = select(func.max(ChatMessage.id)).where(ChatMessage.conversation_id == conversation_id)
+    return int(session.scalar(query) or 0)
+
+
+def replies_after(
+    session: Session, *, conversation_id: str, cursor: int, limit: int = 100
+) -> list[ChatMessage]:
+    """What reached the user after row ``cursor`` (everything but the user's own words)."""
+    query = (
+        select(ChatMessage)
+        .where(
+            ChatMessage.conversation_id == conversation_id,
+            ChatMessage.id > cursor,
+            ChatMessage.sender != "user",
+        )
+        .order_by(ChatMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -15,15 +15,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from channels import transcript
-from channels.conversations import Conversations, Incoming
+from channels.contracts import Incoming
+from channels.conversations import Conversations
 from channels.deps import ChannelSettingsDep as SettingsDep
-from desk.live.notifier import Notifier
 from desk.db import get_sessionmaker
 from desk.deps import SessionDep
+from desk.live.notifier import Notifier
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONVERSATION_ID = r"^web:[A-Za-z0-9_-]{6,64}$"
@@ -99,27 +99,13 @@ async def post_message(body: ChatIn, request: Request, settings: SettingsDep) ->
     return ChatOut(messages=outcome.messages)
 
 
-def _row(row: transcript.ChatMessage) -> dict[str, Any]:
-    payload = row.payload or {}
-    data: dict[str, Any] = {
-        "id": row.id,
-        "sender": row.sender,
-        "text": row.text,
-        "buttons": payload.get("buttons", []),
-        "at": row.created_at.isoformat(),
-    }
-    if payload.get("custom"):
-        data["custom"] = payload["custom"]
-    return data
-
-
 @router.get("/api/chat/history", response_model=ChatOut)
 def get_history(
     session: SessionDep,
     conversation_id: Annotated[str, Query(pattern=CONVERSATION_ID)],
 ) -> ChatOut:
     rows = transcript.history(session, conversation_id=conversation_id)
-    return ChatOut(messages=[_row(r) for r in rows])
+    return ChatOut(messages=[transcript.public(r) for r in rows])
 
 
 @router.get("/api/chat/stream", response_class=StreamingResponse)
@@ -136,24 +122,12 @@ async def stream(
 
     def latest() -> int:
         with sessions() as session:
-            query = select(func.max(transcript.ChatMessage.id)).where(
-                transcript.ChatMessage.conversation_id == conversation_id
-            )
-            return int(session.scalar(query) or 0)
+            return transcript.latest_id(session, conversation_id=conversation_id)
 
     def newer(cursor: int) -> list[dict[str, Any]]:
         with sessions() as session:
-            rows = session.scalars(
-                select(transcript.ChatMessage)
-                .where(
-                    transcript.ChatMessage.conversation_id == conversation_id,
-                    transcript.ChatMessage.id > cursor,
-                    transcript.ChatMessage.sender != "user",
-                )
-                .order_by(transcript.ChatMessage.id)
-                .limit(100)
-            )
-            return [_row(r) for r in rows]
+            rows = transcript.replies_after(session, conversation_id=conversation_id, cursor=cursor)
+            return [transcript.public(r) for r in rows]
 
     if last_event_id and last_event_id.isdigit():
         start = int(last_event_id)

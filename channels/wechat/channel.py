@@ -6,7 +6,8 @@ from starlette.concurrency import run_in_threadpool
 from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 
-from channels.conversations import Conversations, Outcome
+from channels.contracts import Outcome
+from channels.conversations import Conversations
 from channels.settings import ChannelSettings
 from channels.wechat import inbound
 from channels.wechat.client import ApiClient, storage_and_lock

@@ -14,7 +14,7 @@ from typing import Any
 from wechatpy.messages import BaseMessage
 from wechatpy.parser import parse_message
 
-from channels.conversations import Incoming
+from channels.contracts import Incoming
 from channels.gateway import BotMessage
 from channels.wechat.menu import MENU_INTENTS, MENU_TITLES
 from channels.wechat.security import Rejected, refuse_doctype

@@ -5,7 +5,7 @@ follower's last contact (``wechat_cs_quota``, 5 at the time of writing; 45015 pa
 So the outbox
 
 * counts, per follower, what it sent since the last contact (a conditional UPDATE reserves one
-  unit, so processes never overspend together);
+  unit, so processes never overspend together: channels/wechat/window.py);
 * merges what is waiting into as few messages as 2048 bytes allow;
 * when the window is closed or the quota spent, *holds* the rest; the follower's next contact
   opens a new window and releases it. Nothing is dropped.
@@ -19,48 +19,36 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from channels.conversations import Incoming
-from channels.models import InboundMessage, OutboxMessage, WeChatContact, as_utc, utcnow
+from channels.contracts import Incoming
+from channels.models import InboundMessage, OutboxMessage, as_utc, utcnow
 from channels.wechat.client import ApiClient, WeChatApiError
 from channels.wechat.render import TEXT_LIMIT, render_turn, split_text
+from channels.wechat.window import Window, ensure_contact, lease_sender, release_sender
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WINDOW_CLOSED = frozenset({45015, 45047})  # past 48 h / over the per-window count
 UNREACHABLE = frozenset({40003, 43004})  # unknown openid / not (any more) a follower
 MORE_WAITING = "（还有{n}条消息，回复任意内容即可查看）"
 NOTE_ROOM = 100  # bytes kept free in each packed message for that note
 MAX_ATTEMPTS = 8
-SEND_LEASE = timedelta(seconds=60)
 MERGE_WAIT = timedelta(seconds=10)
-NO_CONTACT = ("unsubscribe", "event:unsubscribe", "event:view", "event:location")
 
 
 def _openid(conversation_id: str) -> str:
     return conversation_id.removeprefix("wx:")
 
 
-def ensure_contact(session: Session, openid: str) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(WeChatContact)
-        .values(openid=openid, last_contact_at=utcnow(), window_sent=0, subscribed=True)
-        .on_conflict_do_nothing(index_elements=["openid"])
-    )
-
-
 class WeChatOutbox:
-    """The WeChat channel's :class:`~channels.conversations.Deliverer` and its sender."""
+    """The WeChat channel's :class:`~channels.contracts.Deliverer` and its sender."""
 
     def __init__(
         self,
@@ -73,8 +61,7 @@ class WeChatOutbox:
     ) -> None:
         self.sessions = sessions
         self._client = client
-        self._quota = quota
-        self._window = window
+        self._window = Window(quota=quota, window=window)
         self._retry_interval_s = retry_interval_s
         self._kick = asyncio.Event()
 
@@ -82,20 +69,8 @@ class WeChatOutbox:
 
     def on_contact(self, session: Session, incoming: Incoming) -> None:
         """Inside the accepting transaction: the follower's window opens, held messages go."""
-        openid = _openid(incoming.conversation_id)
-        ensure_contact(session, openid)
-        contact = update(WeChatContact).where(WeChatContact.openid == openid)
-        if incoming.kind in NO_CONTACT:
-            if incoming.kind.endswith("unsubscribe"):
-                session.execute(contact.values(subscribed=False))
-            return
-        session.execute(contact.values(last_contact_at=utcnow(), window_sent=0, subscribed=True))
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.openid == openid, OutboxMessage.status == "held")
-            .values(status="pending", attempts=0, next_attempt_at=None)
-        )
-        self._kick.set()
+        if self._window.contact(session, _openid(incoming.conversation_id), incoming):
+            self._kick.set()
 
     def enqueue(
         self,
@@ -180,33 +155,18 @@ class WeChatOutbox:
         client = self._client()
         if client is None:
             return
-        if not self._lease(openid):
+        if not self._in_transaction(lease_sender, openid):
             return  # another process is sending to this follower
         try:
             self._send_leased(client, openid)
         finally:
-            with self.sessions() as session:
-                session.execute(
-                    update(WeChatContact)
-                    .where(WeChatContact.openid == openid)
-                    .values(sending_until=None)
-                )
-                session.commit()
+            self._in_transaction(release_sender, openid)
 
-    def _lease(self, openid: str) -> bool:
-        now = utcnow()
+    def _in_transaction(self, step: Callable[[Session, str], T], openid: str) -> T:
         with self.sessions() as session:
-            ensure_contact(session, openid)
-            result = session.execute(
-                update(WeChatContact)
-                .where(
-                    WeChatContact.openid == openid,
-                    or_(WeChatContact.sending_until.is_(None), WeChatContact.sending_until < now),
-                )
-                .values(sending_until=now + SEND_LEASE)
-            )
+            result = step(session, openid)
             session.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return result
 
     def _send_leased(self, client: ApiClient, openid: str) -> None:
         with self.sessions() as session:
@@ -225,13 +185,13 @@ class WeChatOutbox:
             packs = _packs(rows)
             for index, pack in enumerate(packs):
                 rest = [r for p in packs[index + 1 :] for r in p]
-                reserved = self._reserve(session, openid)
+                reserved = self._window.reserve(session, openid)
                 session.commit()  # never hold a write transaction across an HTTP call
                 if not reserved:
                     _hold(pack + rest, None)
                     break
                 content = "\n\n".join(r.content for r in pack)
-                if rest and self._spent(session, openid):
+                if rest and self._window.spent(session, openid):
                     content += "\n" + MORE_WAITING.format(n=len(_packs(rest)))
                 if not self._send_one(session, client, openid, pack, content):
                     if pack[0].status == "held":  # the window closed: the rest waits too
@@ -251,9 +211,9 @@ class WeChatOutbox:
         try:
             client.send_text(openid, content)
         except WeChatApiError as exc:
-            self._refund(session, openid)
+            self._window.refund(session, openid)
             if exc.errcode in WINDOW_CLOSED:
-                self._close_window(session, openid)
+                self._window.close(session, openid)
             if exc.errcode in WINDOW_CLOSED or exc.errcode in UNREACHABLE:
                 _hold(pack, exc.errcode)
             else:
@@ -261,7 +221,7 @@ class WeChatOutbox:
             log.warning("customer-service message refused code=%s", exc.errcode)
             return False
         except (requests.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
-            self._refund(session, openid)
+            self._window.refund(session, openid)
             self._postpone(pack, None)
             log.warning("customer-service message not sent error=%r", exc)
             return False
@@ -289,39 +249,6 @@ class WeChatOutbox:
             .limit(1)
         )
         return owed is not None
-
-    def _reserve(self, session: Session, openid: str) -> bool:
-        result = session.execute(
-            update(WeChatContact)
-            .where(
-                WeChatContact.openid == openid,
-                WeChatContact.subscribed.is_(True),
-                WeChatContact.window_sent < self._quota,
-                WeChatContact.last_contact_at > utcnow() - self._window,
-            )
-            .values(window_sent=WeChatContact.window_sent + 1)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    def _spent(self, session: Session, openid: str) -> bool:
-        sent = session.scalar(
-            select(WeChatContact.window_sent).where(WeChatContact.openid == openid)
-        )
-        return (sent or 0) >= self._quota
-
-    def _refund(self, session: Session, openid: str) -> None:
-        session.execute(
-            update(WeChatContact)
-            .where(WeChatContact.openid == openid, WeChatContact.window_sent > 0)
-            .values(window_sent=WeChatContact.window_sent - 1)
-        )
-
-    def _close_window(self, session: Session, openid: str) -> None:
-        session.execute(
-            update(WeChatContact)
-            .where(WeChatContact.openid == openid)
-            .values(window_sent=self._quota)
-        )
 
     def _postpone(self, pack: list[OutboxMessage], code: int | None) -> None:
         for row in pack:
