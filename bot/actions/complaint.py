@@ -22,11 +22,8 @@ from bot.actions.common import (
     numbered,
 )
 from bot.actions.consent import retrying_after_consent
-from bot.actions.validators import (
-    compact,
-    mask_mobile,
-    parse_choice,
-)
+from bot.actions.validators import compact, parse_choice
+from knowledge.personal_data import mask_mobile
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from bot.actions.common import channel_of, idempotency_key, latest_message_id, o
 from bot.actions.consent import retrying_after_consent
 from bot.actions.need import reset_need_events
 from bot.actions.need_summary import recommendation_events
-from bot.actions.validators import mask_mobile
+from knowledge.personal_data import mask_mobile
 
 logger = logging.getLogger(__name__)
 

@@ -32,11 +32,10 @@ from bot.actions.validators import (
     clean_product,
     is_agreement,
     is_refusal,
-    normalise_credit_code,
-    normalise_mobile,
     parse_choice,
     service_mode_of,
 )
+from knowledge.personal_data import find_credit_code, find_mobile
 
 DETAIL_SLOTS = (
     "need_quantity",
@@ -237,7 +236,7 @@ class ValidateNeedForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         result = await self._detail("need_company", slot_value, dispatcher, tracker)
-        code = normalise_credit_code(as_text(slot_value))
+        code = find_credit_code(as_text(slot_value))
         if result.get("need_company") and code:  # "某某公司 9132…": both at once
             result["need_company"] = clean_detail(as_text(slot_value).replace(code, "")) or None
             result["need_credit_code"] = code
@@ -270,7 +269,7 @@ class ValidateNeedForm(FormValidationAction):
             return {"need_credit_code": None}
         if skipped(slot_value, tracker):
             return {"need_credit_code": ""}
-        code = normalise_credit_code(as_text(slot_value))
+        code = find_credit_code(as_text(slot_value))
         if code is None:
             dispatcher.utter_message(response="utter_need_credit_code_invalid")
         return {"need_credit_code": code}
@@ -335,7 +334,7 @@ class ValidateNeedForm(FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"contact_mobile": None}
-        mobile = normalise_mobile(as_text(slot_value))
+        mobile = find_mobile(as_text(slot_value))
         if mobile is None:
             return reject(dispatcher, tracker, "contact_mobile", "utter_need_mobile_invalid")
         return {"contact_mobile": mobile, **await self._implied_consent(tracker)}
