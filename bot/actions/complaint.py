@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import (
     Option,
     buttons,
@@ -228,12 +228,12 @@ class ActionCompleteComplaint(Action):
         body = complaint_body(tracker.sender_id, dict(tracker.slots))
         try:
             data = await retrying_after_consent(
-                lambda: desk.post_json(COMPLAINTS_PATH, body, idempotency_key=key),
+                lambda: desk_client.post_json(COMPLAINTS_PATH, body, idempotency_key=key),
                 conversation_id=tracker.sender_id,
                 consented=tracker.get_slot("privacy_consent") is True,
             )
             number, due = str(data["number"]), str(data["investigation_due"])
-        except (desk.DeskError, KeyError) as exc:
+        except (desk_client.DeskClientError, KeyError) as exc:
             logger.warning(
                 "complaint not opened conversation=%s channel=%s: %r",
                 tracker.sender_id,

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import (
     Option,
     as_text,
@@ -70,10 +70,10 @@ class ActionStartEvaluation(Action):
     ) -> list[EventType]:
         events = [*reset_feedback_events(), SlotSet("pending_choice", None)]
         try:
-            data = await desk.get_json(
+            data = await desk_client.get_json(
                 "/api/demands", params={"conversation_id": tracker.sender_id}
             )
-        except desk.DeskError as exc:
+        except desk_client.DeskClientError as exc:
             logger.warning(
                 "demands unavailable conversation=%s code=%s", tracker.sender_id, exc.code
             )
@@ -245,12 +245,12 @@ class ActionSubmitEvaluation(Action):
             "comment": tracker.get_slot("feedback_comment") or "",
         }
         try:
-            await desk.post_json(
+            await desk_client.post_json(
                 f"/api/demands/{number}/evaluation",
                 body,
                 params={"conversation_id": tracker.sender_id},
             )
-        except desk.DeskError as exc:
+        except desk_client.DeskClientError as exc:
             logger.warning(
                 "evaluation not recorded conversation=%s number=%s code=%s status=%s",
                 tracker.sender_id,

@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import channel_of, latest_intent
 from knowledge.personal_data import mask_text
 
@@ -89,8 +89,8 @@ async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, *, reason
         "channel": channel_of(tracker.sender_id),
     }
     try:
-        data = await desk.post_json(ESCALATIONS_PATH, body)
-    except desk.DeskError as exc:
+        data = await desk_client.post_json(ESCALATIONS_PATH, body)
+    except desk_client.DeskClientError as exc:
         logger.warning(
             "escalation not opened conversation=%s reason=%s code=%s status=%s",
             tracker.sender_id,

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import buttons, digit_options, latest_text, numbered
 from bot.actions.validators import parse_choice
 
@@ -123,8 +123,8 @@ def complaint_detail(c: dict[str, Any], events: list[dict[str, Any]]) -> str:
 
 async def fetch_open_items(conversation_id: str) -> list[Item]:
     params = {"conversation_id": conversation_id}
-    demands = await desk.get_json("/api/demands", params=params)
-    complaints = await desk.get_json("/api/complaints", params=params)
+    demands = await desk_client.get_json("/api/demands", params=params)
+    complaints = await desk_client.get_json("/api/complaints", params=params)
     return open_items(list(demands.get("items") or []), list(complaints.get("items") or []))
 
 
@@ -132,10 +132,10 @@ async def fetch_detail(conversation_id: str, number: str) -> str:
     params = {"conversation_id": conversation_id}
     number = number.upper()
     base = "/api/demands" if number.startswith("XQ") else "/api/complaints"
-    record = await desk.get_json(f"{base}/{number}", params=params)
+    record = await desk_client.get_json(f"{base}/{number}", params=params)
     try:
-        history = await desk.get_list(f"{base}/{number}/events", params=params)
-    except desk.DeskError:  # the details go out without the timeline
+        history = await desk_client.get_list(f"{base}/{number}/events", params=params)
+    except desk_client.DeskClientError:  # the details go out without the timeline
         logger.warning("timeline unavailable number=%s", number)
         history = []
     if base == "/api/demands":
@@ -164,7 +164,7 @@ class ActionShowProgress(Action):
                 dispatcher.utter_message(response="utter_progress_detail", detail=detail)
                 return self._done()
             items = await fetch_open_items(conversation)
-        except desk.DeskError as exc:
+        except desk_client.DeskClientError as exc:
             logger.warning(
                 "progress unavailable conversation=%s code=%s status=%s",
                 conversation,
