@@ -21,6 +21,7 @@ from bot.actions.common import (
     optional_text,
 )
 from bot.actions.progress import NUMBER_RE
+from bot.actions.templates import phrase, phrases
 from bot.actions.validators import parse_choice, parse_score
 
 logger = logging.getLogger(__name__)
@@ -33,17 +34,27 @@ FEEDBACK_SLOTS = (
     *SCORE_SLOTS,
     "feedback_comment",
 )
-SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
+FEATURE = "feedback"  # the phrases: bot/templates/feedback.yml
 MAX_COMMENT = 1000
 
 
+def score_labels() -> dict[int, str]:
+    """Score → label, best first."""
+    return {int(score): label for score, label in phrases(FEATURE, "scores").items()}
+
+
 def score_options() -> list[Option]:
-    return [Option(f"{score}分 {label}", str(score)) for score, label in SCORE_LABELS.items()]
+    return [
+        Option(phrase(FEATURE, "option", score=score, label=label), str(score))
+        for score, label in score_labels().items()
+    ]
 
 
 def score_lines() -> str:
     """The scores as their own numbers (5 … 1), so that the digit typed is the score."""
-    return "\n".join(f"{score}. {label}" for score, label in SCORE_LABELS.items())
+    return "\n".join(
+        phrase(FEATURE, "line", score=score, label=label) for score, label in score_labels().items()
+    )
 
 
 def overall_score(scores: list[int]) -> int:
