@@ -107,7 +107,7 @@ def main() -> None:
     if not args.no_encoder:
         import yaml
 
-        from retrieval.models import get_encoder
+        from retrieval.encoder_cache import get_encoder
 
         encoder = get_encoder(settings)
         data = yaml.safe_load((ROOT / "bench/data/service_queries.yaml").read_text("utf-8"))

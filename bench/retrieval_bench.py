@@ -19,9 +19,9 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from retrieval.build import build_index  # noqa: E402
+from retrieval.encoder_cache import get_encoder  # noqa: E402
 from retrieval.index import FlatIndex  # noqa: E402
 from retrieval.lexical import LexicalIndex, normalize  # noqa: E402
-from retrieval.models import get_encoder  # noqa: E402
 from retrieval.search import LEXICAL_WEIGHT, get_searcher  # noqa: E402
 from retrieval.settings import RetrievalSettings  # noqa: E402
 

@@ -1,19 +1,25 @@
-"""Personal data (mobile numbers, ID card numbers, credit codes): validation and masking.
+"""Personal data in the desk: who sees it in full, and a logging filter that masks any log record,
+whoever wrote it.
 
-One place for the rules, used by every part of the desk: responses to roles that do not need the
-full numbers, audit details, and a logging filter that masks any log record, whoever wrote it.
+The rules themselves (normalising, validating and masking mobiles, ID card numbers and credit
+codes) live in :mod:`knowledge.personal_data`, shared with the bot; they are re-exported here for
+the desk's modules.
 """
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import phonenumbers
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import ric, uscc
+from knowledge.personal_data import MOBILE_RE as MOBILE_RE
+from knowledge.personal_data import mask_code as mask_code
+from knowledge.personal_data import mask_credit_code as mask_credit_code
+from knowledge.personal_data import mask_id_number as mask_id_number
+from knowledge.personal_data import mask_mobile as mask_mobile
+from knowledge.personal_data import mask_text as mask_text
+from knowledge.personal_data import normalise_credit_code as normalise_credit_code
+from knowledge.personal_data import normalise_id_number as normalise_id_number
+from knowledge.personal_data import normalise_mobile as normalise_mobile
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 #: roles that work with people's contact details and see them in full
 FULL_VIEW_ROLES = frozenset({"admin", "staff"})
 
@@ -21,103 +27,6 @@ FULL_VIEW_ROLES = frozenset({"admin", "staff"})
 def sees_personal_data(role: str) -> bool:
     """Whether ``role`` gets full mobile numbers, ID numbers and credit codes in responses."""
     return role in FULL_VIEW_ROLES
-
-
-# --- validation -------------------------------------------------------------------------------
-
-
-def normalise_mobile(raw: str) -> str:
-    """An 11-digit mainland mobile number from what a person typed (spaces, +86 …), or ValueError.
-
-    ``phonenumbers`` checks it against the numbering plan of China, so 12345678901 fails too.
-    """
-    digits = re.sub(r"[\s\-()]", "", raw)
-    digits = digits.removeprefix("+86").removeprefix("0086")
-    error = ValueError("手机号码应为11位中国大陆手机号，例如 13912345678")
-    if not MOBILE_RE.match(digits):
-        raise error
-    try:
-        number = phonenumbers.parse(digits, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise error from exc
-    mobile_types = {
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    }
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
-        mobile_types
-    ):
-        raise error
-    return digits
-
-
-def _compact(raw: str) -> str:
-    return re.sub(r"[\s\-]", "", raw).upper()
-
-
-def normalise_credit_code(raw: str) -> str:
-    """A unified social credit code (统一社会信用代码, GB 32100) with a correct check character."""
-    code = _compact(raw)
-    try:
-        return str(uscc.validate(code))
-    except stdnum_errors.InvalidLength as exc:
-        raise ValueError("统一社会信用代码应为18位") from exc
-    except stdnum_errors.InvalidChecksum as exc:
-        raise ValueError("统一社会信用代码校验位不正确，请核对后重新输入") from exc
-    except stdnum_errors.ValidationError as exc:
-        raise ValueError("统一社会信用代码格式不正确") from exc
-
-
-def normalise_id_number(raw: str) -> str:
-    """An 18-character resident ID number (居民身份证号码) with a valid date and check digit."""
-    number = _compact(raw)
-    try:
-        return str(ric.validate(number))
-    except stdnum_errors.InvalidLength as exc:
-        raise ValueError("身份证号码应为18位") from exc
-    except stdnum_errors.InvalidChecksum as exc:
-        raise ValueError("身份证号码校验位不正确，请核对后重新输入") from exc
-    except stdnum_errors.ValidationError as exc:
-        raise ValueError("身份证号码格式不正确") from exc
-
-
-# --- masking ----------------------------------------------------------------------------------
-
-
-def mask_mobile(mobile: str) -> str:
-    """139****5678."""
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 7 else "****"
-
-
-def mask_code(value: str, *, keep: int = 2) -> str:
-    """An ID number or credit code with only the first and last ``keep`` characters: 91**…**1L."""
-    if len(value) <= 2 * keep:
-        return "*" * len(value)
-    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
-
-
-mask_id_number = mask_code
-mask_credit_code = mask_code
-
-_CODE_CHARS = "0-9A-HJ-NP-RTUW-Y"  # the GB 32100 alphabet (no I, O, S, V, Z)
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_CREDIT_RE = re.compile(
-    rf"(?<![0-9A-Za-z])[{_CODE_CHARS}]{{2}}\d{{6}}[{_CODE_CHARS}]{{10}}"
-    r"(?![0-9A-Za-z])"
-)
-_MOBILE_TEXT_RE = re.compile(
-    r"(?<![0-9])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})"
-    r"(?![0-9])"
-)
-
-
-def mask_text(text: str) -> str:
-    """Mask every mobile number, ID card number and credit code that appears in free text."""
-    if not any(ch.isdigit() for ch in text):
-        return text
-    text = _ID_RE.sub(lambda m: mask_code(m.group(0)), text)
-    text = _CREDIT_RE.sub(lambda m: mask_code(m.group(0)), text)
-    return _MOBILE_TEXT_RE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
 # --- logging ----------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from knowledge.constants import Kind
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.embedding_cache import cache_file, encode_passages_cached
 from retrieval.encoder import Encoder
+from retrieval.encoder_cache import get_encoder
 from retrieval.index import Manifest, publish, read_manifest
-from retrieval.models import get_encoder
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex, make_index
 

@@ -20,8 +20,8 @@ from knowledge.validate import check_references
 from retrieval.build import KINDS
 from retrieval.embedding_cache import cache_file, encode_passages_cached
 from retrieval.encoder import Encoder
+from retrieval.encoder_cache import get_encoder
 from retrieval.index import Manifest, Version, open_version, publish
-from retrieval.models import get_encoder
 from retrieval.search import IndexMissing
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex, fit_backend, make_index

@@ -15,9 +15,9 @@ import numpy as np
 from knowledge.constants import Kind
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
+from retrieval.encoder_cache import get_encoder
 from retrieval.index import Manifest, current_version, open_version
 from retrieval.lexical import LexicalIndex, normalize
-from retrieval.models import get_encoder
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex
 

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import (
     Option,
     buttons,
@@ -22,11 +22,9 @@ from bot.actions.common import (
     numbered,
 )
 from bot.actions.consent import retrying_after_consent
-from bot.actions.validators import (
-    compact,
-    mask_mobile,
-    parse_choice,
-)
+from bot.actions.templates import phrase, phrases
+from bot.actions.validators import compact, parse_choice
+from knowledge.personal_data import mask_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -42,29 +40,36 @@ COMPLAINT_SLOTS = (
     "complaint_pending",
     "complaint_submit_key",
 )
-# (desk code, label shown, words that give it away)
-TYPES = (
-    ("attitude", "服务态度", ("态度", "骂", "不耐烦", "脸色", "冷漠", "爱答不理", "推诿")),
-    ("efficiency", "服务效率（拖延、超时）", ("效率", "慢", "拖", "超时", "久", "没出", "延误")),
-    ("fees", "收费问题", ("收费", "费用", "乱收", "多收", "贵", "退费", "退款", "钱")),
-    ("quality", "质量/检测结果问题", ("结果", "数据", "质量", "不准", "报告错", "写错", "出错")),
-    ("other", "其他", ("其他", "其它", "别的")),
-)
-TYPE_LABELS = {code: label for code, label, _ in TYPES}
+FEATURE = "complaint"  # the phrases: bot/templates/complaint.yml
+# desk code → words that give it away, in the order the types are offered (labels: the templates)
+TYPE_WORDS = {
+    "attitude": ("态度", "骂", "不耐烦", "脸色", "冷漠", "爱答不理", "推诿"),
+    "efficiency": ("效率", "慢", "拖", "超时", "久", "没出", "延误"),
+    "fees": ("收费", "费用", "乱收", "多收", "贵", "退费", "退款", "钱"),
+    "quality": ("结果", "数据", "质量", "不准", "报告错", "写错", "出错"),
+    "other": ("其他", "其它", "别的"),
+}
+TYPES = tuple(TYPE_WORDS)
+
+
+def type_label(code: str) -> str:
+    return phrases(FEATURE, "types").get(code) or phrases(FEATURE, "types")["other"]
+
+
 MAX_CONTENT, MAX_REQUEST = 2000, 1000
 
 
 def type_options() -> list[Option]:
-    return digit_options([label for _, label, _ in TYPES])
+    return digit_options([type_label(code) for code in TYPES])
 
 
 def complaint_type_of(raw: str) -> str | None:
     choice = parse_choice(raw, len(TYPES))
     if choice:
-        return TYPES[choice - 1][0]
+        return TYPES[choice - 1]
     text = compact(raw)
-    for code, label, words in TYPES:
-        if text == compact(label) or any(word in text for word in words):
+    for code, words in TYPE_WORDS.items():
+        if text == compact(type_label(code)) or any(word in text for word in words):
             return code
     return None
 
@@ -78,9 +83,14 @@ def known_contact(slots: dict[str, Any]) -> tuple[str, str] | None:
 
 def contact_options(known: tuple[str, str] | None) -> list[Option]:
     """Besides typing a name and mobile: the need's contact (when known), or anonymity."""
-    options = [Option("匿名投诉", str(2 if known else 1))]
+    options = [Option(phrase(FEATURE, "contact.anonymous"), str(2 if known else 1))]
     if known:
-        label = f"使用刚才的联系方式（{known[0]} {mask_mobile(known[1])}）".replace("（ ", "（")
+        name, mobile = known[0], mask_mobile(known[1])
+        label = (
+            phrase(FEATURE, "contact.reuse", name=name, mobile=mobile)
+            if name
+            else phrase(FEATURE, "contact.reuse_no_name", mobile=mobile)
+        )
         options.insert(0, Option(label, "1"))
     return options
 
@@ -101,18 +111,24 @@ def complaint_required_slots(slots: dict[str, Any]) -> list[str]:
 def complaint_summary(slots: dict[str, Any]) -> str:
     mobile = slots.get("complaint_contact_mobile")
     contact = (
-        f"{slots.get('complaint_contact_name') or '未留姓名'}，手机 {mobile}"
+        phrase(
+            FEATURE,
+            "summary.with_mobile",
+            name=slots.get("complaint_contact_name") or phrase(FEATURE, "summary.no_name"),
+            mobile=mobile,
+        )
         if mobile
-        else "匿名（提交后给您查询码）"
+        else phrase(FEATURE, "summary.anonymous")
     )
+    values = {
+        "institution": slots.get("complaint_institution") or "",
+        "type": type_label(str(slots.get("complaint_type"))),
+        "content": slots.get("complaint_content") or "",
+        "request": slots.get("complaint_request") or phrase(FEATURE, "summary.no_request"),
+        "contact": contact,
+    }
     return "\n".join(
-        [
-            f"· 被投诉机构：{slots.get('complaint_institution') or ''}",
-            f"· 投诉类型：{TYPE_LABELS.get(str(slots.get('complaint_type')), '其他')}",
-            f"· 投诉内容：{slots.get('complaint_content') or ''}",
-            f"· 您的要求：{slots.get('complaint_request') or '未提出'}",
-            f"· 联系方式：{contact}",
-        ]
+        phrase(FEATURE, f"summary.{key}", value=value) for key, value in values.items()
     )
 
 
@@ -203,7 +219,10 @@ class ActionAskComplaintDecision(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        options = [Option("确认提交", "/affirm"), Option("取消投诉", "/deny")]
+        options = [
+            Option(phrase(FEATURE, "decision.submit"), "/affirm"),
+            Option(phrase(FEATURE, "decision.cancel"), "/deny"),
+        ]
         dispatcher.utter_message(
             response="utter_ask_complaint_decision",
             complaint_summary=complaint_summary(dict(tracker.slots)),
@@ -231,12 +250,12 @@ class ActionCompleteComplaint(Action):
         body = complaint_body(tracker.sender_id, dict(tracker.slots))
         try:
             data = await retrying_after_consent(
-                lambda: desk.post_json(COMPLAINTS_PATH, body, idempotency_key=key),
+                lambda: desk_client.post_json(COMPLAINTS_PATH, body, idempotency_key=key),
                 conversation_id=tracker.sender_id,
                 consented=tracker.get_slot("privacy_consent") is True,
             )
             number, due = str(data["number"]), str(data["investigation_due"])
-        except (desk.DeskError, KeyError) as exc:
+        except (desk_client.DeskClientError, KeyError) as exc:
             logger.warning(
                 "complaint not opened conversation=%s channel=%s: %r",
                 tracker.sender_id,

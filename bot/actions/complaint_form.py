@@ -36,9 +36,9 @@ from bot.actions.validators import (
     is_anonymous,
     is_refusal,
     is_skip,
-    normalise_mobile,
     parse_choice,
 )
+from knowledge.personal_data import find_mobile
 
 _REUSE = re.compile(r"同上|刚才|之前|上面|一样|原来的")
 
@@ -126,7 +126,7 @@ class ValidateComplaintForm(FormValidationAction):
         choice = parse_choice(text, len(contact_options(known)))
         if known and (choice == 1 or _REUSE.search(text) or is_agreement(text)):
             return {"complaint_contact_mobile": known[1], "complaint_contact_name": known[0]}
-        mobile = normalise_mobile(text)
+        mobile = find_mobile(text)
         anonymous = choice is not None or is_anonymous(text) or is_refusal(text)
         if mobile is None and (anonymous or intent == "deny"):
             if not consented:

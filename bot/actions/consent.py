@@ -4,7 +4,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.actions import desk
+from bot.actions import desk_client
 
 T = TypeVar("T")
 
@@ -24,8 +24,8 @@ async def record_consent(conversation_id: str, *, agreed: bool) -> bool:
     """
     body = {"conversation_id": conversation_id, "notice_version": NOTICE_VERSION, "agreed": agreed}
     try:
-        await desk.post_json(CONSENTS_PATH, body)
-    except desk.DeskError as exc:
+        await desk_client.post_json(CONSENTS_PATH, body)
+    except desk_client.DeskClientError as exc:
         logger.warning(
             "consent not recorded conversation=%s agreed=%s code=%s status=%s",
             conversation_id,
@@ -53,7 +53,7 @@ async def retrying_after_consent(
     record was lost, e.g. the desk was down then), record it again and run ``call`` once more."""
     try:
         return await call()
-    except desk.DeskError as exc:
+    except desk_client.DeskClientError as exc:
         if exc.code != CONSENT_REQUIRED or not consented:
             raise
         if not await record_consent(conversation_id, agreed=True):

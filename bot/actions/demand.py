@@ -10,12 +10,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import channel_of, idempotency_key, latest_message_id, own_words
 from bot.actions.consent import retrying_after_consent
 from bot.actions.need import reset_need_events
 from bot.actions.need_summary import recommendation_events
-from bot.actions.validators import mask_mobile
+from knowledge.personal_data import mask_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def draft_from_slots(conversation_id: str, slots: dict[str, Any]) -> DemandDraft
 
 
 async def submit_demand(draft: DemandDraft, *, key: str) -> OpenedDemand:
-    """POST the demand; the desk's number and due dates, or desk.DeskError."""
-    data = await desk.post_json(DEMANDS_PATH, draft.payload(), idempotency_key=key)
+    """POST the demand; the desk's number and due dates, or desk_client.DeskClientError."""
+    data = await desk_client.post_json(DEMANDS_PATH, draft.payload(), idempotency_key=key)
     try:
         return OpenedDemand(
             number=str(data["number"]),
@@ -111,7 +111,7 @@ async def submit_demand(draft: DemandDraft, *, key: str) -> OpenedDemand:
             recommend_due=str(data["recommend_due"]),
         )
     except KeyError as exc:
-        raise desk.DeskError("bad_response", f"demand answer lacks {exc}") from exc
+        raise desk_client.DeskClientError("bad_response", f"demand answer lacks {exc}") from exc
 
 
 async def open_demand_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -130,7 +130,7 @@ async def open_demand_events(dispatcher: CollectingDispatcher, tracker: Tracker)
             conversation_id=tracker.sender_id,
             consented=tracker.get_slot("privacy_consent") is True,
         )
-    except desk.DeskError as exc:
+    except desk_client.DeskClientError as exc:
         logger.warning(
             "demand not opened conversation=%s code=%s status=%s mobile=%s: %s",
             tracker.sender_id,

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import (
     Option,
     as_text,
@@ -21,6 +21,7 @@ from bot.actions.common import (
     optional_text,
 )
 from bot.actions.progress import NUMBER_RE
+from bot.actions.templates import phrase, phrases
 from bot.actions.validators import parse_choice, parse_score
 
 logger = logging.getLogger(__name__)
@@ -33,17 +34,27 @@ FEEDBACK_SLOTS = (
     *SCORE_SLOTS,
     "feedback_comment",
 )
-SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
+FEATURE = "feedback"  # the phrases: bot/templates/feedback.yml
 MAX_COMMENT = 1000
 
 
+def score_labels() -> dict[int, str]:
+    """Score → label, best first."""
+    return {int(score): label for score, label in phrases(FEATURE, "scores").items()}
+
+
 def score_options() -> list[Option]:
-    return [Option(f"{score}分 {label}", str(score)) for score, label in SCORE_LABELS.items()]
+    return [
+        Option(phrase(FEATURE, "option", score=score, label=label), str(score))
+        for score, label in score_labels().items()
+    ]
 
 
 def score_lines() -> str:
     """The scores as their own numbers (5 … 1), so that the digit typed is the score."""
-    return "\n".join(f"{score}. {label}" for score, label in SCORE_LABELS.items())
+    return "\n".join(
+        phrase(FEATURE, "line", score=score, label=label) for score, label in score_labels().items()
+    )
 
 
 def overall_score(scores: list[int]) -> int:
@@ -70,10 +81,10 @@ class ActionStartEvaluation(Action):
     ) -> list[EventType]:
         events = [*reset_feedback_events(), SlotSet("pending_choice", None)]
         try:
-            data = await desk.get_json(
+            data = await desk_client.get_json(
                 "/api/demands", params={"conversation_id": tracker.sender_id}
             )
-        except desk.DeskError as exc:
+        except desk_client.DeskClientError as exc:
             logger.warning(
                 "demands unavailable conversation=%s code=%s", tracker.sender_id, exc.code
             )
@@ -245,12 +256,12 @@ class ActionSubmitEvaluation(Action):
             "comment": tracker.get_slot("feedback_comment") or "",
         }
         try:
-            await desk.post_json(
+            await desk_client.post_json(
                 f"/api/demands/{number}/evaluation",
                 body,
                 params={"conversation_id": tracker.sender_id},
             )
-        except desk.DeskError as exc:
+        except desk_client.DeskClientError as exc:
             logger.warning(
                 "evaluation not recorded conversation=%s number=%s code=%s status=%s",
                 tracker.sender_id,

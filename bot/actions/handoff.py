@@ -7,7 +7,6 @@ until the expert hands the conversation back.
 """
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -16,16 +15,15 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import channel_of, latest_intent
-from bot.actions.validators import mask_mobile
+from knowledge.personal_data import mask_text
 
 logger = logging.getLogger(__name__)
 
 ESCALATIONS_PATH = "/api/escalations"
 SUMMARY_TURNS = 12
 SUMMARY_MAX_CHARS = 4000
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _WEEKDAYS = "一二三四五六日"
 # What the expert should know at a glance, from the slots: (slot, label)
 _FACTS = (
@@ -38,20 +36,14 @@ _FACTS = (
 )
 
 
-def mask_mobiles(text: str) -> str:
-    return _MOBILE.sub(lambda m: mask_mobile(m.group(0)), text)
-
-
 def conversation_summary(events: list[dict[str, Any]], slots: dict[str, Any]) -> str:
-    """The user's recent messages (mobiles masked) and the facts collected so far."""
+    """The user's recent messages (personal numbers masked) and the facts collected so far."""
     said = [
-        f"用户：{mask_mobiles(str(e.get('text')))}"
+        f"用户：{mask_text(str(e.get('text')))}"
         for e in events
         if e.get("event") == "user" and e.get("text") and not str(e["text"]).startswith("/")
     ][-SUMMARY_TURNS:]
-    facts = [
-        f"{label}：{mask_mobiles(str(slots[name]))}" for name, label in _FACTS if slots.get(name)
-    ]
+    facts = [f"{label}：{mask_text(str(slots[name]))}" for name, label in _FACTS if slots.get(name)]
     parts = ["最近的对话：", *said]
     if facts:
         parts += ["已了解的信息：", *facts]
@@ -97,8 +89,8 @@ async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, *, reason
         "channel": channel_of(tracker.sender_id),
     }
     try:
-        data = await desk.post_json(ESCALATIONS_PATH, body)
-    except desk.DeskError as exc:
+        data = await desk_client.post_json(ESCALATIONS_PATH, body)
+    except desk_client.DeskClientError as exc:
         logger.warning(
             "escalation not opened conversation=%s reason=%s code=%s status=%s",
             tracker.sender_id,

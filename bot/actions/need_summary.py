@@ -12,9 +12,10 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import Option, buttons, numbered, own_words
 from bot.actions.recommend import find_recommendations, need_query, plan_reply
+from bot.actions.templates import phrase
 from bot.actions.validators import compact, is_agreement, parse_choice
 
-NOT_GIVEN = "未说明"
+FEATURE = "need"  # the phrases: bot/templates/need.yml
 _SUBMIT = re.compile(r"^(?:好的?|可以|行|确认|确定|提交|没问题|就这样)")
 _CANCEL = re.compile(r"暂不|不提交|先不|不用了|不要了|取消")
 _DETAILS = re.compile(r"补充|完善|修改|改一下|更改|添加")
@@ -28,11 +29,14 @@ class Decision:
 
 def decision_options(titles: list[str]) -> list[Option]:
     """1…n: submit choosing institution i; then staff choose, add details, not now."""
-    options = [Option(f"提交，选择“{title}”", str(n)) for n, title in enumerate(titles, 1)]
-    staff = "提交，由工作人员为我匹配机构" if titles else "提交需求，由工作人员为我匹配机构"
-    options.append(Option(staff, "/affirm"))
-    options.append(Option("补充数量、时间、服务方式、企业等信息", str(len(titles) + 2)))
-    options.append(Option("暂不提交", "/deny"))
+    options = [
+        Option(phrase(FEATURE, "options.choose", title=title), str(n))
+        for n, title in enumerate(titles, 1)
+    ]
+    staff = "staff_after_recommendation" if titles else "staff_without_recommendation"
+    options.append(Option(phrase(FEATURE, f"options.{staff}"), "/affirm"))
+    options.append(Option(phrase(FEATURE, "options.details"), str(len(titles) + 2)))
+    options.append(Option(phrase(FEATURE, "options.not_now"), "/deny"))
     return options
 
 
@@ -58,29 +62,44 @@ def decision_for(text: str, intent: str, *, titles: list[str], ids: list[str]) -
 
 
 def _value(slots: dict[str, Any], name: str) -> str:
-    return str(slots.get(name) or NOT_GIVEN)
+    return str(slots.get(name) or phrase(FEATURE, "not_given"))
+
+
+def _line(key: str, value: Any) -> str:
+    return phrase(FEATURE, f"summary.{key}", value=value)
 
 
 def need_summary(slots: dict[str, Any]) -> str:
     """The need as the desk will receive it, one line per field."""
-    described = own_words(slots.get("need_text")) or slots.get("need_product") or NOT_GIVEN
-    lines = [f"· 需求描述：{described}"]
+    described = (
+        own_words(slots.get("need_text"))
+        or slots.get("need_product")
+        or phrase(FEATURE, "not_given")
+    )
+    lines = [_line("described", described)]
     if slots.get("need_domain"):
-        lines.append(f"· 服务类别：{slots['need_domain']}")
+        lines.append(_line("domain", slots["need_domain"]))
     lines += [
-        f"· 产品/对象：{_value(slots, 'need_product')}",
-        f"· 数量：{_value(slots, 'need_quantity')}",
-        f"· 所在区域：{_value(slots, 'need_place')}",
-        f"· 时间要求：{_value(slots, 'need_date')}",
-        f"· 服务方式：{_value(slots, 'need_service_mode')}",
+        _line("product", _value(slots, "need_product")),
+        _line("quantity", _value(slots, "need_quantity")),
+        _line("place", _value(slots, "need_place")),
+        _line("date", _value(slots, "need_date")),
+        _line("service_mode", _value(slots, "need_service_mode")),
     ]
     company = _value(slots, "need_company")
     if slots.get("need_credit_code"):
-        company += f"（统一社会信用代码 {slots['need_credit_code']}）"
-    lines.append(f"· 企业：{company}")
+        company = phrase(
+            FEATURE, "summary.credit_code", company=company, code=slots["need_credit_code"]
+        )
+    lines.append(_line("company", company))
     if slots.get("contact_name") or slots.get("contact_mobile"):
         lines.append(
-            f"· 联系人：{_value(slots, 'contact_name')}，手机 {_value(slots, 'contact_mobile')}"
+            phrase(
+                FEATURE,
+                "summary.contact",
+                name=_value(slots, "contact_name"),
+                mobile=_value(slots, "contact_mobile"),
+            )
         )
     return "\n".join(lines)
 

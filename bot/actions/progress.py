@@ -1,5 +1,7 @@
 """Progress (§5.1 d): the user's own open demands and complaints, each with its state and next
-deadline; one can be picked (by its number in the list or its 编号) for the details."""
+deadline; one can be picked (by its number in the list or its 编号) for the details.
+
+The wording of the lines and details is in bot/templates/progress.yml."""
 
 import logging
 import re
@@ -11,28 +13,31 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import desk
+from bot.actions import desk_client
 from bot.actions.common import buttons, digit_options, latest_text, numbered
+from bot.actions.templates import phrase, phrases
 from bot.actions.validators import parse_choice
 
 logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"(?:XQ|TS)\d{8}-\d{4}", re.IGNORECASE)
 MAX_LISTED = 9
-# state → (what happens next, the field with its deadline or None)
-DEMAND_NEXT = {
-    "submitted": ("平台响应您的需求", "respond_due"),
-    "responded": ("平台推荐服务机构", "recommend_due"),
-    "recommended": ("您与推荐机构对接", None),
-    "matched": ("机构开始服务", None),
-    "in_service": ("机构完成服务", None),
-    "completed": ("请您评价服务（回复“评价”）", None),
+FEATURE = "progress"  # the phrases: bot/templates/progress.yml
+# state → the field holding the deadline of the next step (None: no deadline); the step itself
+# is worded in the templates (demand_next, complaint_next)
+DEMAND_DEADLINE = {
+    "submitted": "respond_due",
+    "responded": "recommend_due",
+    "recommended": None,
+    "matched": None,
+    "in_service": None,
+    "completed": None,
 }
-COMPLAINT_NEXT = {
-    "received": ("调查核实", "investigation_due"),
-    "investigating": ("调查核实", "investigation_due"),
-    "forwarded": ("机构处理并反馈", "investigation_due"),
-    "resolved": ("向您反馈处理意见", None),
+COMPLAINT_DEADLINE = {
+    "received": "investigation_due",
+    "investigating": "investigation_due",
+    "forwarded": "investigation_due",
+    "resolved": None,
 }
 
 
@@ -46,13 +51,14 @@ class Item:
 def _deadline(record: dict[str, Any], field: str | None, overdue: bool) -> str:
     if not field or not record.get(field):
         return ""
-    return f"，期限 {record[field]}" + ("（已逾期，我们会督促处理）" if overdue else "")
+    text = phrase(FEATURE, "deadline", due=record[field])
+    return text + (phrase(FEATURE, "overdue") if overdue else "")
 
 
 def demand_item(d: dict[str, Any]) -> Item | None:
-    if d.get("status") not in DEMAND_NEXT:
+    if d.get("status") not in DEMAND_DEADLINE:
         return None  # evaluated or cancelled: nothing left to follow
-    step, field = DEMAND_NEXT[d["status"]]
+    field = DEMAND_DEADLINE[d["status"]]
     overdue = bool(
         d.get("respond_overdue")
         if field == "respond_due"
@@ -60,20 +66,30 @@ def demand_item(d: dict[str, Any]) -> Item | None:
         if field == "recommend_due"
         else False
     )
-    line = (
-        f"需求 {d['number']}（{d.get('product', '')}）：{d.get('status_label', '')}；"
-        f"下一步：{step}{_deadline(d, field, overdue)}"
+    line = phrase(
+        FEATURE,
+        "demand_line",
+        number=d["number"],
+        product=d.get("product", ""),
+        status=d.get("status_label", ""),
+        step=phrases(FEATURE, "demand_next")[d["status"]],
+        deadline=_deadline(d, field, overdue),
     )
     return Item("demand", str(d["number"]), line)
 
 
 def complaint_item(c: dict[str, Any]) -> Item | None:
-    if c.get("status") not in COMPLAINT_NEXT:
+    if c.get("status") not in COMPLAINT_DEADLINE:
         return None
-    step, field = COMPLAINT_NEXT[c["status"]]
-    line = (
-        f"投诉 {c['number']}（{c.get('institution_name', '')}）：{c.get('status_label', '')}；"
-        f"下一步：{step}{_deadline(c, field, bool(c.get('overdue')))}"
+    field = COMPLAINT_DEADLINE[c["status"]]
+    line = phrase(
+        FEATURE,
+        "complaint_line",
+        number=c["number"],
+        institution=c.get("institution_name", ""),
+        status=c.get("status_label", ""),
+        step=phrases(FEATURE, "complaint_next")[c["status"]],
+        deadline=_deadline(c, field, bool(c.get("overdue"))),
     )
     return Item("complaint", str(c["number"]), line)
 
@@ -85,46 +101,58 @@ def open_items(demands: list[dict[str, Any]], complaints: list[dict[str, Any]]) 
 
 def timeline(events: list[dict[str, Any]]) -> str:
     return "\n".join(
-        f"  - {str(e.get('at', ''))[:16].replace('T', ' ')} "
-        f"{e.get('to_status_label') or e.get('to_status')}"
-        + (f"：{e['note']}" if e.get("note") else "")
+        phrase(
+            FEATURE,
+            "history_step",
+            at=str(e.get("at", ""))[:16].replace("T", " "),
+            status=e.get("to_status_label") or e.get("to_status"),
+        )
+        + (phrase(FEATURE, "history_note", note=e["note"]) if e.get("note") else "")
         for e in events
     )
 
 
-def demand_detail(d: dict[str, Any], events: list[dict[str, Any]]) -> str:
-    lines = [
-        f"需求 {d['number']}",
-        f"· 产品/对象：{d.get('product', '')}",
-        f"· 所在区域：{d.get('place', '')}",
-        f"· 当前状态：{d.get('status_label', '')}",
-        f"· 响应期限：{d.get('respond_due', '')}",
-        f"· 推荐期限：{d.get('recommend_due', '')}",
-    ]
+def _with_history(lines: list[str], events: list[dict[str, Any]]) -> str:
     if events:
-        lines += ["· 办理经过：", timeline(events)]
+        lines += [phrase(FEATURE, "history"), timeline(events)]
     return "\n".join(lines)
+
+
+def demand_detail(d: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    head = phrase(
+        FEATURE,
+        "demand_detail",
+        number=d["number"],
+        product=d.get("product", ""),
+        place=d.get("place", ""),
+        status=d.get("status_label", ""),
+        respond_due=d.get("respond_due", ""),
+        recommend_due=d.get("recommend_due", ""),
+    )
+    return _with_history([head], events)
 
 
 def complaint_detail(c: dict[str, Any], events: list[dict[str, Any]]) -> str:
     lines = [
-        f"投诉 {c['number']}",
-        f"· 被投诉机构：{c.get('institution_name', '')}",
-        f"· 投诉类型：{c.get('complaint_type_label', '')}",
-        f"· 当前状态：{c.get('status_label', '')}",
-        f"· 调查核实期限：{c.get('investigation_due', '')}",
+        phrase(
+            FEATURE,
+            "complaint_detail",
+            number=c["number"],
+            institution=c.get("institution_name", ""),
+            complaint_type=c.get("complaint_type_label", ""),
+            status=c.get("status_label", ""),
+            investigation_due=c.get("investigation_due", ""),
+        )
     ]
     if c.get("resolution"):
-        lines.append(f"· 处理意见：{c['resolution']}")
-    if events:
-        lines += ["· 办理经过：", timeline(events)]
-    return "\n".join(lines)
+        lines.append(phrase(FEATURE, "resolution", resolution=c["resolution"]))
+    return _with_history(lines, events)
 
 
 async def fetch_open_items(conversation_id: str) -> list[Item]:
     params = {"conversation_id": conversation_id}
-    demands = await desk.get_json("/api/demands", params=params)
-    complaints = await desk.get_json("/api/complaints", params=params)
+    demands = await desk_client.get_json("/api/demands", params=params)
+    complaints = await desk_client.get_json("/api/complaints", params=params)
     return open_items(list(demands.get("items") or []), list(complaints.get("items") or []))
 
 
@@ -132,10 +160,10 @@ async def fetch_detail(conversation_id: str, number: str) -> str:
     params = {"conversation_id": conversation_id}
     number = number.upper()
     base = "/api/demands" if number.startswith("XQ") else "/api/complaints"
-    record = await desk.get_json(f"{base}/{number}", params=params)
+    record = await desk_client.get_json(f"{base}/{number}", params=params)
     try:
-        history = await desk.get_list(f"{base}/{number}/events", params=params)
-    except desk.DeskError:  # the details go out without the timeline
+        history = await desk_client.get_list(f"{base}/{number}/events", params=params)
+    except desk_client.DeskClientError:  # the details go out without the timeline
         logger.warning("timeline unavailable number=%s", number)
         history = []
     if base == "/api/demands":
@@ -164,7 +192,7 @@ class ActionShowProgress(Action):
                 dispatcher.utter_message(response="utter_progress_detail", detail=detail)
                 return self._done()
             items = await fetch_open_items(conversation)
-        except desk.DeskError as exc:
+        except desk_client.DeskClientError as exc:
             logger.warning(
                 "progress unavailable conversation=%s code=%s status=%s",
                 conversation,

@@ -1,12 +1,12 @@
-"""Pure checks and clean-ups of what the user typed into the forms."""
+"""Pure checks and clean-ups of what the user typed into the forms.
+
+Mobiles and credit codes are read by :mod:`knowledge.personal_data` (``find_mobile``,
+``find_credit_code``), the rules the desk applies too.
+"""
 
 import re
 import unicodedata
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_SEPARATORS = re.compile(r"[\s\-–—_()（）.·]")
-_COUNTRY_CODE = re.compile(r"^(?:\+|00)?86")
 _EDGE_PUNCTUATION = " \t\r\n，。,.！!？?；;：:、~～\"'“”‘’"
 
 MAX_PRODUCT_CHARS = 50
@@ -28,22 +28,6 @@ _PRODUCT_PREFIX = re.compile(r"^(?:产品|对象|样品)?(?:是|为)[:：\s]*")
 
 def _trim(raw: str) -> str:
     return raw.strip(_EDGE_PUNCTUATION)
-
-
-def normalise_mobile(raw: str) -> str | None:
-    """The 11-digit mainland mobile in `raw`, or None.
-
-    Spaces, dashes and brackets are ignored, a leading +86 / 0086 / 86 is dropped, and a
-    number inside a short sentence ("我的手机是139 1234 5678") is found when it is the only one.
-    """
-    if not raw:
-        return None
-    compact = _SEPARATORS.sub("", raw)
-    bare = _COUNTRY_CODE.sub("", compact) if len(compact) > 11 else compact
-    if MOBILE_RE.match(bare):
-        return bare
-    found = _MOBILE_IN_TEXT.findall(compact.replace("+86", "").replace("0086", ""))
-    return found[0] if len(set(found)) == 1 else None
 
 
 def clean_name(raw: str) -> str | None:
@@ -71,13 +55,6 @@ def clean_product(raw: str) -> str | None:
     if not product or len(product) > MAX_PRODUCT_CHARS:
         return None
     return product
-
-
-def mask_mobile(mobile: str | None) -> str:
-    """139****5678, for logs."""
-    if not mobile:
-        return "-"
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 8 else "****"
 
 
 # --- short answers: choices, skips, consent ---------------------------------------------------
@@ -223,22 +200,6 @@ def clean_detail(raw: str | None) -> str | None:
     if not text or len(text) > MAX_DETAIL_CHARS:
         return None
     return text
-
-
-_CREDIT_CODE_IN_TEXT = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
-
-
-def normalise_credit_code(raw: str | None) -> str | None:
-    """The 18-character unified social credit code (GB 32100) in ``raw`` when its check
-    character is right, else None."""
-    from stdnum.cn import uscc  # python-stdnum: the check character of GB 32100
-
-    text = unicodedata.normalize("NFKC", raw or "").upper()
-    candidates = _CREDIT_CODE_IN_TEXT.findall(re.sub(r"[\s\-]", "", text))
-    if len(set(candidates)) != 1:
-        return None
-    code = candidates[0]
-    return code if uscc.is_valid(code) else None
 
 
 # --- scores ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.actions import desk, settings
+from bot.actions import desk_client, settings
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -51,7 +51,7 @@ def fake_desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDesk]:
     monkeypatch.setattr(settings, "get_settings", lambda: test_settings)
     fake = FakeDesk()
     client = httpx.AsyncClient(base_url="http://desk.test", transport=httpx.MockTransport(fake))
-    monkeypatch.setattr(desk, "get_desk_client", lambda: client)
+    monkeypatch.setattr(desk_client, "get_desk_client", lambda: client)
     yield fake
 
 

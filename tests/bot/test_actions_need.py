@@ -28,9 +28,9 @@ from bot.actions.need import (
     NEED_SLOTS,
     ActionResetNeed,
     ActionStartNeed,
-    ValidateNeedForm,
     need_required_slots,
 )
+from bot.actions.need_form import ValidateNeedForm
 from bot.actions.need_summary import (
     ActionAskContactName,
     ActionAskNeedDecision,

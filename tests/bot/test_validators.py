@@ -6,9 +6,9 @@ from bot.actions.validators import (
     clean_name,
     clean_place,
     clean_product,
-    mask_mobile,
-    normalise_mobile,
 )
+from knowledge.personal_data import find_mobile as normalise_mobile  # the chat reading
+from knowledge.personal_data import mask_mobile
 
 
 @pytest.mark.parametrize(
@@ -128,10 +128,12 @@ from bot.actions.validators import (  # noqa: E402 - grouped with their tests
     is_anonymous,
     is_refusal,
     is_skip,
-    normalise_credit_code,
     parse_choice,
     parse_score,
     service_mode_of,
+)
+from knowledge.personal_data import (  # noqa: E402 - the chat reading
+    find_credit_code as normalise_credit_code,
 )
 
 

@@ -1,4 +1,7 @@
-"""The desk API as the actions see it: one lazily built HTTP client, typed GET and POST."""
+"""The bot's client of the desk API: one lazily built HTTP client, typed GET and POST.
+
+Named apart from the `desk` package, which the bot never imports: the contract between the two
+is HTTP (tested against the real desk app in tests/bot/test_desk_client.py)."""
 
 import logging
 from functools import lru_cache
@@ -12,7 +15,7 @@ from bot.actions import settings as action_settings
 logger = logging.getLogger(__name__)
 
 
-class DeskError(Exception):
+class DeskClientError(Exception):
     """The desk did not accept a request; `code` is machine-readable, `message` for logs."""
 
     def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
@@ -29,7 +32,7 @@ def get_desk_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=settings.desk_url, timeout=settings.desk_timeout_s)
 
 
-def _error_from(response: httpx.Response) -> DeskError:
+def _error_from(response: httpx.Response) -> DeskClientError:
     code, message = f"http_{response.status_code}", response.reason_phrase
     try:
         detail = response.json().get("detail")
@@ -40,7 +43,7 @@ def _error_from(response: httpx.Response) -> DeskError:
         message = str(detail.get("message") or message)
     elif isinstance(detail, str):
         message = detail
-    return DeskError(code, message, status=response.status_code)
+    return DeskClientError(code, message, status=response.status_code)
 
 
 async def _request(
@@ -54,7 +57,7 @@ async def _request(
     try:
         settings = action_settings.get_settings()
     except ValidationError as exc:
-        raise DeskError("settings", "action server settings are incomplete") from exc
+        raise DeskClientError("settings", "action server settings are incomplete") from exc
     headers = {"Authorization": f"Bearer {settings.service_token.get_secret_value()}"}
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
@@ -63,21 +66,23 @@ async def _request(
             method, path, json=body, params=params, headers=headers
         )
     except httpx.TimeoutException as exc:
-        raise DeskError("timeout", f"no answer from the desk within the timeout ({path})") from exc
+        raise DeskClientError(
+            "timeout", f"no answer from the desk within the timeout ({path})"
+        ) from exc
     except httpx.HTTPError as exc:
-        raise DeskError("unreachable", f"{type(exc).__name__} on {path}") from exc
+        raise DeskClientError("unreachable", f"{type(exc).__name__} on {path}") from exc
     if response.status_code not in (200, 201):
         raise _error_from(response)
     try:
         data = response.json()
     except ValueError as exc:
-        raise DeskError("bad_response", f"desk answered {path} with non-JSON") from exc
+        raise DeskClientError("bad_response", f"desk answered {path} with non-JSON") from exc
     return data
 
 
 def _expect(data: Any, kind: type, path: str) -> Any:
     if not isinstance(data, kind):
-        raise DeskError("bad_response", f"desk answered {path} with {type(data).__name__}")
+        raise DeskClientError("bad_response", f"desk answered {path} with {type(data).__name__}")
     return data
 
 
@@ -88,16 +93,16 @@ async def post_json(
     idempotency_key: str | None = None,
     params: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """POST `body` to the desk as the bot's service; the JSON answer, or DeskError."""
+    """POST `body` to the desk as the bot's service; the JSON answer, or DeskClientError."""
     data = await _request("POST", path, body=body, params=params, idempotency_key=idempotency_key)
     return _expect(data, dict, path)  # type: ignore[no-any-return]
 
 
 async def get_json(path: str, *, params: dict[str, str] | None = None) -> dict[str, Any]:
-    """GET a JSON object from the desk as the bot's service, or DeskError."""
+    """GET a JSON object from the desk as the bot's service, or DeskClientError."""
     return _expect(await _request("GET", path, params=params), dict, path)  # type: ignore[no-any-return]
 
 
 async def get_list(path: str, *, params: dict[str, str] | None = None) -> list[Any]:
-    """GET a JSON list from the desk (e.g. a timeline) as the bot's service, or DeskError."""
+    """GET a JSON list from the desk (e.g. a timeline) as the bot's service, or DeskClientError."""
     return _expect(await _request("GET", path, params=params), list, path)  # type: ignore[no-any-return]

@@ -1,4 +1,4 @@
-"""One cached encoder per process (overridable in tests)."""
+"""One cached encoder per process (overridable in tests): the encoder cache, not ORM models."""
 
 from functools import lru_cache
 
