@@ -2,23 +2,14 @@
 whoever wrote it.
 
 The rules themselves (normalising, validating and masking mobiles, ID card numbers and credit
-codes) live in :mod:`knowledge.personal_data`, shared with the bot; they are re-exported here for
-the desk's modules.
+codes) live in :mod:`knowledge.personal_data`, shared with the bot.
 """
 
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from knowledge.personal_data import MOBILE_RE as MOBILE_RE
-from knowledge.personal_data import mask_code as mask_code
-from knowledge.personal_data import mask_credit_code as mask_credit_code
-from knowledge.personal_data import mask_id_number as mask_id_number
-from knowledge.personal_data import mask_mobile as mask_mobile
-from knowledge.personal_data import mask_text as mask_text
-from knowledge.personal_data import normalise_credit_code as normalise_credit_code
-from knowledge.personal_data import normalise_id_number as normalise_id_number
-from knowledge.personal_data import normalise_mobile as normalise_mobile
+from knowledge.personal_data import mask_text
 
 #: roles that work with people's contact details and see them in full
 FULL_VIEW_ROLES = frozenset({"admin", "staff"})

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from desk.complaints.models import CHANNEL_LABELS, TYPE_LABELS
-from desk.masking import normalise_mobile
 from desk.timeline import TimelineStepPublic
+from knowledge.personal_data import normalise_mobile
 
 ChannelCode = Literal["phone", "online", "station", "letter"]
 TypeCode = Literal["attitude", "efficiency", "fees", "quality", "other"]

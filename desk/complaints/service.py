@@ -25,9 +25,9 @@ from desk.complaints.models import (
 from desk.complaints.schemas import ComplaintCreate, ComplaintPublic, ComplaintTransition
 from desk.customers.service import linked_conversations
 from desk.errors import DeskError, InvalidInput, NotFound
-from desk.masking import mask_mobile
 from desk.numbering import next_number
 from desk.sla import COMPLAINT_WORKING_DAYS
+from knowledge.personal_data import mask_mobile
 from knowledge.schema import Institution
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from desk.customers.models import DOCUMENT_KIND_LABELS, KIND_LABELS
-from desk.masking import normalise_credit_code, normalise_id_number, normalise_mobile
+from knowledge.personal_data import normalise_credit_code, normalise_id_number, normalise_mobile
 
 _KIND_ALIASES = {label: code for code, label in KIND_LABELS.items()} | {
     "个人": "individual",

@@ -16,7 +16,7 @@ from desk.customers.models import (
 )
 from desk.customers.schemas import CustomerCreate, CustomerPublic, CustomerUpdate
 from desk.errors import DeskError, InvalidInput, NotFound
-from desk.masking import mask_code, mask_mobile
+from knowledge.personal_data import mask_code, mask_mobile
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# the rules live in desk.masking; re-exported here for the modules that import them from demands
-from desk.masking import MOBILE_RE as MOBILE_RE
-from desk.masking import mask_credit_code as mask_credit_code
-from desk.masking import mask_mobile as mask_mobile
-from desk.masking import normalise_credit_code
-from desk.masking import normalise_mobile as normalise_mobile
 from desk.timeline import TimelineStepPublic
+
+# the rules live in desk.masking; re-exported here for the modules that import them from demands
+from knowledge.personal_data import (
+    normalise_credit_code,
+    normalise_mobile,
+)
 
 ServiceMode = Literal["送样", "上门", "预约", "均可"]
 

@@ -16,12 +16,11 @@ from desk.demands.schemas import (
     DemandPublic,
     DemandTransition,
     EvaluationCreate,
-    mask_credit_code,
-    mask_mobile,
 )
 from desk.errors import InvalidInput, NotFound
 from desk.numbering import next_number
 from desk.sla import RECOMMEND_WORKING_DAYS, RESPOND_WORKING_DAYS
+from knowledge.personal_data import mask_credit_code, mask_mobile
 
 log = logging.getLogger(__name__)
 

@@ -19,14 +19,14 @@ import pytest
 from fastapi import FastAPI
 from rasa_sdk.executor import CollectingDispatcher
 
+from app.main import create_app
+from app.settings import AppSettings
 from bot.actions import desk_client, settings
 from bot.actions.complaint import ActionCompleteComplaint, complaint_body
 from bot.actions.consent import CONSENTS_PATH, record_consent
 from bot.actions.demand import DEMANDS_PATH, DemandDraft, submit_demand
 from bot.actions.handoff import ESCALATIONS_PATH, escalate
 from bot.actions.progress import fetch_detail, fetch_open_items
-from desk.main import create_app
-from desk.settings import AppSettings
 
 from .conftest import FakeDesk
 from .test_actions_complaint import CREATED as COMPLAINT_CREATED

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from desk.masking import (
-    install_log_masking,
+from desk.masking import install_log_masking, uninstall_log_masking
+from knowledge.personal_data import (
     mask_code,
     mask_mobile,
     mask_text,
     normalise_credit_code,
     normalise_id_number,
     normalise_mobile,
-    uninstall_log_masking,
 )
 from desk.paths import REPO_ROOT
 
