@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desk.masking import install_log_masking, uninstall_log_masking
+from desk.paths import REPO_ROOT
 from knowledge.personal_data import (
     mask_code,
     mask_mobile,
@@ -19,7 +20,6 @@ from knowledge.personal_data import (
     normalise_id_number,
     normalise_mobile,
 )
-from desk.paths import REPO_ROOT
 
 from .staff import staff_headers
 
