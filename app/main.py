@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from app.console import mount_console
 from app.database import migrate
 from app.settings import AppSettings
 from app.settings import get_settings as get_app_settings
@@ -21,13 +22,20 @@ from channels.web.router import router as web_router
 from channels.wechat.router import router as wechat_router
 from desk import errors_http
 from desk.calendar.router import router as calendar_router
+from desk.canned.router import router as canned_router
 from desk.complaints.router import router as complaints_router
+from desk.consultations.ports import get_conversation_port
+from desk.consultations.router import router as consultations_router
 from desk.customers.router import consents_router
 from desk.customers.router import router as customers_router
 from desk.customers.settings import get_privacy_settings
 from desk.db import get_sessionmaker
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
+from desk.live import events as live_events
+from desk.live.notifier import Notifier
+from desk.live.router import get_notifier
+from desk.live.router import router as live_router
 from desk.reports.router import router as reports_router
 from desk.search.router import router as search_router
 from desk.settings import get_settings as get_desk_settings
@@ -48,6 +56,9 @@ DESK_ROUTERS = (
     consents_router,
     reports_router,
     escalations_router,
+    consultations_router,
+    canned_router,
+    live_router,
 )
 
 
@@ -69,18 +80,25 @@ def bootstrap_admin(settings: AppSettings) -> None:
 
 
 def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
+    notifier = Notifier(settings.redis_url)  # wakes web chat and console streams, across processes
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert settings.database_url is not None
         await run_in_threadpool(migrate, settings.database_url)
         await run_in_threadpool(bootstrap_admin, settings)
+        await notifier.start()
+        remove_waker = live_events.add_waker(notifier.publish_threadsafe)
         if channels:
-            await channels_runtime.start(app, settings)  # gateway, WeChat, retry, outbox
+            await channels_runtime.start(app, settings, notifier)  # gateway, WeChat, workers
+            app.dependency_overrides[get_conversation_port] = lambda: app.state.consultation
         if settings.warm_up:
             start_background()
         yield
         if channels:
             await channels_runtime.stop(app)
+        remove_waker()
+        await notifier.stop()
 
     app = FastAPI(title="质量门诊 Quality Clinic", version="0.1.0", lifespan=lifespan)
     # Every area reads its own settings class; all of them get this one composed object.
@@ -88,12 +106,14 @@ def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
         app.dependency_overrides[area_settings] = lambda: settings
     app.dependency_overrides[get_privacy_settings] = lambda: settings.privacy
     app.dependency_overrides[get_upload_settings] = lambda: settings.uploads
+    app.dependency_overrides[get_notifier] = lambda: notifier
     errors_http.install(app)
     if channels:
         app.include_router(web_router)
         app.include_router(wechat_router)
     for router in DESK_ROUTERS:
         app.include_router(router)
+    mount_console(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -15,10 +15,9 @@ from desk.live.notifier import Notifier
 log = logging.getLogger(__name__)
 
 
-async def start(app: FastAPI, settings: ChannelSettings) -> None:
+async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> None:
+    """The app owns the notifier (the desk's console stream uses it too) and starts it first."""
     assert settings.database_url is not None
-    notifier = Notifier(settings.redis_url)
-    await notifier.start()
     gateway = RasaGateway(
         settings.rasa_url,
         timeout_s=settings.rasa_timeout_s,
@@ -60,4 +59,3 @@ async def stop(app: FastAPI) -> None:
             await task
     await app.state.conversations.aclose()
     await app.state.gateway.aclose()
-    await app.state.notifier.stop()

@@ -192,6 +192,37 @@ def transition(
     case.status = to
 
 
+def record_step(
+    session: Session,
+    kind: CaseKind[C],
+    case: C,
+    *,
+    actor: str,
+    note: str,
+    action: str,
+    details: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
+    """A step that keeps the status (a case handed to a colleague): timeline and audit only."""
+    _add_step(
+        session,
+        kind,
+        case,
+        from_status=case.status,
+        to_status=case.status,
+        actor=actor,
+        note=note,
+        at=at,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"{kind.name}.{action}",
+        subject=kind.subject(case),
+        details=details,
+    )
+
+
 def timeline(session: Session, kind: CaseKind[C], case: C) -> list[Any]:
     """The case's steps, oldest first (rows of ``kind.step``)."""
     order = inspect(kind.step).primary_key

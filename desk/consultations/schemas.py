@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from desk.escalations.schemas import EscalationPublic
+
 Sender = Literal["user", "bot", "expert", "system", "note"]
 DeliveryState = Literal["sent", "queued", "failed", "pending"]
 SendMode = Literal["send", "queue", "template"]
@@ -121,3 +123,30 @@ class KnowledgeDraftPublic(BaseModel):
     question: str
     answer: str
     domain: str | None
+
+
+class ConsultationView(BaseModel):
+    escalation: EscalationPublic
+    transcript: list[TranscriptLine]
+    need_summary: NeedSummary | None
+    customer: CustomerCard | None
+    demands: list[DemandCard]
+    complaints: list[ComplaintCard]
+    window: Window
+
+
+class DemandDraft(BaseModel):
+    """A demand as the expert edits it; the contact may stay masked (the desk fills it in from the
+    enterprise's record, so the expert never needs the full number)."""
+
+    need_text: str = Field(default="", max_length=2000)
+    product: str = Field(default="", max_length=100)
+    place: str = Field(default="", max_length=100)
+    contact_name: str = Field(default="", max_length=40)
+    contact_mobile: str = Field(default="", max_length=20)
+    quantity: str | None = Field(default=None, max_length=50)
+    wanted_date: str | None = Field(default=None, max_length=50)
+    service_mode: Literal["送样", "上门", "预约", "均可"] | None = None
+    company_name: str | None = Field(default=None, max_length=100)
+    credit_code: str | None = Field(default=None, max_length=20)
+    service_ids: list[str] = Field(default_factory=list, max_length=20)

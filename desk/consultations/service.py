@@ -14,6 +14,7 @@ from desk.consultations.models import ConsultationNote, KnowledgeDraft
 from desk.consultations.ports import ConversationPort
 from desk.consultations.schemas import (
     ComplaintCard,
+    ConsultationView,
     CustomerCard,
     DemandCard,
     NeedSummary,
@@ -24,6 +25,7 @@ from desk.customers import consents
 from desk.customers import service as customers
 from desk.demands import service as demands
 from desk.demands.models import STATUS_LABELS as DEMAND_LABELS
+from desk.escalations import service as escalations
 from desk.escalations.models import Escalation
 from desk.live import events
 from desk.masking import sees_personal_data
@@ -112,9 +114,9 @@ def need_summary(escalation: Escalation) -> NeedSummary | None:
 
 def customer_card(session: Session, *, conversation_id: str, role: str) -> CustomerCard | None:
     customer = customers.customer_for_conversation(session, conversation_id=conversation_id)
-    consent = consents.latest_consent(session, conversation_id=conversation_id)
     if customer is None:
         return None
+    consent = consents.latest_consent(session, conversation_id=conversation_id)
     view = customers.public(customer, conversation_ids=[], masked=not sees_personal_data(role))
     return CustomerCard(
         id=view.id,
@@ -123,7 +125,7 @@ def customer_card(session: Session, *, conversation_id: str, role: str) -> Custo
         credit_code_masked=view.credit_code,
         verification=view.verification,
         verification_label=view.verification_label,
-        consent=bool(consent is not None and getattr(consent, "granted", True)),
+        consent=bool(consent is not None and consent.agreed),
     )
 
 
@@ -213,3 +215,21 @@ def save_knowledge_draft(
     )
     session.commit()
     return draft
+
+
+def view(
+    session: Session, *, escalation: Escalation, port: ConversationPort, role: str, today: date
+) -> ConsultationView:
+    lines = transcript(session, escalation=escalation, port=port)
+    public = escalations.public(escalation, names=display_names(session))
+    public.last_message_at = next((ln.created_at for ln in reversed(lines) if ln.id > 0), None)
+    cid = escalation.conversation_id
+    return ConsultationView(
+        escalation=public,
+        transcript=lines,
+        need_summary=need_summary(escalation),
+        customer=customer_card(session, conversation_id=cid, role=role),
+        demands=demand_cards(session, conversation_id=cid, today=today),
+        complaints=complaint_cards(session, conversation_id=cid, today=today),
+        window=port.window(session, conversation_id=cid, channel=escalation.channel),
+    )

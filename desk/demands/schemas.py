@@ -6,12 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from desk.timeline import TimelineStepPublic
-
-# the rules live in desk.masking; re-exported here for the modules that import them from demands
-from knowledge.personal_data import (
-    normalise_credit_code,
-    normalise_mobile,
-)
+from knowledge.personal_data import normalise_credit_code, normalise_mobile
 
 ServiceMode = Literal["送样", "上门", "预约", "均可"]
 

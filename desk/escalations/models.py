@@ -15,12 +15,20 @@ from desk.timeline import TimelineStep
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "waiting": frozenset({"claimed", "closed"}),
-    "claimed": frozenset({"closed"}),
+    "claimed": frozenset({"closed"}),  # a transfer to a colleague is a step, not a move
     "closed": frozenset(),
 }
 ACTIVE_STATUSES = ("waiting", "claimed")
 STATUS_LABELS = {"waiting": "等待专家接入", "claimed": "专家接待中", "closed": "已交还智能助手"}
 REASON_LABELS = {"requested": "用户要求转人工", "fallback": "连续未能理解"}
+OUTCOME_LABELS = {
+    "answered": "已解答",
+    "demand_opened": "已提交需求",
+    "complaint_opened": "已受理投诉",
+    "no_reply": "用户未回复",
+    "timeout": "超时交还",
+    "cancelled": "用户取消",
+}
 
 
 class Escalation(Base):
@@ -45,7 +53,6 @@ class Escalation(Base):
     need: Mapped[dict[str, str] | None] = mapped_column(JSON)
     offered_to: Mapped[list[str] | None] = mapped_column(JSON)  # experts notified first
     outcome: Mapped[str | None] = mapped_column(String(20))  # how the expert closed it
-    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notice: Mapped[str | None] = mapped_column(String(20))  # what the enterprise was last told
 
 

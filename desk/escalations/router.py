@@ -8,8 +8,8 @@ from desk import cases
 from desk.calendar.service import load_calendar
 from desk.clock import now
 from desk.deps import ServiceDep, SessionDep, require_roles
-from desk.escalations import hours, service
-from desk.escalations.models import STATUS_LABELS
+from desk.escalations import hours, queue, routing, service
+from desk.escalations.models import STATUS_LABELS, Escalation
 from desk.escalations.schemas import (
     EscalationCreate,
     EscalationCreated,
@@ -17,6 +17,7 @@ from desk.escalations.schemas import (
     EscalationList,
     EscalationPublic,
     EscalationRelease,
+    HandOver,
     StatusCode,
 )
 from desk.timeline import public_steps
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/api/escalations", tags=["escalations"])
 ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
 ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
 ReaderDep = Annotated[Principal, Depends(require_roles("service", "expert", "staff", "admin"))]
+StaffDep = Annotated[Principal, Depends(require_roles("staff", "admin"))]
 
 
 @router.post("", response_model=EscalationCreated, status_code=status.HTTP_201_CREATED)
@@ -44,6 +46,7 @@ def create_escalation(
         **service.public(escalation).model_dump(),
         within_service_hours=hours.within_service_hours(moment, calendar),
         next_service_start=hours.next_service_start(moment, calendar),
+        **queue.standing(session, escalation=escalation).model_dump(),
     )
 
 
@@ -53,18 +56,28 @@ def list_escalations(
     caller: ReaderDep,
     status_: Annotated[StatusCode | None, Query(alias="status")] = None,
     conversation_id: Annotated[str | None, Query(max_length=80)] = None,
+    mine: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EscalationList:
     cases.ensure_listing_scoped(service.ESCALATIONS, caller=caller, conversation_id=conversation_id)
     items = service.list_escalations(
-        session, status=status_, conversation_id=conversation_id, limit=limit
+        session,
+        status=status_,
+        conversation_id=conversation_id,
+        expert=caller.username if mine else None,
+        limit=limit,
     )
-    return EscalationList(items=[service.public(e) for e in items])
+    names, moment = service.display_names(session), now()
+    return EscalationList(items=[service.public(e, names=names, moment=moment) for e in items])
+
+
+def _public(session: SessionDep, escalation: Escalation) -> EscalationPublic:
+    return service.public(escalation, names=service.display_names(session))
 
 
 @router.get("/{escalation_id}", response_model=EscalationPublic)
 def get_escalation(escalation_id: int, session: SessionDep, _: ConsoleDep) -> EscalationPublic:
-    return service.public(service.get_escalation(session, escalation_id=escalation_id))
+    return _public(session, service.get_escalation(session, escalation_id=escalation_id))
 
 
 @router.post("/{escalation_id}/claim", response_model=EscalationPublic)
@@ -72,7 +85,39 @@ def claim(escalation_id: int, session: SessionDep, expert: ExpertDep) -> Escalat
     escalation = service.claim(
         session, escalation_id=escalation_id, actor=expert.username, moment=now()
     )
-    return service.public(escalation)
+    return _public(session, escalation)
+
+
+@router.post("/{escalation_id}/assign", response_model=EscalationPublic)
+def assign(
+    escalation_id: int, body: HandOver, session: SessionDep, staff: StaffDep
+) -> EscalationPublic:
+    escalation = routing.hand_over(
+        session,
+        escalation_id=escalation_id,
+        to=body.expert,
+        note=body.note,
+        actor=staff.username,
+        supervisor=True,
+        moment=now(),
+    )
+    return _public(session, escalation)
+
+
+@router.post("/{escalation_id}/transfer", response_model=EscalationPublic)
+def transfer(
+    escalation_id: int, body: HandOver, session: SessionDep, expert: ExpertDep
+) -> EscalationPublic:
+    escalation = routing.hand_over(
+        session,
+        escalation_id=escalation_id,
+        to=body.expert,
+        note=body.note,
+        actor=expert.username,
+        supervisor=False,
+        moment=now(),
+    )
+    return _public(session, escalation)
 
 
 @router.post("/{escalation_id}/release", response_model=EscalationPublic)
@@ -90,7 +135,7 @@ def release(
         moment=now(),
         supervisor=cases.is_supervisor(caller),
     )
-    return service.public(escalation)
+    return _public(session, escalation)
 
 
 @router.get("/{escalation_id}/events", response_model=list[EscalationEventPublic])

@@ -5,15 +5,17 @@ escalation, the message goes to the expert (or waits for one), not to Rasa.
 """
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from desk import cases
+from desk.clock import now
 from desk.errors import NotFound
 from desk.escalations.models import (
     ACTIVE_STATUSES,
+    OUTCOME_LABELS,
     REASON_LABELS,
     STATUS_LABELS,
     TRANSITIONS,
@@ -21,6 +23,10 @@ from desk.escalations.models import (
     EscalationEvent,
 )
 from desk.escalations.schemas import EscalationCreate, EscalationPublic
+from desk.live import events as live
+from desk.users.experts import online_experts
+from desk.users.models import User
+from knowledge.constants import DOMAIN_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +47,51 @@ ESCALATIONS = cases.CaseKind[Escalation](
 )
 
 
-def public(escalation: Escalation) -> EscalationPublic:
+def public(
+    escalation: Escalation, *, names: dict[str, str] | None = None, moment: datetime | None = None
+) -> EscalationPublic:
     view = EscalationPublic.model_validate(escalation)
     view.reason_label = REASON_LABELS[escalation.reason]
     view.status_label = STATUS_LABELS[escalation.status]
+    view.domain_label = DOMAIN_LABELS.get(escalation.domain or "")
+    view.outcome_label = OUTCOME_LABELS.get(escalation.outcome or "")
+    view.offered_to = list(escalation.offered_to or [])
+    if escalation.expert:
+        view.expert_name = (names or {}).get(escalation.expert, escalation.expert)
+    waited_until = as_utc(escalation.claimed_at or escalation.closed_at) or moment or now()
+    started = as_utc(escalation.created_at) or waited_until
+    view.waiting_minutes = max(0, int((waited_until - started).total_seconds() // 60))
     return view
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; the desk stores UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def publish(session: Session, escalation: Escalation) -> None:
+    """Every open console sees the change (after the caller's commit)."""
+    session.flush()
+    live.publish(
+        session,
+        kind="escalation",
+        escalation_id=escalation.id,
+        conversation_id=escalation.conversation_id,
+        data=public(escalation, names=display_names(session)).model_dump(mode="json"),
+    )
+
+
+def first_offer(session: Session, *, domain: str | None) -> list[str]:
+    """Online experts of the domain; [] (everyone) when none of them is online."""
+    if domain is None or domain == "other":
+        return []
+    return [u.username for u in online_experts(session, domain=domain)]
+
+
+def display_names(session: Session) -> dict[str, str]:
+    return {str(u): str(n) for u, n in session.execute(select(User.username, User.display_name))}
 
 
 def active_escalation(session: Session, *, conversation_id: str) -> Escalation | None:
@@ -76,6 +122,10 @@ def create_escalation(
         summary=data.summary,
         status="waiting",
         created_at=moment,
+        domain=data.domain,
+        need=data.need,
+        enterprise=data.enterprise,
+        offered_to=first_offer(session, domain=data.domain),
     )
     escalation, created = cases.open_case(
         session,
@@ -94,6 +144,8 @@ def create_escalation(
     )
     if not created:
         return escalation, False
+    publish(session, escalation)
+    session.commit()
     log.info(
         "escalation opened id=%s conversation=%s reason=%s channel=%s",
         escalation.id,
@@ -109,10 +161,13 @@ def list_escalations(
     *,
     status: str | None = None,
     conversation_id: str | None = None,
+    expert: str | None = None,
     limit: int = 100,
 ) -> list[Escalation]:
     """Oldest first: the queue order in which experts should take them."""
     query = select(Escalation).order_by(Escalation.id).limit(limit)
+    if expert:
+        query = query.where(Escalation.expert == expert)
     if status:
         query = query.where(Escalation.status == status)
     if conversation_id:
@@ -128,8 +183,27 @@ def get_escalation(session: Session, *, escalation_id: int) -> Escalation:
 
 
 def claim(session: Session, *, escalation_id: int, actor: str, moment: datetime) -> Escalation:
-    """An expert takes the conversation over; only a waiting one can be claimed."""
+    """An expert takes the conversation over; only a waiting one can be claimed.
+
+    Two experts claiming at once: a conditional UPDATE (waiting → claimed) lets exactly one win,
+    in any process, on SQLite and PostgreSQL; the other is told who has it.
+    """
+    session.rollback()  # no read transaction open: SQLite's write must see the newest state
+    won = session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.status == "waiting")
+        .values(status="claimed", expert=actor, claimed_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        escalation = get_escalation(session, escalation_id=escalation_id)
+        holder = display_names(session).get(escalation.expert or "", escalation.expert)
+        refusal = f"该会话已由{holder}接入。" if escalation.status == "claimed" else None
+        cases.ensure_allowed(ESCALATIONS, escalation, to="claimed", refusal=refusal or "")
+        raise AssertionError("unreachable: a waiting escalation is always claimable")
     escalation = get_escalation(session, escalation_id=escalation_id)
+    escalation.status = "waiting"  # the row says claimed; the timeline records the move
     cases.transition(
         session,
         ESCALATIONS,
@@ -141,6 +215,7 @@ def claim(session: Session, *, escalation_id: int, actor: str, moment: datetime)
         at=moment,
     )
     escalation.expert, escalation.claimed_at = actor, moment
+    publish(session, escalation)
     session.commit()
     log.info(
         "escalation claimed id=%s conversation=%s expert=%s",
@@ -159,11 +234,12 @@ def release(
     note: str,
     moment: datetime,
     supervisor: bool = False,
+    outcome: str | None = None,
 ) -> Escalation:
-    """Hand the conversation back to the bot (closed).
+    """Hand the conversation back to the bot (closed), with the consultation's outcome.
 
     The expert who claimed it may release it; a supervisor (staff, admin) may release any, also
-    one still waiting.
+    one still waiting. The system (timeouts, the user's cancel) acts as a supervisor.
     """
     escalation = get_escalation(session, escalation_id=escalation_id)
     cases.ensure_holder(
@@ -178,17 +254,21 @@ def release(
         escalation,
         to="closed",
         actor=actor,
-        note=note or "已交还智能助手",
+        note=note or (OUTCOME_LABELS.get(outcome or "") or "已交还智能助手"),
         action="release",
+        details={"from": escalation.status, "to": "closed", "outcome": outcome},
         at=moment,
     )
     escalation.closed_at, escalation.active_key = moment, None
+    escalation.outcome = outcome
+    publish(session, escalation)
     session.commit()
     log.info(
-        "escalation closed id=%s conversation=%s by=%s",
+        "escalation closed id=%s conversation=%s by=%s outcome=%s",
         escalation.id,
         escalation.conversation_id,
         actor,
+        outcome,
     )
     return escalation
 

@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.database import migrate
 from desk import cases
 from desk.audit import entries_for
 from desk.clock import now
 from desk.complaints import service as complaints
 from desk.complaints.models import Complaint, ComplaintEvent
 from desk.complaints.schemas import ComplaintCreate, ComplaintTransition
-from desk.db import get_sessionmaker, migrate
+from desk.db import get_sessionmaker
 from desk.demands import service as demands
 from desk.demands.models import Demand, DemandEvent
 from desk.demands.schemas import DemandCreate, DemandTransition, EvaluationCreate

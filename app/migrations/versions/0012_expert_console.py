@@ -36,7 +36,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("need", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("offered_to", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("outcome", sa.String(20), nullable=True))
-        batch.add_column(sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("notice", sa.String(20), nullable=True))
     with op.batch_alter_table("wechat_outbox") as batch:
         batch.add_column(sa.Column("chat_message_id", sa.Integer(), nullable=True))
@@ -104,7 +103,6 @@ def downgrade() -> None:
     with op.batch_alter_table("escalations") as batch:
         for name in (
             "notice",
-            "last_activity_at",
             "outcome",
             "offered_to",
             "need",

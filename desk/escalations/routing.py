@@ -1,0 +1,96 @@
+"""Who is offered an escalation, and handing one to a colleague (质量门诊 routing by domain).
+
+A new escalation is offered first to the online experts of its QI domain; when none of them is
+online (or, later, when nobody claimed it in time) the offer widens to every expert: an empty
+``offered_to`` means everyone. Staff and admins assign or reassign; the holding expert transfers
+to a colleague with a note. Every change is a step on the escalation's timeline.
+"""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from desk import cases
+from desk.errors import InvalidInput
+from desk.escalations import service
+from desk.escalations.models import Escalation
+from desk.users.models import User
+from desk.users.service import get_user
+
+log = logging.getLogger(__name__)
+
+
+def _colleague(session: Session, username: str) -> User:
+    user = get_user(session, username=username)
+    if user.role != "expert" or not user.active:
+        raise InvalidInput(f"{user.display_name} 不是在岗的专家。", code="not_expert")
+    return user
+
+
+def hand_over(
+    session: Session,
+    *,
+    escalation_id: int,
+    to: str,
+    note: str,
+    actor: str,
+    supervisor: bool,
+    moment: datetime,
+) -> Escalation:
+    """Assign (a supervisor, waiting or claimed) or transfer (the holder) to expert ``to``."""
+    escalation = service.get_escalation(session, escalation_id=escalation_id)
+    colleague = _colleague(session, to)
+    if not supervisor:
+        cases.ensure_holder(
+            holder=escalation.expert,
+            actor=actor,
+            supervisor=False,
+            refusal="只有接入该会话的专家可以转给同事。",
+        )
+    if escalation.expert == colleague.username:
+        raise InvalidInput(f"该会话已由{colleague.display_name}接待。", code="same_expert")
+    action = "assign" if supervisor else "transfer"
+    words = "指派给" if supervisor else "转给"
+    text = f"{words}{colleague.display_name}" + (f"：{note.strip()}" if note.strip() else "")
+    if escalation.status == "waiting":
+        cases.transition(
+            session,
+            service.ESCALATIONS,
+            escalation,
+            to="claimed",
+            actor=actor,
+            note=text,
+            action=action,
+            details={"from": "waiting", "to": "claimed", "expert": colleague.username},
+            at=moment,
+        )
+        escalation.claimed_at = moment
+    else:
+        cases.ensure_allowed(service.ESCALATIONS, escalation, to="closed")  # still open
+        cases.record_step(
+            session,
+            service.ESCALATIONS,
+            escalation,
+            actor=actor,
+            note=text,
+            action=action,
+            details={"from_expert": escalation.expert, "expert": colleague.username},
+            at=moment,
+        )
+    escalation.expert = colleague.username
+    escalation.offered_to = [colleague.username]
+    service.publish(session, escalation)
+    session.commit()
+    log.info("escalation %s id=%s to=%s by=%s", action, escalation.id, colleague.username, actor)
+    return escalation
+
+
+def widen_offer(session: Session, *, escalation: Escalation) -> bool:
+    """Offer a still-waiting escalation to every expert; True when it changed."""
+    if escalation.status != "waiting" or not escalation.offered_to:
+        return False
+    escalation.offered_to = []
+    service.publish(session, escalation)
+    session.commit()
+    return True
