@@ -172,9 +172,19 @@ def console() -> None:
         lambda: npm("ci", "--no-audit", "--no-fund", "--loglevel=error"),
         outputs=[CONSOLE / "node_modules" / ".package-lock.json"],
     )
+    # The API's types come from the app's own OpenAPI description: a renamed field fails the build.
+    step(
+        "openapi",
+        ["app/**/*.py", "desk/**/*.py", "channels/**/*.py", "knowledge/constants.py"],
+        lambda: run(
+            APP_VENV / "bin" / "python", "-m", "app.openapi_dump", CONSOLE / "openapi.json"
+        ),
+        outputs=[CONSOLE / "openapi.json"],
+    )
     step(
         "console",
         [
+            "console/openapi.json",
             "console/package.json",
             "console/package-lock.json",
             "console/src/**/*",
