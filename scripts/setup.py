@@ -150,6 +150,10 @@ def npm(*args: str) -> None:
     run("npm", *args, cwd=CONSOLE, env=dict(os.environ, npm_config_update_notifier="false"))
 
 
+def py_app() -> Path:
+    return APP_VENV / "bin" / "python"
+
+
 def node_version() -> tuple[int, ...]:
     if not NODE.exists():
         return ()
