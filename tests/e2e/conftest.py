@@ -23,6 +23,7 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> AppSettings:
         actions_port=free_port(),
         service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
         rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
+        admin_password=SecretStr("e2e-admin-" + secrets.token_hex(8)),
     )
 
 
