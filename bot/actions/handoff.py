@@ -1,9 +1,10 @@
 """Human help (§5.3 a): escalate to a 质量门诊 expert on request or after two failed
 understandings in a row; the polite two-stage fallback before that.
 
-The escalation goes to the desk with a short summary of the conversation so far; while it is
-waiting or claimed the gateway routes the user's messages to people, so the bot stays quiet
-until the expert hands the conversation back.
+The escalation goes to the desk with a short summary of the conversation so far, its QI domain,
+the need and the enterprise (bot/actions/handoff_context.py); while it is waiting or claimed the
+gateway routes the user's messages to people, so the bot stays quiet until the expert hands the
+conversation back (bot/actions/handback.py).
 """
 
 import logging
@@ -17,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions import desk_client
 from bot.actions.common import channel_of, latest_intent
+from bot.actions.handoff_context import enterprise_of, escalation_domain, need_facts
 from knowledge.personal_data import mask_text
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ _FACTS = (
     ("complaint_institution", "投诉机构"),
     ("demand_last_number", "最近的需求编号"),
     ("complaint_last_number", "最近的投诉编号"),
+    ("handoff_expert_said", "专家上次的答复"),
 )
 
 
@@ -82,11 +85,15 @@ def service_start_text(value: str | None) -> str:
 
 
 async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, *, reason: str) -> None:
+    events, slots = list(tracker.events), dict(tracker.slots)
     body = {
         "conversation_id": tracker.sender_id,
         "reason": reason,
-        "summary": conversation_summary(list(tracker.events), dict(tracker.slots)),
+        "summary": conversation_summary(events, slots),
         "channel": channel_of(tracker.sender_id),
+        "domain": await escalation_domain(events, slots),
+        "need": need_facts(slots),
+        "enterprise": enterprise_of(slots),
     }
     try:
         data = await desk_client.post_json(ESCALATIONS_PATH, body)
@@ -101,10 +108,11 @@ async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, *, reason
         dispatcher.utter_message(response="utter_handoff_failed")
         return
     logger.info(
-        "escalation opened id=%s conversation=%s reason=%s",
+        "escalation opened id=%s conversation=%s reason=%s domain=%s",
         data.get("id"),
         tracker.sender_id,
         reason,
+        body["domain"],
     )
     if data.get("within_service_hours"):
         dispatcher.utter_message(response="utter_handoff_waiting")

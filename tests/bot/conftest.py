@@ -1,4 +1,5 @@
-"""The desk as the actions see it, replaced per test by a handler (httpx.MockTransport)."""
+"""The desk as the actions see it, replaced per test by a handler (httpx.MockTransport), and the
+escalation's domain search kept off the real index unless a test asks for it."""
 
 import json
 from collections.abc import Callable, Iterator
@@ -8,9 +9,34 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.actions import desk_client, settings
+from bot.actions import desk_client, handoff_context, settings
 
 Handler = Callable[[httpx.Request], httpx.Response]
+
+# The desk's EscalationCreate (desk/escalations/schemas.py), as the double checks it.
+ESCALATION_DOMAINS = {
+    "metrology", "standardization", "certification", "testing", "quality", "ip", "other"
+}  # fmt: skip
+ESCALATION_FIELDS = {
+    "conversation_id", "reason", "summary", "channel", "domain", "need", "enterprise"
+}  # fmt: skip
+ESCALATION_ENTERPRISE_MAX = 100
+
+
+def escalation_problems(body: dict[str, Any]) -> list[str]:
+    """Why the desk would refuse or misread an escalation body; empty when it would not."""
+    problems = [f"unknown field {name}" for name in sorted(set(body) - ESCALATION_FIELDS)]
+    if body.get("domain") is not None and body["domain"] not in ESCALATION_DOMAINS:
+        problems.append(f"domain {body['domain']!r}")
+    need = body.get("need")
+    if need is not None and not (
+        isinstance(need, dict) and all(isinstance(v, str) for v in need.values())
+    ):
+        problems.append("need is not a dict of texts")
+    enterprise = body.get("enterprise")
+    if enterprise is not None and len(str(enterprise)) > ESCALATION_ENTERPRISE_MAX:
+        problems.append("enterprise too long")
+    return problems
 
 
 class FakeDesk:
@@ -30,6 +56,10 @@ class FakeDesk:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if (request.method, request.url.path) == ("POST", "/api/escalations"):
+            problems = escalation_problems(json.loads(request.content))
+            if problems:
+                return httpx.Response(422, json={"detail": problems})
         handler = self.routes.get((request.method, request.url.path), self.default)
         if handler is None:
             return httpx.Response(404, json={"detail": {"code": "not_found", "message": "无"}})
@@ -53,6 +83,13 @@ def fake_desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDesk]:
     client = httpx.AsyncClient(base_url="http://desk.test", transport=httpx.MockTransport(fake))
     monkeypatch.setattr(desk_client, "get_desk_client", lambda: client)
     yield fake
+
+
+@pytest.fixture(autouse=True)
+def no_domain_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Escalations find no domain by search (no index loaded); tests of the search itself use
+    the real index (tests/bot/test_actions_handoff.py)."""
+    monkeypatch.setattr(handoff_context, "_match_domain_sync", lambda texts, settings: None)
 
 
 @pytest.fixture

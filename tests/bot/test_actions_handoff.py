@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import handoff_context
 from bot.actions.handoff import (
     ActionEscalate,
     ActionHandleFallback,
@@ -13,9 +14,30 @@ from bot.actions.handoff import (
     conversation_summary,
     service_start_text,
 )
+from bot.actions.handoff_context import (
+    domain_from_need,
+    enterprise_of,
+    match_domain,
+    need_facts,
+    recent_user_texts,
+)
+from retrieval.settings import RetrievalSettings
 
-from .conftest import FakeDesk
+from .conftest import FakeDesk, escalation_problems
 from .trackers import CONVERSATION, DOMAIN, make_tracker, responses, user_event
+
+SEARCH_DOMAIN = handoff_context._match_domain_sync  # before conftest turns the search off
+NEED = {
+    "need_text": "我们有一批电线电缆需要做检测",
+    "need_product": "电线电缆",
+    "need_place": "江阴市周庄镇",
+    "need_date": "越快越好",
+    "need_company": "无锡华澄电缆有限公司",
+    "contact_name": "张伟",
+    "contact_mobile": "13912345678",
+    "need_domain": "检验检测",
+    "need_service_ids": ["6.4.2"],
+}
 
 CREATED = {
     "id": 7,
@@ -82,6 +104,9 @@ async def test_request_opens_an_escalation(fake_desk: FakeDesk) -> None:
         "reason": "requested",
         "channel": "web",
         "summary": "最近的对话：\n用户：强制检定怎么办\n用户：转人工",
+        "domain": "other",
+        "need": None,
+        "enterprise": None,
     }
     assert fake_desk.requests[0].headers["Authorization"] == "Bearer bot-test-token"
     assert responses(dispatcher) == ["utter_handoff_waiting"]
@@ -148,3 +173,129 @@ async def test_out_of_scope_two_stages(fake_desk: FakeDesk, before: list, respon
         DOMAIN,
     )
     assert responses(dispatcher) == [response] and fake_desk.requests == []
+
+
+# --- what the expert sees at a glance: domain, need, enterprise -----------------------------------
+
+
+@pytest.fixture
+def domain_search(monkeypatch: pytest.MonkeyPatch, retrieval_settings: RetrievalSettings) -> None:
+    """The escalation's domain search on the real index (e5 model, FAISS, seed knowledge)."""
+    import retrieval.settings
+
+    monkeypatch.setattr(handoff_context, "_match_domain_sync", SEARCH_DOMAIN)
+    monkeypatch.setattr(retrieval.settings, "get_settings", lambda: retrieval_settings)
+
+
+async def test_a_stated_need_gives_the_domain_the_need_and_the_enterprise(
+    fake_desk: FakeDesk,
+) -> None:
+    fake_desk.on("POST", "/api/escalations", CREATED, status=201)
+    tracker = make_tracker(slots=NEED, text="转人工", intent="request_human")
+    await ActionEscalate().run(CollectingDispatcher(), tracker, DOMAIN)
+    [body] = fake_desk.bodies("POST", "/api/escalations")
+    assert body["domain"] == "testing"
+    assert body["need"] == {
+        "product": "电线电缆",
+        "place": "江阴市周庄镇",
+        "urgency": "越快越好",
+        "contact_masked": "张伟 139****5678",
+    }
+    assert body["enterprise"] == "无锡华澄电缆有限公司"
+    assert "13912345678" not in json.dumps(body, ensure_ascii=False)
+    assert escalation_problems(body) == []
+
+
+@pytest.mark.parametrize(
+    ("slots", "domain"),
+    [
+        ({"need_domain": "计量"}, "metrology"),
+        ({"need_domain": "其他/综合"}, "other"),
+        ({"need_domain": "ip"}, "ip"),
+        ({"need_service_ids": ["6.2.1", "6.4.2"]}, "standardization"),
+        ({"need_service_ids": ["5.3b"]}, "other"),
+        ({"need_domain": None, "need_service_ids": None}, None),
+    ],
+)
+def test_the_domain_of_a_need(slots: dict[str, Any], domain: str | None) -> None:
+    assert domain_from_need(slots) == domain
+
+
+def test_only_what_is_known_of_the_need_is_sent() -> None:
+    assert need_facts({}) is None
+    assert need_facts({"need_product": "压力表", "need_date": ""}) == {"product": "压力表"}
+    assert need_facts({"contact_mobile": "13912345678"}) == {"contact_masked": "139****5678"}
+    # a number typed into a free answer is masked as well
+    assert need_facts({"need_place": "新吴区，电话13912345678"}) == {
+        "place": "新吴区，电话139****5678"
+    }
+    assert enterprise_of({"need_company": ""}) is None
+    assert enterprise_of({"need_company": "甲" * 150}) == "甲" * 100
+
+
+def test_the_users_recent_words_are_searched() -> None:
+    events = [
+        user_event("你好", "greet"),
+        user_event("/request_human", "request_human"),
+        user_event("我们厂的压力表需要校准", "request_service"),
+        user_event("多少钱", "ask_faq"),
+        user_event("转人工", "request_human"),
+    ]
+    assert recent_user_texts(events) == ["我们厂的压力表需要校准", "多少钱", "转人工"]
+
+
+@pytest.mark.usefixtures("domain_search")
+async def test_without_a_need_the_domain_comes_from_the_best_service_match(
+    fake_desk: FakeDesk,
+) -> None:
+    fake_desk.on("POST", "/api/escalations", CREATED, status=201)
+    tracker = make_tracker(
+        text="转人工",
+        intent="request_human",
+        history=[user_event("我们厂的压力表需要校准", "ask_faq")],
+    )
+    await ActionEscalate().run(CollectingDispatcher(), tracker, DOMAIN)
+    [body] = fake_desk.bodies("POST", "/api/escalations")
+    assert body["domain"] == "metrology"
+    assert body["need"] is None and body["enterprise"] is None
+
+
+@pytest.mark.usefixtures("domain_search")
+async def test_nothing_close_enough_is_other(fake_desk: FakeDesk) -> None:
+    assert await match_domain(["我们有一批电线电缆需要做检测"]) == "testing"
+    assert await match_domain(["今晚去哪里吃火锅比较好"]) is None
+    assert await match_domain(["转人工"]) is None  # 质量门诊 (5.3a) is what it asks for
+    fake_desk.on("POST", "/api/escalations", CREATED, status=201)
+    tracker = make_tracker(
+        text="转人工", intent="request_human", history=[user_event("今晚去哪里吃火锅比较好")]
+    )
+    await ActionEscalate().run(CollectingDispatcher(), tracker, DOMAIN)
+    assert fake_desk.bodies("POST", "/api/escalations")[0]["domain"] == "other"
+
+
+async def test_a_failed_search_still_escalates(
+    fake_desk: FakeDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(texts: list[str], settings: Any) -> str:
+        raise RuntimeError("index missing")
+
+    monkeypatch.setattr(handoff_context, "_match_domain_sync", broken)
+    fake_desk.on("POST", "/api/escalations", CREATED, status=201)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="压力表校准找谁", intent="request_human")
+    await ActionEscalate().run(dispatcher, tracker, DOMAIN)
+    assert fake_desk.bodies("POST", "/api/escalations")[0]["domain"] == "other"
+    assert responses(dispatcher) == ["utter_handoff_waiting"]
+
+
+def test_the_double_refuses_what_the_desk_would() -> None:
+    assert escalation_problems({"domain": "计量", "need": {"product": 1}, "x": 1}) == [
+        "unknown field x",
+        "domain '计量'",
+        "need is not a dict of texts",
+    ]
+
+
+def test_the_experts_last_answer_is_in_the_next_summary() -> None:
+    summary = conversation_summary([], {"handoff_expert_said": "请到计量所送检。"})
+    assert summary.endswith("已了解的信息：\n专家上次的答复：请到计量所送检。")

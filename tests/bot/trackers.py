@@ -89,3 +89,61 @@ def entity(name: str, value: str, text: str | None = None) -> dict[str, Any]:
     """An entity of the latest message (start/end from ``text`` when given)."""
     start = text.index(value) if text and value in text else 0
     return {"entity": name, "value": value, "start": start, "end": start + len(value)}
+
+
+# --- hand back from an expert ---------------------------------------------------------------------
+
+EXPERT = "li.expert"
+
+
+def expert_event(text: str, *, escalation_id: int = 7, expert: str = EXPERT) -> dict[str, Any]:
+    """An expert's message as the app writes it into the tracker: a bot event with metadata."""
+    return {
+        "event": "bot",
+        "text": text,
+        "data": {},
+        "metadata": {"qclinic_expert": expert, "escalation_id": escalation_id},
+    }
+
+
+def escalated(text: str = "转人工", *, message_id: str = "m-h") -> list[dict[str, Any]]:
+    """A request for a person, as the events of the turn that opened the escalation."""
+    return [
+        {"event": "action", "name": "action_listen"},
+        user_event(text, "request_human", message_id),
+        {"event": "action", "name": "action_escalate"},
+        {"event": "bot", "text": "好的，已为您转接质量门诊人工专家……", "data": {}, "metadata": {}},
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+def handback_tracker(
+    outcome: str | None,
+    *,
+    consultation: list[dict[str, Any]] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    active_loop: str | None = None,
+) -> Tracker:
+    """The tracker as the app leaves it before executing action_handoff_back: the escalation,
+    what was said during the consultation (`consultation`: user and expert events) and the
+    outcome slot."""
+    events = [*(history or []), *escalated(), *(consultation or [])]
+    if outcome is not None:
+        events.append({"event": "slot", "name": "handoff_outcome", "value": outcome})
+    last_user = next(e for e in reversed(events) if e["event"] == "user")
+    return Tracker.from_dict(
+        {
+            "sender_id": CONVERSATION,
+            "slots": ALL_SLOTS | (slots or {}) | {"handoff_outcome": outcome},
+            "latest_message": {
+                "text": last_user["text"],
+                "message_id": last_user["message_id"],
+                "intent": last_user["parse_data"]["intent"],
+                "entities": [],
+            },
+            "events": events,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": "action_listen",
+        }
+    )
