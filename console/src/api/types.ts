@@ -95,7 +95,7 @@ export interface ErrorBody {
 }
 
 /** SSE `message`: a transcript line (or a private note) of a conversation the console watches */
-export interface MessageEvent {
+export interface LiveMessage {
   conversation_id: string
   /** null when the conversation has no open escalation any more */
   escalation_id: number | null
@@ -103,14 +103,14 @@ export interface MessageEvent {
 }
 
 /** SSE `delivery`: a sent line's delivery state changed */
-export interface DeliveryEvent {
+export interface LiveDelivery {
   conversation_id: string
   message_id: TranscriptLine['id']
   delivery: Delivery
 }
 
 /** SSE `presence`: an expert went online or away */
-export interface PresenceEvent {
+export interface LivePresence {
   username: Expert['username']
   presence: Presence
 }
@@ -118,7 +118,7 @@ export interface PresenceEvent {
 /** The live stream's events by name (`event:`); each carries a cursor in `id:`. */
 export interface LiveEvents {
   escalation: EscalationPublic
-  message: MessageEvent
-  delivery: DeliveryEvent
-  presence: PresenceEvent
+  message: LiveMessage
+  delivery: LiveDelivery
+  presence: LivePresence
 }
