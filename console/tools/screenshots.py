@@ -631,6 +631,9 @@ with sync_playwright() as p:
     page.get_by_text("我们用在锅炉上的").wait_for()
     page.wait_for_timeout(600)
     shot(page, "03-conversation")
+    page.get_by_role("log", name="对话记录").evaluate("el => { el.scrollTop = 0 }")
+    page.wait_for_timeout(200)
+    shot(page, "03b-transcript-start")
     print("title:", page.title())
 
     # canned replies with "/"
