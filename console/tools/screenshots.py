@@ -3,19 +3,105 @@
     cd console && npm run build && npx vite preview --port 4173 &
     /work/main/.venv/bin/python tools/screenshots.py http://127.0.0.1:4173/console/ OUT_DIR
 
-Every /api route is answered by `page.route` with shapes from docs/console-api.md.
+Every /api route is answered by `page.route`. Each mocked answer, and each body the console
+sends, is checked against the app's OpenAPI description (console/openapi.json, written by
+`python -m app.openapi_dump`), so the mocks cannot drift from the real API; any mismatch is
+printed and the tool exits with status 1.
 """
 
 import json
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 from playwright.sync_api import Route, sync_playwright
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:4173/console/"
 OUT = Path(sys.argv[2] if len(sys.argv) > 2 else "var/console-screenshots")
 OUT.mkdir(parents=True, exist_ok=True)
+OPENAPI = json.loads((Path(__file__).resolve().parent.parent / "openapi.json").read_text("utf-8"))
+MISMATCHES: list[str] = []
+
+
+# --- a small JSON-schema check, enough for what FastAPI writes --------------------------------
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = OPENAPI["components"]["schemas"][name]
+    return schema
+
+
+def problems(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
+    schema = _resolve(schema)
+    if "anyOf" in schema:
+        options = [problems(value, s, where) for s in schema["anyOf"]]
+        return [] if any(not p for p in options) else min(options, key=len)
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {value!r} not in {schema['enum']}"]
+    if "const" in schema and value != schema["const"]:
+        return [f"{where}: {value!r} is not {schema['const']!r}"]
+    kind = schema.get("type")
+    checks = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+        "null": lambda v: v is None,
+        "array": lambda v: isinstance(v, list),
+        "object": lambda v: isinstance(v, dict),
+    }
+    if kind in checks and not checks[kind](value):
+        return [f"{where}: {value!r} is not {kind}"]
+    out: list[str] = []
+    if kind == "array" and "items" in schema:
+        for i, item in enumerate(value):
+            out += problems(item, schema["items"], f"{where}[{i}]")
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if name not in value:
+                out.append(f"{where}: missing {name}")
+        for name, item in value.items():
+            if name in props:
+                out += problems(item, props[name], f"{where}.{name}")
+            elif props and schema.get("additionalProperties") is not True:
+                out.append(f"{where}: {name} is not in the API")
+    return out
+
+
+def _operation(method: str, path: str) -> dict[str, Any] | None:
+    for template, ops in OPENAPI["paths"].items():
+        pattern = "^" + re.sub(r"\\\{\w+\\\}", r"[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path) and method.lower() in ops:
+            return ops[method.lower()]
+    return None
+
+
+def check(method: str, path: str, status: int, body: Any, sent: Any) -> None:
+    op = _operation(method, path)
+    if op is None:
+        MISMATCHES.append(f"{method} {path}: no such route in the API")
+        return
+    request_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    if sent is not None and "schema" in request_schema:
+        for p in problems(sent, request_schema["schema"]):
+            MISMATCHES.append(f"{method} {path} request {p}")
+    if status >= 400:
+        return
+    answer = op.get("responses", {}).get(str(status))
+    if answer is None:
+        MISMATCHES.append(f"{method} {path}: the API does not answer {status}")
+        return
+    schema = answer.get("content", {}).get("application/json", {}).get("schema")
+    if schema and body is not None:
+        for p in problems(body, schema):
+            MISMATCHES.append(f"{method} {path} answer {p}")
+
 
 NOW = datetime.now(UTC)
 
@@ -33,8 +119,7 @@ def esc(
     enterprise="苏州精工仪表有限公司",
     expert=None,
     waiting=3,
-    reason="user_request",
-    reason_label="用户要求人工",
+    reason="requested",
     offered=(),
 ):
     labels = {
@@ -48,10 +133,14 @@ def esc(
         "conversation_id": f"conv-{id_}",
         "channel": channel,
         "reason": reason,
-        "reason_label": reason_label,
+        "reason_label": {"requested": "用户要求转人工", "fallback": "连续未能理解"}[reason],
         "summary": "咨询压力表检定周期及送检机构",
         "status": status,
-        "status_label": {"waiting": "等待认领", "claimed": "接待中", "closed": "已结束"}[status],
+        "status_label": {
+            "waiting": "等待专家接入",
+            "claimed": "专家接待中",
+            "closed": "已交还智能助手",
+        }[status],
         "expert": expert,
         "expert_name": {"zhang": "张工", "li": "李老师"}.get(expert or ""),
         "domain": domain,
@@ -77,8 +166,7 @@ QUEUE = {
             domain="testing",
             enterprise=None,
             waiting=12,
-            reason="low_confidence",
-            reason_label="机器人无法回答",
+            reason="fallback",
         ),
         esc(
             202,
@@ -102,15 +190,27 @@ QUEUE = {
 }
 
 
-def line(id_, sender, text, minutes, author=None, author_name=None, delivery=None):
+def line(
+    id_,
+    sender,
+    text,
+    minutes,
+    author=None,
+    author_name=None,
+    delivery=None,
+    channel="wechat",
+    buttons=(),
+):
     return {
         "id": id_,
         "sender": sender,
         "text": text,
         "created_at": ago(minutes),
+        "channel": channel,
         "author": author,
         "author_name": author_name,
         "delivery": delivery,
+        "buttons": list(buttons),
     }
 
 
@@ -118,17 +218,30 @@ def conversation(window_open: bool):
     return {
         "escalation": QUEUE["claimed"][0],
         "transcript": [
-            line(1, "user", "你好，我们厂的压力表需要多久检定一次？", 20),
+            line(1, "user", "你好，我们厂的压力表需要多久检定一次？", 20, channel="web"),
             line(
                 2,
                 "bot",
                 "一般压力表的检定周期不超过半年，具体以检定规程 JJG 52 为准。"
                 "需要我为您推荐检定机构吗？",
                 20,
+                channel="web",
+                buttons=[
+                    {"title": "推荐检定机构", "payload": "/recommend"},
+                    {"title": "转人工", "payload": "/human"},
+                ],
             ),
             line(3, "user", "我们用在锅炉上的，是强制检定吗？能不能上门？", 15),
             line(4, "system", "用户要求人工服务，已转专家", 14),
-            line(5, "note", "该企业去年有一次逾期送检的投诉，注意解释清楚。", 6, "zhang", "张工"),
+            line(
+                -5,
+                "note",
+                "该企业去年有一次逾期送检的投诉，注意解释清楚。",
+                6,
+                "zhang",
+                "张工",
+                channel="",
+            ),
             line(
                 6,
                 "expert",
@@ -229,21 +342,27 @@ EXPERTS = {
             "username": "zhang",
             "display_name": "张工",
             "domains": ["metrology", "testing"],
+            "domain_labels": ["计量", "检验检测"],
             "presence": "online",
+            "presence_label": "在线",
             "active_consultations": 1,
         },
         {
             "username": "li",
             "display_name": "李老师",
             "domains": ["standardization"],
+            "domain_labels": ["标准化"],
             "presence": "online",
+            "presence_label": "在线",
             "active_consultations": 1,
         },
         {
             "username": "wang",
             "display_name": "王研究员",
             "domains": ["certification", "quality", "ip"],
+            "domain_labels": ["认证认可", "质量管理", "知识产权"],
             "presence": "away",
+            "presence_label": "离开",
             "active_consultations": 0,
         },
     ]
@@ -290,6 +409,68 @@ SUGGESTIONS = {
 }
 
 
+# page.route cannot hold a response open, so a real EventSource would see the mocked stream end
+# and keep reconnecting. This one reads the mocked stream once (through the same route) and then
+# stays open, as the app's long-lived stream does.
+HELD_EVENT_SOURCE = """
+window.EventSource = class {
+  static CONNECTING = 0; static OPEN = 1; static CLOSED = 2
+  constructor(url) {
+    this.url = url; this.readyState = 0; this.onopen = null; this.onerror = null; this.handlers = {}
+    fetch(url).then((r) => r.text()).then((text) => {
+      if (this.readyState === 2) return
+      this.readyState = 1
+      this.onopen?.(new Event('open'))
+      for (const block of text.split('\\n\\n')) {
+        let name = 'message', id = ''
+        const data = []
+        for (const line of block.split('\\n')) {
+          if (line.startsWith('event: ')) name = line.slice(7)
+          else if (line.startsWith('data: ')) data.push(line.slice(6))
+          else if (line.startsWith('id: ')) id = line.slice(4)
+        }
+        if (!data.length) continue
+        const event = new MessageEvent(name, { data: data.join('\\n'), lastEventId: id })
+        for (const h of this.handlers[name] ?? []) h(event)
+      }
+    })
+  }
+  addEventListener(name, handler) { (this.handlers[name] ??= []).push(handler) }
+  close() { this.readyState = 2 }
+}
+"""
+
+
+def demand_public(draft):
+    return {
+        "id": 12,
+        "number": "XQ20240612-0007",
+        "status": "submitted",
+        "status_label": "已提交",
+        "channel": "wechat",
+        "conversation_id": "conv-101",
+        "created_at": ago(0),
+        "need_text": draft["need_text"],
+        "product": draft["product"],
+        "place": draft["place"],
+        "contact_name": draft["contact_name"],
+        "contact_mobile": "138****5678",
+        "quantity": draft.get("quantity"),
+        "wanted_date": draft.get("wanted_date"),
+        "service_mode": draft.get("service_mode"),
+        "company_name": draft.get("company_name"),
+        "credit_code": draft.get("credit_code"),
+        "service_ids": draft.get("service_ids", []),
+        "institution_ids": [],
+        "chosen_institution_id": None,
+        "recommended_by": "staff",
+        "respond_due": ago(-60 * 24)[:10],
+        "recommend_due": ago(-60 * 72)[:10],
+        "respond_overdue": False,
+        "recommend_overdue": False,
+    }
+
+
 def install_mocks(page, *, role="expert", must_change=False, window_open=True):
     me = {
         "username": "zhang" if role == "expert" else "admin",
@@ -299,13 +480,22 @@ def install_mocks(page, *, role="expert", must_change=False, window_open=True):
         "domains": ["metrology"],
         "presence": "online",
     }
+    canned = [dict(c) for c in CANNED]
 
     def handle(route: Route):
         req = route.request
         url = req.url.split("/api/", 1)[1]
         path, _, query = url.partition("?")
+        method = req.method
+        try:
+            sent = json.loads(req.post_data) if req.post_data else None
+        except ValueError:
+            sent = None
 
         def ok(body, status=200):
+            check(method, "/api/" + path, status, body, sent)
+            if status == 204:
+                return route.fulfill(status=204, body="")
             route.fulfill(
                 status=status,
                 content_type="application/json",
@@ -313,8 +503,7 @@ def install_mocks(page, *, role="expert", must_change=False, window_open=True):
             )
 
         if path == "auth/login":
-            data = json.loads(req.post_data or "{}")
-            if data.get("password") != "secret-password":
+            if (sent or {}).get("password") != "secret-password":
                 return ok(
                     {"detail": {"code": "bad_credentials", "message": "用户名或密码不正确"}}, 401
                 )
@@ -329,13 +518,16 @@ def install_mocks(page, *, role="expert", must_change=False, window_open=True):
                 }
             )
         if path == "auth/me":
+            return ok({"username": me["username"], "role": role})
+        if path == "auth/profile":
             return ok(me)
         if path == "console/stream-ticket":
-            return ok({"ticket": "tk", "expires_at": ago(-1)})
+            return ok({"ticket": "tk", "expires_in_s": 60})
         if path == "console/stream":
             new = esc(203, "waiting", domain="metrology", enterprise="昆山电子有限公司", waiting=0)
+            check("GET", "/api/escalations/203", 200, new, None)  # the event is EscalationPublic
             body = (
-                "retry: 100000\n\n: ping\n\nevent: escalation\ndata: "
+                "retry: 100000\n\n: ping\n\nid: e41m1207\nevent: escalation\ndata: "
                 + json.dumps(new, ensure_ascii=False)
                 + "\n\n"
             )
@@ -349,24 +541,53 @@ def install_mocks(page, *, role="expert", must_change=False, window_open=True):
             return ok(conversation(window_open))
         if path.endswith("/suggestions"):
             return ok(SUGGESTIONS)
+        if path == "canned-replies" and method == "POST":
+            reply = {
+                "id": max([c["id"] for c in canned], default=0) + 1,
+                "owner": None if sent.get("scope") == "shared" else me["username"],
+                "scope": sent.get("scope", "personal"),
+                **{k: sent[k] for k in ("shortcut", "title", "text")},
+            }
+            canned.append(reply)
+            return ok(reply, 201)
         if path == "canned-replies":
-            return ok(CANNED)
+            q = parse_qs(query).get("q", [""])[0]
+            items = [c for c in canned if not q or q in c["shortcut"] + c["title"] + c["text"]]
+            return ok({"items": items})
+        if path.startswith("canned-replies/") and method == "DELETE":
+            reply_id = int(path.rsplit("/", 1)[1])
+            canned[:] = [c for c in canned if c["id"] != reply_id]
+            return ok(None, 204)
+        if path.endswith("/claim"):
+            # the race's loser: another expert claimed it first
+            return ok(
+                {"detail": {"code": "illegal_transition", "message": "该会话已由李老师接入。"}}, 409
+            )
+        if path.endswith("/demand") and method == "POST":
+            return ok(demand_public(sent), 201)
+        if path.endswith("/knowledge-draft"):
+            return ok({"id": 31, "status": "draft", "domain": "metrology", **sent}, 201)
         if path == "experts":
             return ok(EXPERTS)
         if path.endswith("/demand-draft"):
             return ok(
                 {
-                    "conversation_id": "conv-101",
-                    "channel": "wechat",
                     "need_text": "锅炉用压力表强制检定，希望上门",
                     "product": "压力表",
                     "place": "江苏省苏州市",
                     "contact_name": "陈先生",
                     "contact_mobile": "138****5678",
+                    "quantity": None,
+                    "wanted_date": None,
+                    "service_mode": "上门",
+                    "company_name": "苏州精工仪表有限公司",
+                    "credit_code": None,
+                    "service_ids": ["svc-3"],
                 }
             )
         return ok({"detail": {"code": "not_mocked", "message": "未模拟"}}, 404)
 
+    page.add_init_script(HELD_EVENT_SOURCE)
     page.route("**/api/**", handle)
 
 
@@ -410,6 +631,9 @@ with sync_playwright() as p:
     page.get_by_text("我们用在锅炉上的").wait_for()
     page.wait_for_timeout(600)
     shot(page, "03-conversation")
+    page.get_by_role("log", name="对话记录").evaluate("el => { el.scrollTop = 0 }")
+    page.wait_for_timeout(200)
+    shot(page, "03b-transcript-start")
     print("title:", page.title())
 
     # canned replies with "/"
@@ -450,11 +674,45 @@ with sync_playwright() as p:
     page.get_by_role("button", name="为企业提交需求").click()
     page.wait_for_timeout(600)
     shot(page, "09-demand")
-    page.get_by_role("dialog").get_by_role("button", name="取消").click()
+    page.get_by_role("dialog").get_by_role("button", name="提交需求").click()
+    page.get_by_text("需求已提交，编号 XQ20240612-0007").wait_for()
     page.wait_for_timeout(400)
     page.get_by_role("button", name="存为知识草稿").click()
     page.wait_for_timeout(400)
     shot(page, "10-knowledge")
+    page.get_by_role("dialog").get_by_role("button", name="存为草稿").click()
+    page.get_by_text("已存为知识草稿").wait_for()
+    page.wait_for_timeout(3500)  # the messages fade
+
+    # canned replies management, from the reply box
+    page.get_by_role("button", name="管理常用回复").click()
+    page.get_by_role("dialog", name="管理常用回复").get_by_text("/检定周期").wait_for()
+    page.wait_for_timeout(400)
+    shot(page, "16-canned-manage")
+    page.get_by_role("button", name="添加常用回复").click()
+    add = page.get_by_role("dialog", name="添加常用回复")
+    add.get_by_label("快捷词").fill("上门")
+    add.get_by_label("标题").fill("上门检定说明")
+    add.get_by_label("内容").fill("上门检定需提前 3 个工作日预约，请准备好设备清单。")
+    add.get_by_text("共享（所有人可用）").hover()
+    page.wait_for_timeout(400)
+    shot(page, "17-canned-add")
+    add.get_by_role("button", name="保存").click()
+    page.get_by_text("已添加常用回复 /上门").wait_for()
+    page.get_by_role("dialog", name="管理常用回复").get_by_text("/上门", exact=True).wait_for()
+    page.wait_for_timeout(300)
+    shot(page, "18-canned-added")
+    page.get_by_role("dialog", name="管理常用回复").get_by_role(
+        "button", name="关闭", exact=True
+    ).click()
+    page.wait_for_timeout(3000)
+
+    # a claim lost to a colleague: the API's message, and the queue reloads
+    page.get_by_role("tab", name="待认领").click()
+    page.get_by_role("button", name="认领").first.click()
+    page.get_by_text("该会话已由李老师接入。").wait_for()
+    page.wait_for_timeout(200)
+    shot(page, "19-claim-lost")
     ctx.close()
 
     # closed WeChat window
@@ -502,3 +760,10 @@ with sync_playwright() as p:
     shot(page, "15-must-change-password")
     ctx.close()
     browser.close()
+
+if MISMATCHES:
+    print("mocks or requests that differ from the API:", file=sys.stderr)
+    for m in dict.fromkeys(MISMATCHES):
+        print("  " + m, file=sys.stderr)
+    sys.exit(1)
+print("all mocked answers and sent bodies match console/openapi.json")

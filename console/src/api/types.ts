@@ -1,280 +1,124 @@
 /**
- * The console API's shapes, hand-written from docs/console-api.md.
+ * The console API's shapes: aliases of the app's own OpenAPI description.
  *
- * The app's OpenAPI description is not produced yet; once the set-up writes `console/openapi.json`,
- * `npm run gen:api` generates `openapi.d.ts` beside this file and these aliases should point at its
- * `components["schemas"]` so that a renamed field fails the build.
+ * `openapi.d.ts` is generated (`npm run gen:api`, part of `npm run build`) from `console/openapi.json`,
+ * which the set-up writes with `python -m app.openapi_dump`. Nothing here copies a field by hand,
+ * so a field renamed on the server fails `vue-tsc`. Only what the description cannot say is written
+ * here: the error body (the app's handlers, not in the description) and the live stream's events
+ * (SSE, not in the description), both built from the generated shapes.
  */
 
-export type Role = 'expert' | 'staff' | 'admin'
-export type Presence = 'online' | 'away'
-export type Channel = 'web' | 'wechat'
-export type DomainCode =
-  | 'metrology'
-  | 'standardization'
-  | 'certification'
-  | 'testing'
-  | 'quality'
-  | 'ip'
-  | 'other'
+import type { components, operations, paths } from './openapi'
 
-/** `{"detail": {"code": "...", "message": "中文说明"}}` */
+export type { components, operations, paths }
+type Schemas = components['schemas']
+
+// --- codes the API declares as enums -----------------------------------------------------------
+
+export type Role = Schemas['Profile']['role']
+export type Presence = Schemas['PresenceIn']['presence']
+export type Channel = NonNullable<Schemas['EscalationCreate']['channel']>
+/** knowledge/constants.py; the API declares them where it takes a domain (EscalationCreate) */
+export type DomainCode = NonNullable<Schemas['EscalationCreate']['domain']>
+export type EscalationStatus = NonNullable<
+  NonNullable<operations['list_escalations_api_escalations_get']['parameters']['query']>['status']
+>
+export type Outcome = Schemas['EscalationClose']['outcome']
+
+// --- auth ------------------------------------------------------------------------------------
+
+export type LoginRequest = Schemas['LoginIn']
+export type LoginResponse = Schemas['LoginOut']
+/** `GET /api/auth/profile`: who is logged in to the console (`/api/auth/me` is only {username, role}) */
+export type Profile = Schemas['Profile']
+export type PasswordChange = Schemas['PasswordChange']
+/** `POST /api/console/stream-ticket`: a one-use reference to the login, for `EventSource` */
+export type StreamTicket = Schemas['Ticket']
+
+// --- experts ---------------------------------------------------------------------------------
+
+export type Expert = Schemas['ExpertPublic']
+export type ExpertList = Schemas['ExpertList']
+export type PresenceIn = Schemas['PresenceIn']
+export type DomainsIn = Schemas['DomainsIn']
+
+// --- escalations and consultations -----------------------------------------------------------
+
+export type EscalationPublic = Schemas['EscalationPublic']
+export type EscalationList = Schemas['EscalationList']
+export type HandOver = Schemas['HandOver']
+export type CloseRequest = Schemas['EscalationClose']
+
+export type TranscriptLine = Schemas['TranscriptLine']
+export type Sender = TranscriptLine['sender']
+export type Delivery = Schemas['Delivery']
+export type DeliveryState = Delivery['state']
+export type MessageCreate = Schemas['ReplyIn']
+export type SendMode = NonNullable<MessageCreate['mode']>
+export type NoteCreate = Schemas['NoteIn']
+
+export type Consultation = Schemas['ConsultationView']
+export type NeedSummary = Schemas['NeedSummary']
+export type CustomerCard = Schemas['CustomerCard']
+export type DemandCard = Schemas['DemandCard']
+export type ComplaintCard = Schemas['ComplaintCard']
+export type ChatWindow = Schemas['Window']
+export type Suggestion = Schemas['Suggestion']
+export type Suggestions = Schemas['Suggestions']
+
+/** `GET …/demand-draft` and `POST …/demand`: the contact mobile may stay masked, the desk fills it in */
+export type DemandDraft = Schemas['DemandDraft']
+export type ServiceMode = NonNullable<DemandDraft['service_mode']>
+export type DemandPublic = Schemas['DemandPublic']
+export type KnowledgeDraftIn = Schemas['KnowledgeDraftIn']
+export type KnowledgeDraftPublic = Schemas['KnowledgeDraftPublic']
+
+// --- canned replies --------------------------------------------------------------------------
+
+export type CannedReply = Schemas['CannedReplyPublic']
+export type CannedReplyList = Schemas['CannedReplyList']
+export type CannedReplyCreate = Schemas['CannedReplyCreate']
+export type CannedScope = CannedReply['scope']
+
+// --- not in the OpenAPI description ----------------------------------------------------------
+
+/**
+ * Every refusal: `{"detail": {"code": "...", "message": "中文说明"}}` (desk/errors_http.py; a 422
+ * adds `errors: [{field, message}]`). FastAPI's own default (`detail` as a string or a list) is
+ * still read, for routes outside the desk.
+ */
 export interface ErrorBody {
-  detail: { code: string; message: string } | string | { msg: string }[]
+  detail:
+    | { code: string; message: string; errors?: { field: string; message: string }[] }
+    | string
+    | Schemas['ValidationError'][]
 }
 
-// --- auth -----------------------------------------------------------------------------------
-
-export interface LoginRequest {
-  username: string
-  password: string
-}
-
-export interface LoginResponse {
-  token: string
-  expires_at: string
-  role: Role
-  username: string
-  display_name: string
-  must_change_password: boolean
-}
-
-export interface Me {
-  username: string
-  display_name: string
-  role: Role
-  must_change_password: boolean
-  domains: DomainCode[]
-  presence: Presence
-}
-
-export interface PasswordChange {
-  current_password: string
-  new_password: string
-}
-
-export interface StreamTicket {
-  ticket: string
-  expires_at: string
-}
-
-// --- experts --------------------------------------------------------------------------------
-
-export interface Expert {
-  username: string
-  display_name: string
-  domains: DomainCode[]
-  presence: Presence
-  active_consultations: number
-}
-
-export interface ItemList<T> {
-  items: T[]
-}
-
-// --- escalations ----------------------------------------------------------------------------
-
-export type EscalationStatus = 'waiting' | 'claimed' | 'closed'
-export type Outcome = 'answered' | 'demand_opened' | 'complaint_opened' | 'no_reply'
-
-export interface EscalationPublic {
-  id: number
+/** SSE `message`: a transcript line (or a private note) of a conversation the console watches */
+export interface LiveMessage {
   conversation_id: string
-  channel: Channel
-  reason: string
-  reason_label: string
-  summary: string
-  status: EscalationStatus
-  status_label: string
-  expert: string | null
-  expert_name: string | null
-  domain: DomainCode | null
-  domain_label: string | null
-  enterprise: string | null
-  offered_to: string[]
-  created_at: string
-  claimed_at: string | null
-  closed_at: string | null
-  waiting_minutes: number
-  outcome: Outcome | null
-  outcome_label: string | null
-  last_message_at: string | null
-}
-
-export interface HandOver {
-  expert: string
-  note: string
-}
-
-export interface CloseRequest {
-  outcome: Outcome
-  note: string
-}
-
-export type Sender = 'user' | 'bot' | 'expert' | 'system' | 'note'
-export type DeliveryState = 'sent' | 'queued' | 'failed' | 'pending'
-export type SendMode = 'send' | 'queue' | 'template'
-
-export interface Delivery {
-  state: DeliveryState
-  errcode: number | null
-  errmsg: string | null
-  mode: SendMode | string
-}
-
-export interface TranscriptLine {
-  id: number | string
-  sender: Sender
-  text: string
-  created_at: string
-  author: string | null
-  author_name: string | null
-  delivery: Delivery | null
-}
-
-export interface NeedSummary {
-  domain: DomainCode | string | null
-  product: string | null
-  place: string | null
-  urgency: string | null
-  contact_masked: string | null
-  text: string | null
-}
-
-export interface CustomerCard {
-  id: number
-  name: string
-  kind: string
-  credit_code_masked: string | null
-  verification: string
-  verification_label: string
-  consent: boolean
-}
-
-export interface DemandCard {
-  number: string
-  status: string
-  status_label: string
-  service_title: string | null
-  respond_by: string | null
-  recommend_by: string | null
-  overdue: boolean
-}
-
-export interface ComplaintCard {
-  number: string
-  status: string
-  status_label: string
-  institution: string | null
-  deadline: string | null
-  overdue: boolean
-}
-
-export interface ChatWindow {
-  channel: Channel
-  free_text: boolean
-  reason: string | null
-  remaining: number | null
-  until: string | null
-  template_available: boolean
-}
-
-export interface Consultation {
-  escalation: EscalationPublic
-  transcript: TranscriptLine[]
-  need_summary: NeedSummary | null
-  customer: CustomerCard | null
-  demands: DemandCard[]
-  complaints: ComplaintCard[]
-  window: ChatWindow
-}
-
-export interface Suggestion {
-  id: string
-  kind: string
-  title: string
-  text: string
-  score: number
-}
-
-export interface Suggestions {
-  query: string
-  results: Suggestion[]
-}
-
-export interface MessageCreate {
-  text: string
-  mode: SendMode
-  client_id: string
-}
-
-export interface NoteCreate {
-  text: string
-}
-
-/** `GET …/demand-draft` answers the demand fields; the console edits the known ones and sends all back. */
-export interface DemandDraft {
-  need_text?: string
-  product?: string
-  place?: string
-  contact_name?: string
-  contact_mobile?: string
-  quantity?: string | null
-  wanted_date?: string | null
-  service_mode?: '送样' | '上门' | '预约' | '均可' | null
-  company_name?: string | null
-  credit_code?: string | null
-  [field: string]: unknown
-}
-
-export interface DemandCreated {
-  number: string
-  [field: string]: unknown
-}
-
-export interface KnowledgeDraftCreate {
-  question: string
-  answer: string
-}
-
-export interface KnowledgeDraftCreated {
-  id: number | string
-  status: 'draft'
-}
-
-// --- canned replies -------------------------------------------------------------------------
-
-export interface CannedReply {
-  id: number
-  shortcut: string
-  title: string
-  text: string
-  scope: 'shared' | 'personal'
-  owner: string | null
-}
-
-// --- live stream events ---------------------------------------------------------------------
-
-export interface MessageEvent {
-  conversation_id: string
-  escalation_id: number
+  /** null when the conversation has no open escalation any more */
+  escalation_id: number | null
   message: TranscriptLine
 }
 
-export interface DeliveryEvent {
+/** SSE `delivery`: a sent line's delivery state changed */
+export interface LiveDelivery {
   conversation_id: string
-  message_id: number | string
+  message_id: TranscriptLine['id']
   delivery: Delivery
 }
 
-export interface PresenceEvent {
-  username: string
+/** SSE `presence`: an expert went online or away */
+export interface LivePresence {
+  username: Expert['username']
   presence: Presence
 }
 
+/** The live stream's events by name (`event:`); each carries a cursor in `id:`. */
 export interface LiveEvents {
   escalation: EscalationPublic
-  message: MessageEvent
-  delivery: DeliveryEvent
-  presence: PresenceEvent
+  message: LiveMessage
+  delivery: LiveDelivery
+  presence: LivePresence
 }

@@ -2,9 +2,9 @@
 
 import { computed, readonly, ref } from 'vue'
 import { authApi, clearToken, getToken, setToken } from '@/api'
-import type { LoginRequest, Me, Presence, Role } from '@/api'
+import type { LoginRequest, Presence, Profile, Role } from '@/api'
 
-const current = ref<Me | null>(null)
+const current = ref<Profile | null>(null)
 
 export const me = readonly(current)
 export const role = computed<Role | null>(() => current.value?.role ?? null)
@@ -16,12 +16,13 @@ export function hasToken(): boolean {
   return getToken() !== null
 }
 
-export async function loadMe(): Promise<Me> {
-  current.value = await authApi.me()
+/** The console's profile (`GET /api/auth/profile`; `/api/auth/me` only names the user and role). */
+export async function loadMe(): Promise<Profile> {
+  current.value = await authApi.profile()
   return current.value
 }
 
-export async function login(body: LoginRequest): Promise<Me> {
+export async function login(body: LoginRequest): Promise<Profile> {
   const answer = await authApi.login(body)
   setToken(answer.token, answer.expires_at)
   return loadMe()

@@ -1,6 +1,6 @@
 /** Labels the API does not send itself (it sends *_label for most fields). */
 
-import type { Channel, DeliveryState, DomainCode, Outcome } from '@/api'
+import type { Channel, DeliveryState, DomainCode, Outcome, Presence } from '@/api'
 
 /** knowledge/constants.py is the source of these codes */
 export const domainLabels: Record<DomainCode, string> = {
@@ -18,7 +18,12 @@ export function domainLabel(code: string | null | undefined): string {
   return (code && domainLabels[code as DomainCode]) || code || '未分类'
 }
 
-export const channelLabels: Record<Channel, string> = { web: '网页', wechat: '微信' }
+const channelLabels: Record<Channel, string> = { web: '网页', wechat: '微信' }
+
+/** the API sends the channel as a plain string (EscalationPublic.channel, TranscriptLine.channel) */
+export function channelLabel(code: string | null | undefined): string {
+  return (code && channelLabels[code as Channel]) || code || ''
+}
 
 export const outcomeOptions: { value: Outcome; label: string; hint: string }[] = [
   { value: 'answered', label: '已解答', hint: '问题已在咨询中答复' },
@@ -34,7 +39,12 @@ export const deliveryLabels: Record<DeliveryState, string> = {
   pending: '发送中',
 }
 
-export const presenceLabels = { online: '在线', away: '离开' } as const
+/** for presence events, which carry the code only (ExpertPublic has presence_label) */
+const presenceLabels: Record<Presence, string> = { online: '在线', away: '离开' }
+
+export function presenceLabel(code: string): string {
+  return presenceLabels[code as Presence] ?? code
+}
 
 const pad = (n: number) => String(n).padStart(2, '0')
 

@@ -1,9 +1,13 @@
 /**
  * The console's one live connection (SSE).
  *
- * EventSource cannot send headers, so each connection first asks for a one-use ticket. When the
- * connection drops, it is closed (the ticket cannot be reused) and opened again with a new ticket
- * after a growing pause; every reconnect is announced so the queue reloads. There is no polling.
+ * EventSource cannot send headers, so each connection first asks for a ticket (`{ticket,
+ * expires_in_s}`). Every event carries a cursor in `id:`. When the connection drops while the
+ * ticket is still valid, EventSource reconnects by itself and resends the cursor as Last-Event-ID,
+ * so the server resumes where it stopped and nothing needs reloading. Once the ticket has expired
+ * (or the server refused it), a new EventSource with a new ticket is opened after a growing pause;
+ * it cannot send Last-Event-ID, so that open is announced and the queue and the open conversation
+ * reload. There is no polling.
  */
 
 import { ref } from 'vue'
@@ -32,6 +36,12 @@ let source: EventSource | null = null
 let retryTimer: number | undefined
 let attempt = 0
 let running = false
+/** until when the current ticket lets the browser's own reconnects in (ms since epoch) */
+let ticketValidUntil = 0
+/** the last cursor received on the current EventSource ('' before the first event) */
+let lastEventId = ''
+/** margin for the clock and the reconnect delay (the server sends `retry: 3000`) */
+const TICKET_MARGIN_MS = 5000
 
 /** Subscribe to one event; returns the unsubscribe function (call it in onUnmounted). */
 export function onLive<K extends keyof LiveEvents>(name: K, handler: Handler<K>): () => void {
@@ -66,7 +76,9 @@ async function connect(): Promise<void> {
   liveState.value = attempt === 0 ? 'connecting' : 'retrying'
   let ticket: string
   try {
-    ticket = (await liveApi.ticket()).ticket
+    const answer = await liveApi.ticket()
+    ticket = answer.ticket
+    ticketValidUntil = Date.now() + answer.expires_in_s * 1000 - TICKET_MARGIN_MS
   } catch (error) {
     // a 401 has already sent the user to the login page
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
@@ -79,20 +91,39 @@ async function connect(): Promise<void> {
   if (!running) return
   const es = new EventSource(liveApi.streamUrl(ticket))
   source = es
+  lastEventId = ''
+  /** a reopen by the browser itself, with Last-Event-ID: the server resumes after the cursor */
+  let resuming = false
   es.onopen = () => {
     attempt = 0
     liveState.value = 'open'
-    // every open, the first included: events sent between the first load and now are not lost
+    if (resuming && lastEventId) {
+      resuming = false
+      return
+    }
+    resuming = false
+    // a new EventSource (the first included) starts at "now": reload what may have been missed
     reconnectHandlers.forEach((h) => h())
   }
   es.onerror = () => {
     if (source !== es) return
+    if (es.readyState === EventSource.CONNECTING && Date.now() < ticketValidUntil) {
+      // the browser retries with the same ticket and Last-Event-ID
+      resuming = true
+      liveState.value = 'retrying'
+      return
+    }
+    // refused (an expired ticket answers 401) or the ticket is about to expire: a new ticket
     es.close()
     source = null
     scheduleRetry()
   }
   for (const name of EVENT_NAMES) {
-    es.addEventListener(name, (event) => dispatch(name, (event as MessageEvent<string>).data))
+    es.addEventListener(name, (event) => {
+      const message = event as MessageEvent<string>
+      if (message.lastEventId) lastEventId = message.lastEventId
+      dispatch(name, message.data)
+    })
   }
 }
 

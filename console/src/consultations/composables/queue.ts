@@ -8,7 +8,7 @@ import { errorMessage, escalationsApi } from '@/api'
 import type { EscalationPublic } from '@/api'
 import { me, isStaff } from '@/auth/session'
 import { onLive, onLiveOpen } from '@/live/stream'
-import { domainLabel, channelLabels } from '@/common/labels'
+import { domainLabel, channelLabel } from '@/common/labels'
 import { beep, markRead, markUnread, notify, unread } from './alerts'
 import { now } from './now'
 
@@ -55,7 +55,8 @@ export function findEscalation(id: number): EscalationPublic | undefined {
 function offeredToMe(e: EscalationPublic): boolean {
   if (isStaff.value) return true
   const username = me.value?.username
-  return e.offered_to.length === 0 || (!!username && e.offered_to.includes(username))
+  const offered = e.offered_to ?? []
+  return offered.length === 0 || (!!username && offered.includes(username))
 }
 
 /** escalations the stream sent while a load was under way: they are newer than its answer */
@@ -110,7 +111,7 @@ function alertNew(e: EscalationPublic): void {
   const who = e.enterprise ?? '一位用户'
   notify(
     `新的咨询 · ${domainLabel(e.domain)}`,
-    `${who}（${channelLabels[e.channel] ?? e.channel}）：${e.reason_label || e.summary}`,
+    `${who}（${channelLabel(e.channel)}）：${e.reason_label || e.summary}`,
     `escalation-${e.id}`,
     () => openHandler(e.id),
   )
