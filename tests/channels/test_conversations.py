@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from app.database import migrate
 from channels.contracts import Incoming
 from channels.conversations import Conversations
 from channels.gateway import BotMessage
 from channels.models import InboundMessage
 from channels.transcript import ChatMessage
 from channels.web.router import WebDeliverer
-from desk.db import get_sessionmaker, migrate
+from desk.db import get_sessionmaker
 from desk.live.notifier import Notifier
 from tests.channels.sessions import counting_sessions
 
