@@ -227,7 +227,7 @@ class WeChatOutbox:
                 _hold(pack, exc.errcode)
             else:
                 self._postpone(pack, exc.errcode)
-            _report(session, pack, exc.errmsg)
+            _report(session, pack, exc.errmsg if exc.errcode is not None else NOT_REACHED)
             log.warning("customer-service message refused code=%s", exc.errcode)
             return False
         except (requests.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
