@@ -64,7 +64,6 @@ WECHAT_OFF = "公众号通道未启用。"
 TEMPLATE_OFF = "未配置模板消息（QCLINIC_WECHAT_TEMPLATE_REPLY），无法发送模板消息。"
 TEMPLATE_WEB = "网页会话无需模板消息，请直接发送。"
 TEMPLATE_FIRST = "您好，质量门诊专家回复了您的咨询。"
-TEMPLATE_SERVICE = "质量门诊在线咨询"
 TEMPLATE_REMARK = "回复本公众号任意消息，即可继续咨询。"
 TEMPLATE_NOT_REACHED = "无法连接微信服务器，模板消息未发出。"
 
@@ -340,11 +339,12 @@ class ChannelConversations:
         assert self._wechat is not None and self._wechat.client is not None
         assert self._template_id is not None
         at = line.created_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+        # WeChat no longer shows first and remark (since 2023): the words go in keyword1
         data = {
             "first": {"value": TEMPLATE_FIRST},
-            "keyword1": {"value": TEMPLATE_SERVICE},
+            "keyword1": {"value": line.text},
             "keyword2": {"value": at},
-            "remark": {"value": line.text},
+            "remark": {"value": TEMPLATE_REMARK},
         }
         state, code, message = "sent", None, None
         try:

@@ -270,7 +270,7 @@ def test_template_reply_reaches_a_user_outside_the_window(live: LiveFactory) -> 
     [body] = app.wechat.template_sent
     assert (body["touser"], body["template_id"]) == (user, "TPL-REPLY")
     assert set(body["data"]) == {"first", "keyword1", "keyword2", "remark"}
-    assert body["data"]["remark"]["value"] == "您的检测样品已收到，三个工作日内出报告。"
+    assert body["data"]["keyword1"]["value"] == "您的检测样品已收到，三个工作日内出报告。"
     assert app.wechat.texts(user) == []  # not a customer-service message
     assert deliveries(app, sent.id) == [("sent", None)]
 
