@@ -149,10 +149,16 @@ class RasaGateway:
             log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
 
+    def _conversation_url(self, conversation_id: str, tail: str) -> str:
+        return f"{self._base}/conversations/{quote(conversation_id, safe='')}/{tail}"
+
+    def _params(self, **extra: str) -> dict[str, str]:
+        return {**extra, "token": self._token} if self._token else dict(extra)
+
     async def find_turn(self, conversation_id: str, key: str) -> list[BotMessage] | None:
         """Look a turn up in Rasa's tracker (after a timeout): its replies, or None."""
-        url = f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker"
-        params = {"token": self._token} if self._token else {}
+        url = self._conversation_url(conversation_id, "tracker")
+        params = self._params()
         try:
             response = await self._client.get(url, params=params)
             response.raise_for_status()
@@ -161,6 +167,36 @@ class RasaGateway:
             log.warning("rasa tracker unavailable conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable() from exc
         return replies_in_tracker(events, key)
+
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        """Add events to the conversation's tracker (what people said while they held it)."""
+        url = self._conversation_url(conversation_id, "tracker/events")
+        try:
+            response = await self._client.post(
+                url, params=self._params(include_events="NONE"), json=events
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("rasa events refused conversation=%s error=%r", conversation_id, exc)
+            raise BotUnavailable(uncertain=not isinstance(exc, httpx.ConnectError)) from exc
+
+    async def execute_action(self, conversation_id: str, name: str) -> list[BotMessage]:
+        """Run one action in the conversation (Rasa 3.6 answers ``{tracker, messages}``)."""
+        await self._check_actions()
+        url = self._conversation_url(conversation_id, "execute")
+        try:
+            response = await self._client.post(
+                url, params=self._params(include_events="NONE"), json={"name": name}
+            )
+            response.raise_for_status()
+            messages = response.json().get("messages") or []
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            log.warning("rasa unreachable conversation=%s error=%r", conversation_id, exc)
+            raise BotUnavailable() from exc
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            log.warning("rasa action failed conversation=%s error=%r", conversation_id, exc)
+            raise BotUnavailable(uncertain=True) from exc
+        return parse_rasa_reply(list(messages))
 
     async def aclose(self) -> None:
         await self._client.aclose()

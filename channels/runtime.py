@@ -1,4 +1,5 @@
-"""Start and stop the channels with the app: gateway, conversations, WeChat, background workers."""
+"""Start and stop the channels with the app: gateway, conversations, WeChat, background workers,
+and the console's view of the conversations (``app.state.consultation``)."""
 
 import asyncio
 import contextlib
@@ -6,10 +7,12 @@ import logging
 
 from fastapi import FastAPI
 
+from channels.consultation import ChannelConversations
 from channels.conversations import Conversations
 from channels.gateway import RasaGateway
 from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
+from desk.live import events
 from desk.live.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -49,9 +52,20 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
     if settings.background_workers:
         workers.append(asyncio.create_task(conversations.run_worker(), name="retry"))
     app.state.channel_workers = workers
+    # The desk's ConversationPort (desk/consultations/ports.py), for the console's routes.
+    app.state.consultation = ChannelConversations(
+        settings=settings,
+        conversations=conversations,
+        gateway=gateway,
+        notifier=notifier,
+        wechat=app.state.wechat,
+    )
+    # Console events committed here (deliveries, by the outbox too) wake the console streams.
+    app.state.console_waker = events.add_waker(notifier.publish_threadsafe)
 
 
 async def stop(app: FastAPI) -> None:
+    app.state.console_waker()
     for task in app.state.channel_workers:
         task.cancel()
     for task in app.state.channel_workers:

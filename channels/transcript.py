@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from channels.gateway import BotMessage
 from channels.models import as_utc, utcnow
 from desk.db import Base
+from desk.live import events
 
 
 class ChatMessage(Base):
@@ -99,3 +100,40 @@ def replies_after(
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def delivery(
+    state: str, mode: str, errcode: int | None = None, errmsg: str | None = None
+) -> dict[str, Any]:
+    """How a line an expert sent reached (or will reach) the user, as its payload keeps it."""
+    return {"state": state, "mode": mode, "errcode": errcode, "errmsg": errmsg}
+
+
+def set_delivery(
+    session: Session,
+    *,
+    message_id: int,
+    state: str,
+    errcode: int | None = None,
+    errmsg: str | None = None,
+) -> bool:
+    """A sent line's new delivery state, and a console event when it changed, both in the
+    caller's transaction (so the console never shows a state that was rolled back)."""
+    row = session.get(ChatMessage, message_id)
+    if row is None:
+        return False
+    payload = dict(row.payload or {})
+    previous = payload.get("delivery") or {}
+    new = delivery(state, str(previous.get("mode") or "send"), errcode, errmsg)
+    if new == previous:
+        return False
+    payload["delivery"] = new
+    row.payload = payload  # a new dict: plain JSON columns do not track changes inside
+    events.publish(
+        session,
+        kind="delivery",
+        escalation_id=payload.get("escalation_id"),
+        conversation_id=row.conversation_id,
+        data={"conversation_id": row.conversation_id, "message_id": row.id, "delivery": new},
+    )
+    return True

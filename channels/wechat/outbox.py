@@ -10,6 +10,11 @@ So the outbox
 * when the window is closed or the quota spent, *holds* the rest; the follower's next contact
   opens a new window and releases it. Nothing is dropped.
 
+A row with ``chat_message_id`` sends an expert's line (channels/consultation.py): it goes as a
+message of its own (never merged, so each line has its own delivery state), and the line's
+delivery (sent, queued, failed with WeChat's errcode) follows the row in the same transaction,
+with a console event.
+
 A network error before WeChat answered may or may not have delivered: a connection failure is
 retried, a timeout after sending is counted as sent (unconfirmed) rather than risk a duplicate.
 """
@@ -26,6 +31,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from channels import transcript
 from channels.contracts import Incoming
 from channels.models import InboundMessage, OutboxMessage, as_utc, utcnow
 from channels.wechat.client import ApiClient, WeChatApiError
@@ -41,6 +47,7 @@ MORE_WAITING = "（还有{n}条消息，回复任意内容即可查看）"
 NOTE_ROOM = 100  # bytes kept free in each packed message for that note
 MAX_ATTEMPTS = 8
 MERGE_WAIT = timedelta(seconds=10)
+NOT_REACHED = "无法连接微信服务器，稍后重试。"
 
 
 def _openid(conversation_id: str) -> str:
@@ -189,6 +196,7 @@ class WeChatOutbox:
                 session.commit()  # never hold a write transaction across an HTTP call
                 if not reserved:
                     _hold(pack + rest, None)
+                    _report(session, pack + rest)
                     break
                 content = "\n\n".join(r.content for r in pack)
                 if rest and self._window.spent(session, openid):
@@ -196,6 +204,7 @@ class WeChatOutbox:
                 if not self._send_one(session, client, openid, pack, content):
                     if pack[0].status == "held":  # the window closed: the rest waits too
                         _hold(rest, None)
+                        _report(session, rest)
                     break
                 session.commit()
             session.commit()
@@ -218,18 +227,22 @@ class WeChatOutbox:
                 _hold(pack, exc.errcode)
             else:
                 self._postpone(pack, exc.errcode)
+            _report(session, pack, exc.errmsg if exc.errcode is not None else NOT_REACHED)
             log.warning("customer-service message refused code=%s", exc.errcode)
             return False
         except (requests.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
             self._window.refund(session, openid)
             self._postpone(pack, None)
+            _report(session, pack, NOT_REACHED)
             log.warning("customer-service message not sent error=%r", exc)
             return False
         except requests.Timeout:
             log.warning("customer-service message unconfirmed (timeout): counted as sent")
             _mark_sent(pack, -1)
+            _report(session, pack)
             return True
         _mark_sent(pack, None)
+        _report(session, pack)
         return True
 
     def _more_coming(self, session: Session, openid: str, oldest: OutboxMessage) -> bool:
@@ -262,12 +275,16 @@ class WeChatOutbox:
 
 
 def _packs(rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
-    """Consecutive rows merged while the text stays within one message."""
+    """Consecutive rows merged while the text stays within one message; an expert's line
+    (``chat_message_id``) is a message of its own."""
     packs: list[list[OutboxMessage]] = []
     size = 0
-    for row in rows:
+    for index, row in enumerate(rows):
         length = len(row.content.encode())
-        if packs and size + 2 + length <= TEXT_LIMIT - NOTE_ROOM:
+        alone = row.chat_message_id is not None or (
+            index > 0 and rows[index - 1].chat_message_id is not None
+        )
+        if packs and not alone and size + 2 + length <= TEXT_LIMIT - NOTE_ROOM:
             packs[-1].append(row)
             size += 2 + length
         else:
@@ -286,3 +303,21 @@ def _hold(rows: list[OutboxMessage], code: int | None) -> None:
 def _mark_sent(pack: list[OutboxMessage], code: int | None) -> None:
     for row in pack:
         row.status, row.sent_at, row.error_code = "sent", utcnow(), code
+
+
+def _report(session: Session, rows: list[OutboxMessage], errmsg: str | None = None) -> None:
+    """The transcript lines these rows send (an expert's) take the rows' delivery state."""
+    for row in rows:
+        if row.chat_message_id is None:
+            continue
+        code = row.error_code if row.error_code not in (None, -1) else None
+        if row.status == "sent":
+            state, code, errmsg = "sent", None, None
+        elif row.status == "held":  # waits for the next contact, unless WeChat cannot reach them
+            failed = code in UNREACHABLE or (row.attempts >= MAX_ATTEMPTS and code is not None)
+            state = "failed" if failed else "queued"
+        else:  # pending: refused or not reached, retried later
+            state = "failed" if code is not None else "pending"
+        transcript.set_delivery(
+            session, message_id=row.chat_message_id, state=state, errcode=code, errmsg=errmsg
+        )

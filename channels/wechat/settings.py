@@ -22,6 +22,10 @@ class WeChatSettings(BaseSettings):
     wechat_api_timeout_s: float = Field(default=5.0, gt=0)
     wechat_cs_quota: int = Field(default=5, ge=1)  # customer-service messages per window
     wechat_cs_window_h: float = Field(default=48.0, gt=0)
+    # Template message (模板消息) an expert's reply may go by once the window is closed: the
+    # id of a template with the fields keyword1 (the reply), keyword2 (time), and first and
+    # remark for accounts that still show them. Unset: no templates.
+    wechat_template_reply: str | None = None
 
     @model_validator(mode="after")
     def _check_wechat(self) -> "WeChatSettings":

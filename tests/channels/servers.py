@@ -3,7 +3,9 @@
 * :class:`ServerThread` serves an ASGI app (our own app, too) with uvicorn on a loopback port.
 * :func:`fake_rasa_app` answers like Rasa's REST webhook (same reply format, a tracker with
   the request metadata, the action server's /health) with a configurable delay: a timing double,
-  the real Rasa runs in tests/e2e.
+  the real Rasa runs in tests/e2e. It also takes tracker events and runs scripted actions
+  (``POST /conversations/{id}/tracker/events`` and ``/execute``, Rasa 3.6's shapes), checking
+  the API token when one is set.
 * :func:`wechat_api_app` plays WeChat's API, which cannot be reached from here (the one stand-in
   the issue allows): it issues access tokens, refuses stale ones with 40001, checks the payloads
   of customer-service messages and menus, and answers scripted error codes (45015 …).
@@ -89,6 +91,10 @@ class FakeRasa:
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     reply: Callable[[str], list[dict[str, Any]]] | None = None
+    token: str | None = None  # when set, the tracker endpoints want ?token=
+    appended: list[tuple[str, Any]] = field(default_factory=list)  # (sender, body)
+    executed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # name -> messages
 
     def replies_for(self, text: str) -> list[dict[str, Any]]:
         if text in self.script:
@@ -120,6 +126,37 @@ def fake_rasa_app(rasa: FakeRasa) -> Starlette:
         sender = request.path_params["sender"]
         return JSONResponse({"sender_id": sender, "events": rasa.trackers.get(sender, [])})
 
+    def refused(request: Request) -> Response | None:
+        if rasa.token is not None and request.query_params.get("token") != rasa.token:
+            return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, 401)
+        return None
+
+    async def append_events(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
+        sender = request.path_params["sender"]
+        body = await request.json()
+        rasa.appended.append((sender, body))
+        rasa.trackers.setdefault(sender, []).extend(body if isinstance(body, list) else [body])
+        return JSONResponse({"sender_id": sender, "events": None})
+
+    async def execute(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
+        sender = request.path_params["sender"]
+        body = await request.json()
+        rasa.executed.append((sender, body))
+        name = body.get("name")
+        if name not in rasa.actions:
+            return JSONResponse({"status": "failure", "message": f"no action {name}"}, 500)
+        messages = [{"recipient_id": sender, **m} for m in rasa.actions[name]]
+        events = rasa.trackers.setdefault(sender, [])
+        events.append({"event": "action", "name": name})
+        events.extend({"event": "bot", "text": m.get("text"), "data": {}} for m in messages)
+        return JSONResponse(
+            {"tracker": {"sender_id": sender, "events": None}, "messages": messages}
+        )
+
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"}, status_code=200 if rasa.actions_up else 503)
 
@@ -127,6 +164,8 @@ def fake_rasa_app(rasa: FakeRasa) -> Starlette:
         routes=[
             Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
             Route("/conversations/{sender}/tracker", tracker),
+            Route("/conversations/{sender}/tracker/events", append_events, methods=["POST"]),
+            Route("/conversations/{sender}/execute", execute, methods=["POST"]),
             Route("/health", health),
         ]
     )
@@ -147,6 +186,9 @@ class FakeWeChat:
     menus: list[dict[str, Any]] = field(default_factory=list)
     send_delay_s: float = 0.0
     problems: list[str] = field(default_factory=list)
+    templates: set[str] = field(default_factory=set)  # template ids the account has
+    template_errors: list[int] = field(default_factory=list)
+    template_sent: list[dict[str, Any]] = field(default_factory=list)  # the request bodies
 
     def revoke_all(self) -> None:
         self.valid.clear()
@@ -194,6 +236,28 @@ def wechat_api_app(wechat: FakeWeChat) -> Starlette:
         wechat.sent.append((body["touser"], content))
         return error(0, "ok")
 
+    async def template_send(request: Request) -> Response:
+        if request.query_params.get("access_token") not in wechat.valid:
+            return error(40001, "invalid credential, access_token is invalid or not latest")
+        try:
+            body = json.loads((await request.body()).decode("utf-8"))
+        except ValueError:
+            return error(47001, "data format error")
+        if not str(body.get("touser", "")):
+            return error(40003, "invalid openid")
+        if body.get("template_id") not in wechat.templates:
+            return error(40037, "invalid template_id")
+        data = body.get("data")
+        if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()
+        ):
+            wechat.problems.append(f"bad template data {data!r}")
+            return error(47001, "data format error")
+        if wechat.template_errors:
+            return error(wechat.template_errors.pop(0), "scripted")
+        wechat.template_sent.append(body)
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": len(wechat.template_sent)})
+
     async def menu_create(request: Request) -> Response:
         if request.query_params.get("access_token") not in wechat.valid:
             return error(40001, "invalid credential")
@@ -210,6 +274,7 @@ def wechat_api_app(wechat: FakeWeChat) -> Starlette:
             Route("/cgi-bin/token", token),
             Route("/cgi-bin/message/custom/send", custom_send, methods=["POST"]),
             Route("/cgi-bin/menu/create", menu_create, methods=["POST"]),
+            Route("/cgi-bin/message/template/send", template_send, methods=["POST"]),
         ]
     )
 
