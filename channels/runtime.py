@@ -12,7 +12,6 @@ from channels.conversations import Conversations
 from channels.gateway import RasaGateway
 from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
-from desk.live import events
 from desk.live.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -60,12 +59,9 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         notifier=notifier,
         wechat=app.state.wechat,
     )
-    # Console events committed here (deliveries, by the outbox too) wake the console streams.
-    app.state.console_waker = events.add_waker(notifier.publish_threadsafe)
 
 
 async def stop(app: FastAPI) -> None:
-    app.state.console_waker()
     for task in app.state.channel_workers:
         task.cancel()
     for task in app.state.channel_workers:
