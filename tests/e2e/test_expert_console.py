@@ -147,9 +147,9 @@ def test_a_whole_consultation_on_the_web_channel(
     desk.get_by_label("密码").fill(EXPERT_PASSWORD)
     desk.get_by_role("button", name="登录").click()
     expect(desk.get_by_text("待认领")).to_be_visible(timeout=20_000)
-    presence = desk.get_by_role("switch")
+    presence = desk.get_by_role("switch", name="在线状态")
     if presence.get_attribute("aria-checked") != "true":
-        presence.click()
+        presence.locator("xpath=..").click()  # the switch's visible track
     expect(presence).to_have_attribute("aria-checked", "true")
     desk.screenshot(path=shots / "01-queue-empty.png")
 
@@ -180,14 +180,14 @@ def test_a_whole_consultation_on_the_web_channel(
     assert escalation is not None and (escalation.status, escalation.expert) == ("claimed", expert)
 
     # a private note: shown in the console, never sent
-    desk.get_by_role("radio", name="私密备注").click()
+    desk.get_by_role("radio", name="私密备注").check(force=True)
     box = desk.get_by_label("私密备注")
     box.fill(NOTE)
     desk.get_by_role("button", name="发送").click()
     expect(desk.get_by_text(NOTE)).to_be_visible()
 
     # a canned reply inserted with /送检, then sent
-    desk.get_by_role("radio", name="回复").click()
+    desk.get_by_role("radio", name="回复").check(force=True)
     reply_box = desk.get_by_label("回复内容")
     reply_box.fill("/送检")
     desk.get_by_text("强制检定送检").first.click()
