@@ -22,8 +22,9 @@ A message answered in time costs two transactions: accept, then complete-and-cla
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,7 @@ from channels.gateway import BOT_UNAVAILABLE, BotMessage, BotUnavailable
 from channels.lifecycle import WAITING_FOR_EXPERT, Accepted, Completed
 from channels.runner import KeyedLocks, TurnRunner, Waiter
 from desk.db import get_sessionmaker
+from desk.escalations.settings import ConsultationSettings
 from desk.live.notifier import Notifier
 
 __all__ = ["WAITING_FOR_EXPERT", "Conversations", "Deliverer", "Incoming", "Outcome"]
@@ -51,9 +53,11 @@ class Conversations:
         turn_timeout_s: float,
         retry_interval_s: float,
         settle_s: float,
+        consultation: ConsultationSettings | None = None,
     ) -> None:
         self._sessions = get_sessionmaker(database_url)
         self._notifier = notifier
+        self._consultation = consultation or ConsultationSettings()
         self._lease = timedelta(seconds=turn_timeout_s + 30)
         self._deliverers: dict[str, Deliverer] = {}
         self._arrivals = KeyedLocks()  # messages of a conversation accepted in arrival order
@@ -69,6 +73,11 @@ class Conversations:
 
     def register(self, channel: str, deliverer: Deliverer) -> None:
         self._deliverers[channel] = deliverer
+
+    @property
+    def deliverers(self) -> Mapping[str, Deliverer]:
+        """The registered channels' deliverers (read-only view, kept up to date)."""
+        return MappingProxyType(self._deliverers)
 
     # -- the path of one message -------------------------------------------------------------
 
@@ -110,7 +119,11 @@ class Conversations:
     def _accept(self, incoming: Incoming) -> Accepted | None:
         with self._sessions() as session:
             accepted = lifecycle.accept(
-                session, incoming, lease=self._lease, deliverers=self._deliverers
+                session,
+                incoming,
+                lease=self._lease,
+                deliverers=self._deliverers,
+                consultation=self._consultation,
             )
             if accepted is None:
                 return None

@@ -18,15 +18,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels import transcript
+from channels import transcript, waiting
 from channels.contracts import Deliverer, Incoming
 from channels.gateway import BotMessage, channel_options
 from channels.models import InboundMessage, utcnow
 from channels.schedule import Turn, next_owed
+from channels.waiting import WAITING_FOR_EXPERT
+from desk.escalations.settings import ConsultationSettings
+
+__all__ = ["WAITING_FOR_EXPERT", "Accepted", "Completed", "accept"]
 
 DIGITS = re.compile(r"^\s*(\d{1,2})\s*[.。、]?\s*$")
-# the answer to each message while an escalation waits for an expert (a claimed one is silent)
-WAITING_FOR_EXPERT = "您的留言已记录，人工专家接入后会在这里一并回复您，请稍候。"
 
 
 @dataclass(frozen=True)
@@ -54,21 +56,50 @@ def expert_holds(session: Session, conversation_id: str) -> str | None:
     return escalation.status if escalation is not None else None
 
 
+def held_by_people(
+    session: Session, incoming: Incoming, consultation: ConsultationSettings
+) -> tuple[Incoming, dict[str, Any]]:
+    """While people hold the conversation the bot stays quiet: a waiting escalation answers
+    with a holding note (or closes on the user's cancel and gives the bot back), a claimed one
+    lets the message through to the expert, unanswered."""
+    from desk.escalations.service import active_escalation
+
+    if incoming.bot_text is None:
+        return incoming, {}
+    escalation = active_escalation(session, conversation_id=incoming.conversation_id)
+    if escalation is None:
+        return incoming, {}
+    answer = None
+    if escalation.status == "waiting":
+        answer = waiting.answer(
+            session,
+            escalation=escalation,
+            text=incoming.text,
+            moment=utcnow(),
+            settings=consultation,
+        )
+    if answer is None:  # claimed: the expert's
+        return replace(incoming, bot_text=None, local_replies=()), {}
+    return replace(incoming, bot_text=None, local_replies=answer.replies), answer.payload
+
+
 def accept(
     session: Session,
     incoming: Incoming,
     *,
     lease: timedelta,
     deliverers: Mapping[str, Deliverer],
+    consultation: ConsultationSettings | None = None,
 ) -> Accepted | None:
     """Keep the message once (None: its dedupe key was seen), with the user's transcript row.
 
-    While people hold the conversation the bot stays quiet. A message without a bot turn is
-    answered (and its delivery claimed) here; one with a turn is leased to this process and,
-    when nothing older is owed, marked sent: the bot is called next, with no other step."""
-    if incoming.bot_text is not None and (held := expert_holds(session, incoming.conversation_id)):
-        holding = (BotMessage(WAITING_FOR_EXPERT),) if held == "waiting" else ()
-        incoming = replace(incoming, bot_text=None, local_replies=holding)
+    While people hold the conversation the bot stays quiet (:func:`held_by_people`). A message
+    without a bot turn is answered (and its delivery claimed) here; one with a turn is leased
+    to this process and, when nothing older is owed, marked sent: the bot is called next, with
+    no other step."""
+    incoming, reply_payload = held_by_people(
+        session, incoming, consultation or ConsultationSettings()
+    )
     if incoming.numbered_options:
         incoming = choose(session, incoming)
     now, bot = utcnow(), incoming.bot_text is not None
@@ -104,7 +135,9 @@ def accept(
     if deliverer is not None:
         deliverer.on_contact(session, incoming)
     if not bot:
-        messages = _record_replies(session, row, incoming.local_replies, "system")
+        messages = _record_replies(
+            session, row, incoming.local_replies, "system", extra=reply_payload
+        )
         row.replies = messages
         return Accepted(row.id, row.conversation_id, None, messages, False, False)
     older_owed = next_owed(session, row.conversation_id, after=0, before=row.id) is not None
@@ -224,7 +257,12 @@ def queue(session: Session, inbound_id: int, deliverers: Mapping[str, Deliverer]
 
 
 def _record_replies(
-    session: Session, row: InboundMessage, replies: Sequence[BotMessage], sender: str
+    session: Session,
+    row: InboundMessage,
+    replies: Sequence[BotMessage],
+    sender: str,
+    *,
+    extra: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     records = [
         transcript.record(
@@ -233,7 +271,7 @@ def _record_replies(
             channel=row.channel,
             sender=sender,
             text=m.text,
-            payload={**transcript.message_payload(m), "inbound_id": row.id},
+            payload={**transcript.message_payload(m), **(extra or {}), "inbound_id": row.id},
         )
         for m in replies
     ]

@@ -1,5 +1,6 @@
-"""Start and stop the channels with the app: gateway, conversations, WeChat, background workers,
-and the console's view of the conversations (``app.state.consultation``)."""
+"""Start and stop the channels with the app: gateway, conversations, WeChat, background workers
+(retries, the WeChat outbox, the handoff's timers), and the console's view of the conversations
+(``app.state.consultation``)."""
 
 import asyncio
 import contextlib
@@ -10,8 +11,10 @@ from fastapi import FastAPI
 from channels.consultation import ChannelConversations
 from channels.conversations import Conversations
 from channels.gateway import RasaGateway
+from channels.notices import NoticeWorker
 from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
+from desk.db import get_sessionmaker
 from desk.live.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         turn_timeout_s=settings.rasa_timeout_s,
         retry_interval_s=settings.retry_interval_s,
         settle_s=max(settings.turn_settle_s, settings.rasa_timeout_s),
+        consultation=settings.consultation,
     )
     conversations.register("web", WebDeliverer())
     app.state.notifier, app.state.gateway, app.state.conversations = (
@@ -48,8 +52,16 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         app.state.wechat = WeChatChannel(settings, conversations)
         if settings.background_workers:
             workers.append(asyncio.create_task(app.state.wechat.outbox.run(), name="outbox"))
+    # the handoff's timers (widen the offer, tell a waiting enterprise, close a silent one)
+    app.state.notices = NoticeWorker(
+        sessions=get_sessionmaker(settings.database_url),
+        deliverers=conversations.deliverers,
+        notifier=notifier,
+        settings=settings.consultation,
+    )
     if settings.background_workers:
         workers.append(asyncio.create_task(conversations.run_worker(), name="retry"))
+        workers.append(asyncio.create_task(app.state.notices.run(), name="handoff-timers"))
     app.state.channel_workers = workers
     # The desk's ConversationPort (desk/consultations/ports.py), for the console's routes.
     app.state.consultation = ChannelConversations(

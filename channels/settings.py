@@ -9,6 +9,7 @@ from functools import lru_cache
 from pydantic import Field, SecretStr, model_validator
 
 from channels.wechat.settings import WeChatSettings
+from desk.escalations.settings import ConsultationSettings
 from desk.settings import DeskSettings, fill_secret
 
 
@@ -25,6 +26,8 @@ class ChannelSettings(WeChatSettings, DeskSettings):
     # still be running there) and sending it again only if Rasa never took it.
     turn_settle_s: float = Field(default=60.0, gt=0)
     background_workers: bool = True
+    # the enterprise's side of a handoff (QCLINIC_CONSULT_*): holding notes, timers, sweep
+    consultation: ConsultationSettings = Field(default_factory=ConsultationSettings, exclude=True)
 
     @model_validator(mode="after")
     def _fill_rasa_token(self) -> "ChannelSettings":

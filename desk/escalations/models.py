@@ -28,6 +28,7 @@ OUTCOME_LABELS = {
     "no_reply": "用户未回复",
     "timeout": "超时交还",
     "cancelled": "用户取消",
+    "demand_by_bot": "转智能助手登记需求",  # nobody could take it; the user chose to leave a demand
 }
 
 

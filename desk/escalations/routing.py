@@ -9,6 +9,7 @@ to a colleague with a note. Every change is a step on the escalation's timeline.
 import logging
 from datetime import datetime
 
+from sqlalchemy import String, cast, update
 from sqlalchemy.orm import Session
 
 from desk import cases
@@ -65,7 +66,7 @@ def hand_over(
             details={"from": "waiting", "to": "claimed", "expert": colleague.username},
             at=moment,
         )
-        escalation.claimed_at = moment
+        escalation.claimed_at = service.utc(moment)
     else:
         cases.ensure_allowed(service.ESCALATIONS, escalation, to="closed")  # still open
         cases.record_step(
@@ -86,11 +87,40 @@ def hand_over(
     return escalation
 
 
-def widen_offer(session: Session, *, escalation: Escalation) -> bool:
-    """Offer a still-waiting escalation to every expert; True when it changed."""
-    if escalation.status != "waiting" or not escalation.offered_to:
+def widen_offer(
+    session: Session, *, escalation: Escalation, moment: datetime | None = None
+) -> bool:
+    """Offer a still-waiting escalation to every expert; True when this call changed it.
+
+    A conditional UPDATE (waiting, offered to someone) makes it happen once, whichever process
+    sweeps first; the consoles see it, and the timeline says so."""
+    session.rollback()  # no read transaction open: SQLite's write must see the newest state
+    won = session.execute(
+        update(Escalation)
+        .where(
+            Escalation.id == escalation.id,
+            Escalation.status == "waiting",
+            Escalation.offered_to.is_not(None),
+            cast(Escalation.offered_to, String).not_in(["[]", "null"]),
+        )
+        .values(offered_to=[])
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
         return False
-    escalation.offered_to = []
+    session.refresh(escalation)
+    cases.record_step(
+        session,
+        service.ESCALATIONS,
+        escalation,
+        actor="system",
+        note="无人接入，已推送给全部专家",
+        action="widen",
+        details={"offered_to": "everyone"},
+        at=moment,
+    )
     service.publish(session, escalation)
     session.commit()
+    log.info("escalation offer widened id=%s", escalation.id)
     return True

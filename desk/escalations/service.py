@@ -71,6 +71,11 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def utc(moment: datetime) -> datetime:
+    """Times are stored in UTC: SQLite keeps a datetime's fields and drops its zone."""
+    return moment.astimezone(UTC)
+
+
 def publish(session: Session, escalation: Escalation) -> None:
     """Every open console sees the change (after the caller's commit)."""
     session.flush()
@@ -121,7 +126,7 @@ def create_escalation(
         reason=data.reason,
         summary=data.summary,
         status="waiting",
-        created_at=moment,
+        created_at=utc(moment),
         domain=data.domain,
         need=data.need,
         enterprise=data.enterprise,
@@ -192,7 +197,7 @@ def claim(session: Session, *, escalation_id: int, actor: str, moment: datetime)
     won = session.execute(
         update(Escalation)
         .where(Escalation.id == escalation_id, Escalation.status == "waiting")
-        .values(status="claimed", expert=actor, claimed_at=moment)
+        .values(status="claimed", expert=actor, claimed_at=utc(moment))
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
@@ -214,7 +219,7 @@ def claim(session: Session, *, escalation_id: int, actor: str, moment: datetime)
         action="claim",
         at=moment,
     )
-    escalation.expert, escalation.claimed_at = actor, moment
+    escalation.expert, escalation.claimed_at = actor, utc(moment)
     publish(session, escalation)
     session.commit()
     log.info(
@@ -235,11 +240,13 @@ def release(
     moment: datetime,
     supervisor: bool = False,
     outcome: str | None = None,
+    commit: bool = True,
 ) -> Escalation:
     """Hand the conversation back to the bot (closed), with the consultation's outcome.
 
     The expert who claimed it may release it; a supervisor (staff, admin) may release any, also
-    one still waiting. The system (timeouts, the user's cancel) acts as a supervisor.
+    one still waiting. The system (timeouts, the user's cancel) acts as a supervisor; it closes
+    inside its own transaction (``commit=False``), with what it tells the enterprise.
     """
     escalation = get_escalation(session, escalation_id=escalation_id)
     cases.ensure_holder(
@@ -259,10 +266,11 @@ def release(
         details={"from": escalation.status, "to": "closed", "outcome": outcome},
         at=moment,
     )
-    escalation.closed_at, escalation.active_key = moment, None
+    escalation.closed_at, escalation.active_key = utc(moment), None
     escalation.outcome = outcome
     publish(session, escalation)
-    session.commit()
+    if commit:
+        session.commit()
     log.info(
         "escalation closed id=%s conversation=%s by=%s outcome=%s",
         escalation.id,

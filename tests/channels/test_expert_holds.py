@@ -3,7 +3,6 @@
 from fastapi.testclient import TestClient
 
 from app.settings import AppSettings
-from channels.conversations import WAITING_FOR_EXPERT
 from desk.clock import now
 from desk.db import get_sessionmaker
 from desk.escalations.schemas import EscalationCreate
@@ -32,11 +31,12 @@ def test_waiting_escalation_gets_a_holding_note_not_the_bot(
         "/api/chat/messages", json={"conversation_id": cid, "text": "我的电缆样品什么时候送？"}
     )
     assert response.status_code == 200
-    assert [m["text"] for m in response.json()["messages"]] == [WAITING_FOR_EXPERT]
+    [note] = [m["text"] for m in response.json()["messages"]]
+    assert note.startswith("已为您转接专家，您是下一位，预计等待约5分钟。")
     history = client.get("/api/chat/history", params={"conversation_id": cid}).json()["messages"]
     assert [(m["sender"], m["text"]) for m in history] == [
         ("user", "我的电缆样品什么时候送？"),
-        ("system", WAITING_FOR_EXPERT),
+        ("system", note),
     ]
 
 
