@@ -12,7 +12,7 @@ from app.settings import AppSettings
 from desk.consultations.schemas import SendMode, TranscriptLine, Window
 from desk.db import get_sessionmaker
 
-from .staff import ADMIN_PASSWORD, create_user, login
+from .staff import ADMIN_PASSWORD, login
 
 PASSWORD = "a-long-password"
 
