@@ -58,7 +58,8 @@ def public(
 ) -> EscalationPublic:
     view = EscalationPublic.model_validate(escalation)
     view.created_at = as_local(escalation.created_at) or escalation.created_at
-    view.claimed_at, view.closed_at = as_local(escalation.claimed_at), as_local(escalation.closed_at)
+    view.claimed_at = as_local(escalation.claimed_at)
+    view.closed_at = as_local(escalation.closed_at)
     view.reason_label = REASON_LABELS[escalation.reason]
     view.status_label = STATUS_LABELS[escalation.status]
     view.domain_label = DOMAIN_LABELS.get(escalation.domain or "")
