@@ -28,12 +28,14 @@ def visible(
         )
     )
     if query:
-        pattern = f"%{query}%"
+        # the words as typed: % and _ are letters here, not LIKE's wildcards
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         stmt = stmt.where(
             or_(
-                CannedReply.shortcut.ilike(pattern),
-                CannedReply.title.ilike(pattern),
-                CannedReply.text.ilike(pattern),
+                CannedReply.shortcut.ilike(pattern, escape="\\"),
+                CannedReply.title.ilike(pattern, escape="\\"),
+                CannedReply.text.ilike(pattern, escape="\\"),
             )
         )
     # shortcuts that start with the query first, then the caller's own, then alphabetical

@@ -3,6 +3,7 @@
 from datetime import date
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
 from desk.consultations.ports import ConversationPort
@@ -27,6 +28,20 @@ FIELD_LABELS = {
     "company_name": "企业名称",
     "service_ids": "服务事项",
 }
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One field's problem in Chinese: 联系人不能为空, 联系电话：手机号码应为11位…"""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    label = FIELD_LABELS.get(field, field)
+    if error["type"] in {"missing", "string_too_short"}:
+        return f"{label}不能为空"
+    if error["type"] in {"string_too_long", "too_long"}:
+        return f"{label}过长"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if any("\u4e00" <= ch <= "\u9fff" for ch in message):
+        return f"{label}不能为空" if message == "不能为空" else f"{label}：{message}"
+    return f"{label}格式不正确"
 
 
 def _known_mobile(session: Session, *, conversation_id: str) -> str | None:
@@ -80,10 +95,9 @@ def open_demand(
     try:
         data = DemandCreate.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(
-            f"需求信息不完整或有误（{field}）：{first['msg']}", code="invalid_demand"
+            "需求信息不完整或有误：" + "；".join(_describe(e) for e in exc.errors()),
+            code="invalid_demand",
         ) from exc
     demand, _created = demands.create_demand(
         session, data=data, idempotency_key=f"escalation:{escalation.id}", today=today, actor=actor

@@ -29,6 +29,7 @@ from desk.users.service import Principal
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/escalations", tags=["consultations"])
 ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
+ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
 PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
 
 
@@ -165,7 +166,7 @@ def open_demand(
     status_code=status.HTTP_201_CREATED,
 )
 def knowledge_draft(
-    escalation_id: int, body: KnowledgeDraftIn, session: SessionDep, caller: ConsoleDep
+    escalation_id: int, body: KnowledgeDraftIn, session: SessionDep, caller: ExpertDep
 ) -> KnowledgeDraftPublic:
     escalation = _readable(session, escalation_id, caller)
     draft = service.save_knowledge_draft(

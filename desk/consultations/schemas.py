@@ -60,6 +60,14 @@ class ReplyIn(BaseModel):
 class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
+    @field_validator("text")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("备注内容不能为空。")
+        return value
+
 
 class NeedSummary(BaseModel):
     domain: str | None = None

@@ -2,7 +2,7 @@
 notes, knowledge drafts, suggested answers. Keyword-only, free of HTTP."""
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,10 +43,15 @@ def note_line(note: ConsultationNote, names: dict[str, str]) -> TranscriptLine:
         id=-note.id,
         sender="note",
         text=note.text,
-        created_at=note.created_at,
+        created_at=_aware(note.created_at),
         author=note.author,
         author_name=names.get(note.author, note.author),
     )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; the notes' database clock is UTC on both databases."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def display_names(session: Session) -> dict[str, str]:
@@ -68,7 +73,7 @@ def transcript(
         )
     )
     lines += [note_line(n, names) for n in notes]
-    lines.sort(key=lambda line: (line.created_at, abs(line.id)))
+    lines.sort(key=lambda line: (_aware(line.created_at), abs(line.id)))
     return lines
 
 
@@ -78,6 +83,7 @@ def add_note(session: Session, *, escalation: Escalation, author: str, text: str
         conversation_id=escalation.conversation_id,
         author=author,
         text=text.strip(),
+        created_at=datetime.now(UTC),
     )
     session.add(note)
     session.flush()

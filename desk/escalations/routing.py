@@ -29,6 +29,25 @@ def _colleague(session: Session, username: str) -> User:
     return user
 
 
+def _take(session: Session, escalation: Escalation, *, to: str) -> Escalation:
+    """Move the row to ``to`` only if nobody changed it since it was read (a claim, a close, a
+    colleague's transfer at the same moment): the same conditional UPDATE as the claim. Returns
+    the row read again, its expert already ``to``, its status still the one read."""
+    escalation_id, status, expert = escalation.id, escalation.status, escalation.expert
+    session.rollback()  # no read transaction open: SQLite's write must see the newest state
+    holder = Escalation.expert.is_(None) if expert is None else Escalation.expert == expert
+    moved = session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.status == status, holder)
+        .values(expert=to)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise cases.IllegalTransition("该会话刚刚有了变化，请刷新后再试。", code="changed")
+    return service.get_escalation(session, escalation_id=escalation_id)
+
+
 def hand_over(
     session: Session,
     *,
@@ -49,8 +68,12 @@ def hand_over(
             supervisor=False,
             refusal="只有接入该会话的专家可以转给同事。",
         )
+    if escalation.status == "closed":
+        raise cases.IllegalTransition("该咨询已结束，不能再指派或转交。")
     if escalation.expert == colleague.username:
         raise InvalidInput(f"该会话已由{colleague.display_name}接待。", code="same_expert")
+    previous = escalation.expert
+    escalation = _take(session, escalation, to=colleague.username)
     action = "assign" if supervisor else "transfer"
     words = "指派给" if supervisor else "转给"
     text = f"{words}{colleague.display_name}" + (f"：{note.strip()}" if note.strip() else "")
@@ -68,7 +91,6 @@ def hand_over(
         )
         escalation.claimed_at = service.utc(moment)
     else:
-        cases.ensure_allowed(service.ESCALATIONS, escalation, to="closed")  # still open
         cases.record_step(
             session,
             service.ESCALATIONS,
@@ -76,10 +98,9 @@ def hand_over(
             actor=actor,
             note=text,
             action=action,
-            details={"from_expert": escalation.expert, "expert": colleague.username},
+            details={"from_expert": previous, "expert": colleague.username},
             at=moment,
         )
-    escalation.expert = colleague.username
     escalation.offered_to = [colleague.username]
     service.publish(session, escalation)
     session.commit()

@@ -31,6 +31,12 @@ from knowledge.constants import DOMAIN_LABELS
 log = logging.getLogger(__name__)
 
 
+class AlreadyClaimed(cases.IllegalTransition):
+    """Another expert (or the caller, a moment ago) took the conversation first."""
+
+    code = "already_claimed"
+
+
 def subject(escalation: Escalation) -> str:
     return f"escalation:{escalation.id}"
 
@@ -51,6 +57,9 @@ def public(
     escalation: Escalation, *, names: dict[str, str] | None = None, moment: datetime | None = None
 ) -> EscalationPublic:
     view = EscalationPublic.model_validate(escalation)
+    view.created_at = as_utc(escalation.created_at) or escalation.created_at
+    view.claimed_at = as_utc(escalation.claimed_at)
+    view.closed_at = as_utc(escalation.closed_at)
     view.reason_label = REASON_LABELS[escalation.reason]
     view.status_label = STATUS_LABELS[escalation.status]
     view.domain_label = DOMAIN_LABELS.get(escalation.domain or "")
@@ -58,14 +67,13 @@ def public(
     view.offered_to = list(escalation.offered_to or [])
     if escalation.expert:
         view.expert_name = (names or {}).get(escalation.expert, escalation.expert)
-    waited_until = as_utc(escalation.claimed_at or escalation.closed_at) or moment or now()
-    started = as_utc(escalation.created_at) or waited_until
-    view.waiting_minutes = max(0, int((waited_until - started).total_seconds() // 60))
+    waited_until = view.claimed_at or view.closed_at or moment or now()
+    view.waiting_minutes = max(0, int((waited_until - view.created_at).total_seconds() // 60))
     return view
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; the desk stores UTC."""
+    """SQLite hands back naive datetimes; escalation times are stored in UTC (:func:`utc`)."""
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
@@ -203,9 +211,10 @@ def claim(session: Session, *, escalation_id: int, actor: str, moment: datetime)
     if won.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         escalation = get_escalation(session, escalation_id=escalation_id)
-        holder = display_names(session).get(escalation.expert or "", escalation.expert)
-        refusal = f"该会话已由{holder}接入。" if escalation.status == "claimed" else None
-        cases.ensure_allowed(ESCALATIONS, escalation, to="claimed", refusal=refusal or "")
+        if escalation.status == "claimed":
+            holder = display_names(session).get(escalation.expert or "", escalation.expert)
+            raise AlreadyClaimed(f"该会话已由{holder}接入。")
+        cases.ensure_allowed(ESCALATIONS, escalation, to="claimed")
         raise AssertionError("unreachable: a waiting escalation is always claimable")
     escalation = get_escalation(session, escalation_id=escalation_id)
     escalation.status = "waiting"  # the row says claimed; the timeline records the move

@@ -10,8 +10,11 @@ import asyncio
 import hashlib
 import hmac
 import json
+import secrets
+import threading
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -21,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from desk.clock import CHINA
 from desk.consultations.ports import ConversationPort, get_conversation_port
 from desk.db import get_sessionmaker
 from desk.deps import SettingsDep, bearer_token, require_roles
@@ -35,6 +39,8 @@ router = APIRouter(prefix="/api/console", tags=["console"])
 TICKET_TTL_S = 60
 POLL_S = 2.0
 HEARTBEAT_S = 15.0
+# what a console receives only of the conversations it watches (the transcript is read the same)
+PRIVATE_KINDS = frozenset({"message", "delivery"})
 ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
 PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
 
@@ -46,7 +52,32 @@ class TicketRefused(DeskError):
 
 class Ticket(BaseModel):
     ticket: str
+    expires_at: datetime
     expires_in_s: int
+
+
+class _SpentTickets:
+    """Tickets already used to open a stream (one use each), forgotten once expired.
+
+    Kept in this process: a ticket replayed against another app process is refused only by its
+    60-second expiry (a shared table would close that gap)."""
+
+    def __init__(self) -> None:
+        self._spent: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def spend(self, signature: str, expires: int) -> bool:
+        """True the first time a ticket is spent."""
+        with self._lock:
+            moment = time.time()
+            self._spent = {s: e for s, e in self._spent.items() if e >= moment}
+            if signature in self._spent:
+                return False
+            self._spent[signature] = expires
+            return True
+
+
+_SPENT = _SpentTickets()
 
 
 _LOCAL = Notifier()
@@ -66,17 +97,21 @@ def stream_ticket(
     settings: SettingsDep, _: ConsoleDep, token: Annotated[str, Depends(bearer_token)]
 ) -> Ticket:
     expires = int(time.time()) + TICKET_TTL_S
-    message = f"{expires}.{token_hash(token)}"
+    # the nonce makes each ticket its own, so that spending one leaves the next one valid
+    message = f"{expires}.{secrets.token_hex(8)}.{token_hash(token)}"
     return Ticket(
         ticket=f"{message}.{_sign(settings.secret('service_token'), message)}",
+        expires_at=datetime.fromtimestamp(expires, CHINA),
         expires_in_s=TICKET_TTL_S,
     )
 
 
 def _principal_for_ticket(session: Session, *, ticket: str, key: str) -> Principal:
-    expires, _, rest = ticket.partition(".")
-    hashed, _, signature = rest.partition(".")
-    expected = _sign(key, f"{expires}.{hashed}")
+    parts = ticket.split(".")
+    if len(parts) != 4:
+        raise TicketRefused("实时连接凭证无效，请刷新页面。")
+    expires, nonce, hashed, signature = parts
+    expected = _sign(key, f"{expires}.{nonce}.{hashed}")
     if not (expires.isdigit() and hmac.compare_digest(signature.encode(), expected.encode())):
         raise TicketRefused("实时连接凭证无效，请刷新页面。")
     if int(expires) < time.time():
@@ -84,6 +119,8 @@ def _principal_for_ticket(session: Session, *, ticket: str, key: str) -> Princip
     principal = principal_for_token_hash(session, token_hash=hashed)
     if principal is None or principal.role not in ("expert", "staff", "admin"):
         raise TicketRefused("登录已失效，请重新登录。")
+    if not _SPENT.spend(signature, int(expires)):
+        raise TicketRefused("实时连接凭证已使用过，请重新连接。")
     return principal
 
 
@@ -139,9 +176,13 @@ async def stream(
     def read(after_event: int, after_line: int) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []
         with sessions() as session:
-            for row in events.since(session, after_id=after_event):
-                out.append((row.kind, {"_event": row.id, **row.data}))
             watched = _watched(session, principal)
+            for row in events.since(session, after_id=after_event):
+                if row.kind in PRIVATE_KINDS and row.conversation_id not in watched:
+                    # another expert's consultation: only the cursor moves on
+                    out.append(("", {"_event": row.id}))
+                    continue
+                out.append((row.kind, {"_event": row.id, **row.data}))
             lines = port.lines_since(session, after_id=after_line, conversation_ids=watched)
             ids = _escalation_ids(session, [cid for cid, _ in lines])
             for cid, line in lines:
@@ -161,6 +202,8 @@ async def stream(
                 for kind, data in await run_in_threadpool(read, after_event, after_line):
                     after_event = data.pop("_event", after_event)
                     after_line = data.pop("_line", after_line)
+                    if not kind:
+                        continue
                     quiet = 0.0
                     payload = json.dumps(data, ensure_ascii=False)
                     yield f"id: e{after_event}m{after_line}\nevent: {kind}\ndata: {payload}\n\n"

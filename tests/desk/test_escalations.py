@@ -95,7 +95,7 @@ def test_expert_claims_and_hands_back_with_timeline_and_audit(
     assert claimed.json()["status"] == "claimed"
     assert claimed.json()["expert"] == "expert.user" and claimed.json()["claimed_at"]
     twice = client.post(f"/api/escalations/{escalation_id}/claim", headers=expert)
-    assert twice.status_code == 409 and twice.json()["detail"]["code"] == "illegal_transition"
+    assert twice.status_code == 409 and twice.json()["detail"]["code"] == "already_claimed"
 
     other = _second_expert(client)
     stolen = client.post(f"/api/escalations/{escalation_id}/release", headers=other, json={})

@@ -181,14 +181,14 @@ def test_a_whole_consultation_on_the_web_channel(
 
     # a private note: shown in the console, never sent
     desk.get_by_role("radio", name="私密备注").check(force=True)
-    box = desk.get_by_label("私密备注")
+    box = desk.get_by_role("textbox", name="私密备注")
     box.fill(NOTE)
     desk.get_by_role("button", name="发送").click()
     expect(desk.get_by_text(NOTE)).to_be_visible()
 
     # a canned reply inserted with /送检, then sent
     desk.get_by_role("radio", name="回复").check(force=True)
-    reply_box = desk.get_by_label("回复内容")
+    reply_box = desk.get_by_role("textbox", name="回复内容")
     reply_box.fill("/送检")
     desk.get_by_text("强制检定送检").first.click()
     expect(reply_box).to_have_value(re.compile("强制检定计量器具"))
