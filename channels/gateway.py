@@ -150,7 +150,9 @@ class RasaGateway:
             raise BotUnavailable(uncertain=True) from exc
 
     def _conversation_url(self, conversation_id: str, tail: str) -> str:
-        return f"{self._base}/conversations/{quote(conversation_id, safe='')}/{tail}"
+        # Rasa's server (Sanic) matches the raw path and does not decode %3A: the ':' of
+        # web:<uuid> / wx:<openid> must stay as it is, or the events land in another tracker.
+        return f"{self._base}/conversations/{quote(conversation_id, safe=':')}/{tail}"
 
     def _params(self, **extra: str) -> dict[str, str]:
         return {**extra, "token": self._token} if self._token else dict(extra)

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from desk.clock import CHINA
 from desk.consultations.ports import ConversationPort, get_conversation_port
+from desk.consultations.service import display_names
 from desk.db import get_sessionmaker
 from desk.deps import SettingsDep, bearer_token, require_roles
 from desk.errors import DeskError
@@ -185,7 +186,10 @@ async def stream(
                 out.append((row.kind, {"_event": row.id, **row.data}))
             lines = port.lines_since(session, after_id=after_line, conversation_ids=watched)
             ids = _escalation_ids(session, [cid for cid, _ in lines])
+            names = display_names(session) if lines else {}
             for cid, line in lines:
+                if line.author and not line.author_name:
+                    line.author_name = names.get(line.author, line.author)
                 item = {"conversation_id": cid, "escalation_id": ids.get(cid)}
                 out.append(
                     ("message", {"_line": line.id, **item, "message": line.model_dump(mode="json")})

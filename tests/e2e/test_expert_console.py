@@ -183,7 +183,7 @@ def test_a_whole_consultation_on_the_web_channel(
     desk.get_by_role("radio", name="私密备注").check(force=True)
     box = desk.get_by_role("textbox", name="私密备注")
     box.fill(NOTE)
-    desk.get_by_role("button", name="发送").click()
+    desk.get_by_role("button", name="添加备注").click()
     expect(desk.get_by_text(NOTE)).to_be_visible()
 
     # a canned reply inserted with /送检, then sent
@@ -225,7 +225,7 @@ def test_a_whole_consultation_on_the_web_channel(
     dialog.get_by_text("已解答").click()
     desk.screenshot(path=shots / "05-close-dialog.png")
     dialog.get_by_role("button", name="结束咨询").click()
-    expect(chat.locator(".msg.bot .bubble").filter(has_text="智能助手")).to_be_visible(
+    expect(chat.locator(".msg.bot .bubble").filter(has_text="专家已结束本次咨询")).to_be_visible(
         timeout=30_000
     )
     escalation = _escalation(stack, conversation_id)
@@ -240,7 +240,12 @@ def test_a_whole_consultation_on_the_web_channel(
         if e["event"] == "bot" and (e.get("metadata") or {}).get("qclinic_expert") == expert
     ]
     assert [e["text"] for e in expert_turns] == [REPLY]
-    assert tracker["slots"]["handoff_outcome"] == "answered"
+    outcomes = [
+        e["value"]
+        for e in tracker["events"]
+        if e["event"] == "slot" and e["name"] == "handoff_outcome"
+    ]
+    assert outcomes == ["answered", None]  # told to the bot, then reset by action_handoff_back
     assert REPLY[:20] in (tracker["slots"].get("handoff_expert_said") or "")
 
     # and the bot answers the next message itself
