@@ -50,6 +50,8 @@ WEB, WECHAT = "web", "wechat"
 SENDERS = frozenset({"user", "bot", "expert", "system"})
 HANDOFF_ACTION = "action_handoff_back"
 HANDOFF_SLOT = "handoff_outcome"
+SAID_SLOT = "handoff_expert_said"  # what action_handoff_back keeps of the expert's last words
+SAID_MAX = 200
 EXPERT_KEY = "qclinic_expert"
 LINES_PAGE = 500
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -372,7 +374,14 @@ class ChannelConversations:
     # -- handing back ------------------------------------------------------------------------
 
     async def hand_back(
-        self, *, conversation_id: str, channel: str, expert: str, outcome: str, escalation_id: int
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        expert: str,
+        outcome: str,
+        escalation_id: int,
+        greet: bool = True,
     ) -> list[TranscriptLine]:
         said = await run_in_threadpool(self._expert_lines, conversation_id, escalation_id)
         events: list[dict[str, Any]] = [
@@ -384,6 +393,17 @@ class ChannelConversations:
             }
             for line in said
         ]
+        if not greet:  # the user was told already: the bot learns the words, nothing is said
+            if said:
+                last = " ".join(said[-1].text.split())
+                clipped = last if len(last) <= SAID_MAX else last[: SAID_MAX - 1] + "…"
+                events.append({"event": "slot", "name": SAID_SLOT, "value": clipped})
+            try:
+                if events:
+                    await self._gateway.append_events(conversation_id, events)
+            except BotUnavailable:
+                log.warning("idle hand back not told to the bot conversation=%s", conversation_id)
+            return []
         events.append({"event": "slot", "name": HANDOFF_SLOT, "value": outcome})
         sender = "bot"
         try:

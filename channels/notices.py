@@ -9,7 +9,7 @@ conditional UPDATEs make each notice and each close happen once.
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -74,6 +74,9 @@ def last_message_at(session: Session, conversation_id: str, since: datetime) -> 
     )
 
 
+HandBack = Callable[[Notice], Awaitable[object]]
+
+
 class NoticeWorker:
     """Runs the handoff's timers and delivers what they say."""
 
@@ -84,7 +87,9 @@ class NoticeWorker:
         deliverers: Mapping[str, Deliverer],
         notifier: Notifier,
         settings: ConsultationSettings,
+        hand_back: HandBack | None = None,
     ) -> None:
+        self._hand_back = hand_back
         self._sessions = sessions
         self._deliverers = deliverers
         self._notifier = notifier
@@ -125,6 +130,8 @@ class NoticeWorker:
         result = await run_in_threadpool(self.sweep_once, moment or now())
         for notice in result.notices:
             await self._notifier.publish(notice.conversation_id)
+            if notice.kind == "idle" and self._hand_back is not None:
+                await self._hand_back(notice)  # the bot learns what the expert said
         for channel in {n.channel for n in result.notices}:
             deliverer = self._deliverers.get(channel)
             if deliverer is not None:

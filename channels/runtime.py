@@ -15,6 +15,7 @@ from channels.notices import NoticeWorker
 from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
 from desk.db import get_sessionmaker
+from desk.escalations.timers import Notice
 from desk.live.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -52,25 +53,37 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         app.state.wechat = WeChatChannel(settings, conversations)
         if settings.background_workers:
             workers.append(asyncio.create_task(app.state.wechat.outbox.run(), name="outbox"))
-    # the handoff's timers (widen the offer, tell a waiting enterprise, close a silent one)
-    app.state.notices = NoticeWorker(
-        sessions=get_sessionmaker(settings.database_url),
-        deliverers=conversations.deliverers,
-        notifier=notifier,
-        settings=settings.consultation,
-    )
-    if settings.background_workers:
-        workers.append(asyncio.create_task(conversations.run_worker(), name="retry"))
-        workers.append(asyncio.create_task(app.state.notices.run(), name="handoff-timers"))
-    app.state.channel_workers = workers
     # The desk's ConversationPort (desk/consultations/ports.py), for the console's routes.
-    app.state.consultation = ChannelConversations(
+    consultation = app.state.consultation = ChannelConversations(
         settings=settings,
         conversations=conversations,
         gateway=gateway,
         notifier=notifier,
         wechat=app.state.wechat,
     )
+
+    async def hand_back_idle(notice: Notice) -> object:
+        return await consultation.hand_back(
+            conversation_id=notice.conversation_id,
+            channel=notice.channel,
+            expert="system",
+            outcome="timeout",
+            escalation_id=notice.escalation_id,
+            greet=False,  # the notice told the user
+        )
+
+    # the handoff's timers (widen the offer, tell a waiting enterprise, close a silent one)
+    app.state.notices = NoticeWorker(
+        sessions=get_sessionmaker(settings.database_url),
+        deliverers=conversations.deliverers,
+        notifier=notifier,
+        settings=settings.consultation,
+        hand_back=hand_back_idle,
+    )
+    if settings.background_workers:
+        workers.append(asyncio.create_task(conversations.run_worker(), name="retry"))
+        workers.append(asyncio.create_task(app.state.notices.run(), name="handoff-timers"))
+    app.state.channel_workers = workers
 
 
 async def stop(app: FastAPI) -> None:

@@ -46,9 +46,17 @@ class ConversationPort(Protocol):
         ...
 
     async def hand_back(
-        self, *, conversation_id: str, channel: str, expert: str, outcome: str, escalation_id: int
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        expert: str,
+        outcome: str,
+        escalation_id: int,
+        greet: bool = True,
     ) -> list[TranscriptLine]:
-        """Tell the bot what the expert said, and let it greet the user back."""
+        """Tell the bot what the expert said, and let it greet the user back (``greet``; when
+        the user has already been told, as by the idle timer, the bot only learns it)."""
         ...
 
 
@@ -87,7 +95,14 @@ class NoConversations:
         raise ChannelsAbsent("会话通道未启用，无法发送。")
 
     async def hand_back(
-        self, *, conversation_id: str, channel: str, expert: str, outcome: str, escalation_id: int
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        expert: str,
+        outcome: str,
+        escalation_id: int,
+        greet: bool = True,
     ) -> list[TranscriptLine]:
         return []
 

@@ -57,7 +57,15 @@ def take(live: Live, escalation_id: int, *, by: str, moment: datetime) -> None:
         claim(session, escalation_id=escalation_id, actor=by, moment=moment)
 
 
-def line(live: Live, cid: str, *, sender: str, text: str, at: datetime) -> None:
+def line(
+    live: Live,
+    cid: str,
+    *,
+    sender: str,
+    text: str,
+    at: datetime,
+    payload: dict[str, object] | None = None,
+) -> None:
     with live.session() as session:
         session.add(
             ChatMessage(
@@ -65,7 +73,7 @@ def line(live: Live, cid: str, *, sender: str, text: str, at: datetime) -> None:
                 channel="web",
                 sender=sender,
                 text=text,
-                payload={},
+                payload=payload or {},
                 created_at=at.astimezone(UTC),
             )
         )

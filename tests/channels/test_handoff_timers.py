@@ -124,7 +124,14 @@ def test_a_silent_consultation_returns_to_the_bot_after_thirty_minutes(
     mine = cid()
     escalation_id = escalate(live, mine, moment=MONDAY)
     take(live, escalation_id, by="calm.expert", moment=MONDAY + timedelta(minutes=1))
-    line(live, mine, sender="expert", text="您好，请讲", at=MONDAY + timedelta(minutes=5))
+    line(
+        live,
+        mine,
+        sender="expert",
+        text="您好，请讲",
+        at=MONDAY + timedelta(minutes=5),
+        payload={"author": "calm.expert", "escalation_id": escalation_id},
+    )
     line(live, mine, sender="system", text="（不算）", at=MONDAY + timedelta(minutes=20))
 
     assert sweep(live, MONDAY + timedelta(minutes=34)).notices == []
@@ -133,6 +140,18 @@ def test_a_silent_consultation_returns_to_the_bot_after_thirty_minutes(
     closed = escalation(live, escalation_id)
     assert (closed.status, closed.outcome) == ("closed", "timeout")
     assert system_lines(live, mine)[-1] == IDLE.format(minutes=30)
+    # the bot learns what the expert said, silently (the notice told the user)
+    [(sender, events)] = live.rasa.appended
+    assert sender == mine
+    assert [(e["event"], e.get("text") or e.get("value")) for e in events] == [
+        ("bot", "您好，请讲"),
+        ("slot", "您好，请讲"),
+    ]
+    assert events[0]["metadata"] == {
+        "qclinic_expert": "calm.expert",
+        "escalation_id": escalation_id,
+    }
+    assert live.rasa.executed == []  # nothing said by the bot
     assert sweep(live, MONDAY + timedelta(minutes=60)).notices == []
 
     assert say(live, mine, "你好") == ["收到：你好"]  # the bot has it again
