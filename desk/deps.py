@@ -50,12 +50,25 @@ def get_principal(
     return principal
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(
+    *roles: str, password_pending_ok: bool = False
+) -> Callable[[Principal], Principal]:
+    """The caller has one of ``roles``; a user who must still change the printed first
+    password may only do that (``password_pending_ok`` marks the routes that allow it)."""
+
     def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 detail={"code": "forbidden", "message": "您没有执行此操作的权限。"},
+            )
+        if principal.must_change_password and not password_pending_ok:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail={
+                    "code": "password_change_required",
+                    "message": "请先修改初始密码，再继续使用控制台。",
+                },
             )
         return principal
 

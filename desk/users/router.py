@@ -29,6 +29,10 @@ from knowledge.constants import DOMAIN_LABELS
 router = APIRouter(prefix="/api", tags=["users"])
 
 ConsoleUserDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
+# the profile and the password change stay open to a user who must change the first password
+PendingPasswordDep = Annotated[
+    Principal, Depends(require_roles("expert", "staff", "admin", password_pending_ok=True))
+]
 ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
 
 
@@ -56,7 +60,7 @@ def me(principal: AnyUserDep) -> dict[str, str]:
 
 
 @router.get("/auth/profile", response_model=Profile)
-def profile(principal: ConsoleUserDep, session: SessionDep) -> Profile:
+def profile(principal: PendingPasswordDep, session: SessionDep) -> Profile:
     user = service.get_user(session, username=principal.username)
     return Profile(
         username=user.username,
@@ -69,7 +73,9 @@ def profile(principal: ConsoleUserDep, session: SessionDep) -> Profile:
 
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, principal: ConsoleUserDep, session: SessionDep) -> None:
+def change_password(
+    body: PasswordChange, principal: PendingPasswordDep, session: SessionDep
+) -> None:
     assert principal.user_id is not None
     service.change_password(
         session, user_id=principal.user_id, current=body.current_password, new=body.new_password

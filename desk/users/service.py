@@ -31,6 +31,7 @@ class Principal:
     username: str
     role: str  # admin | staff | expert | service
     user_id: int | None = None
+    must_change_password: bool = False  # the printed first password: nothing else until changed
 
 
 def _token_hash(token: str) -> str:
@@ -98,7 +99,12 @@ def principal_for_token_hash(session: Session, *, token_hash: str) -> Principal 
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    return Principal(username=user.username, role=user.role, user_id=user.id)
+    return Principal(
+        username=user.username,
+        role=user.role,
+        user_id=user.id,
+        must_change_password=user.must_change_password,
+    )
 
 
 class PasswordRejected(DeskError):

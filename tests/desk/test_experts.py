@@ -49,6 +49,14 @@ def test_the_first_admin_with_a_printed_password_must_change_it(
         assert answer.status_code == 200 and answer.json()["must_change_password"] is True
         admin = {"Authorization": f"Bearer {answer.json()['token']}"}
         assert client.get("/api/auth/profile", headers=admin).json()["must_change_password"]
+        # nothing else until it is changed: the API refuses, not only the console
+        refused = client.get("/api/escalations", headers=admin)
+        assert detail(refused) == (
+            403,
+            "password_change_required",
+            "请先修改初始密码，再继续使用控制台。",
+        )
+        assert client.get("/api/demands", headers=admin).status_code == 403
 
         def change(current: str, new: str) -> tuple[int, str, str] | int:
             response = client.post(
@@ -71,6 +79,7 @@ def test_the_first_admin_with_a_printed_password_must_change_it(
         assert (
             client.get("/api/auth/profile", headers=admin).json()["must_change_password"] is False
         )
+        assert client.get("/api/escalations", headers=admin).status_code == 200
         again = client.post("/api/auth/login", json={"username": "admin", "password": first})
         assert again.status_code == 401
         assert login(client, "admin", "a-new-long-password")
