@@ -21,6 +21,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIVE_STATUSES = ("waiting", "claimed")
 STATUS_LABELS = {"waiting": "等待专家接入", "claimed": "专家接待中", "closed": "已交还智能助手"}
 REASON_LABELS = {"requested": "用户要求转人工", "fallback": "连续未能理解"}
+# what the timers told a waiting enterprise (desk/escalations/timers.py), as the console shows it
+NOTICE_LABELS = {
+    "out_of_hours": "已告知非工作时间",
+    "offline": "已告知暂无专家在线",
+    "timeout": "已告知等待超时",
+    "idle": "因30分钟无消息结束",
+}
 OUTCOME_LABELS = {
     "answered": "已解答",
     "demand_opened": "已提交需求",

@@ -59,6 +59,8 @@ class EscalationPublic(BaseModel):
     outcome: str | None = None
     outcome_label: str | None = None
     last_message_at: datetime | None = None
+    notice: str | None = None  # what the enterprise was told while waiting (timers)
+    notice_label: str | None = None
 
 
 class EscalationCreated(EscalationPublic):

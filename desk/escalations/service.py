@@ -15,6 +15,7 @@ from desk.clock import now
 from desk.errors import NotFound
 from desk.escalations.models import (
     ACTIVE_STATUSES,
+    NOTICE_LABELS,
     OUTCOME_LABELS,
     REASON_LABELS,
     STATUS_LABELS,
@@ -64,6 +65,7 @@ def public(
     view.status_label = STATUS_LABELS[escalation.status]
     view.domain_label = DOMAIN_LABELS.get(escalation.domain or "")
     view.outcome_label = OUTCOME_LABELS.get(escalation.outcome or "")
+    view.notice_label = NOTICE_LABELS.get(escalation.notice or "")
     view.offered_to = list(escalation.offered_to or [])
     if escalation.expert:
         view.expert_name = (names or {}).get(escalation.expert, escalation.expert)
