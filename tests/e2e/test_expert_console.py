@@ -260,3 +260,55 @@ def test_a_whole_consultation_on_the_web_channel(
         f"expert's send → enterprise's screen: {to_enterprise_s * 1000:.0f} ms; "
         f"screenshots: {shots}"
     )
+
+
+def test_an_expired_session_goes_back_to_login_and_keeps_the_draft(
+    stack: Stack, expert: str, browser: Any, tmp_path: Path
+) -> None:
+    """The login ends while the expert is typing: the send goes back to the login page, and
+    after logging in again the same consultation opens with the draft in the reply box."""
+    base = stack.settings.desk_url
+    conversation_id = f"web:draft-{secrets.token_hex(6)}"
+    bot = {"Authorization": f"Bearer {stack.settings.secret('service_token')}"}
+    created = httpx.post(
+        f"{base}/api/escalations",
+        headers=bot,
+        json={"conversation_id": conversation_id, "summary": "用户：电子秤需要校准吗？"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    escalation_id = created.json()["id"]
+
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    desk = context.new_page()
+    desk.goto(f"{base}/console/")
+    desk.get_by_label("用户名").fill(expert)
+    desk.get_by_label("密码").fill(EXPERT_PASSWORD)
+    desk.get_by_role("button", name="登录").click()
+    row = desk.locator(".el-table__row").filter(has_text="认领").first
+    expect(row).to_be_visible(timeout=20_000)
+    row.get_by_role("button", name="认领").click()
+    box = desk.get_by_role("textbox", name="回复内容")
+    expect(box).to_be_enabled(timeout=10_000)
+    draft = "电子秤用于贸易结算时属于强制检定，请"
+    box.fill(draft)
+
+    token = desk.evaluate("localStorage.getItem('qclinic.console.token')")
+    ended = httpx.post(
+        f"{base}/api/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert ended.status_code == 204
+    box.press("Enter")
+    expect(desk.get_by_role("button", name="登录")).to_be_visible(timeout=10_000)
+    desk.screenshot(path=tmp_path / "session-expired.png")
+
+    desk.get_by_label("用户名").fill(expert)
+    desk.get_by_label("密码").fill(EXPERT_PASSWORD)
+    desk.get_by_role("button", name="登录").click()
+    expect(desk).to_have_url(re.compile(rf"/console/consultations/{escalation_id}"))
+    expect(desk.get_by_role("textbox", name="回复内容")).to_have_value(draft, timeout=10_000)
+    history = httpx.get(
+        f"{base}/api/chat/history", params={"conversation_id": conversation_id}, timeout=10
+    ).json()["messages"]
+    assert not any(draft in m["text"] for m in history)  # nothing was sent meanwhile
+    context.close()
