@@ -160,6 +160,30 @@ def ensure_allowed(kind: CaseKind[C], case: C, *, to: str, refusal: str | None =
         raise IllegalTransition(refusal or kind.refusal(case.status, to))
 
 
+def _step_and_audit(
+    session: Session,
+    kind: CaseKind[C],
+    case: C,
+    *,
+    to: str,
+    actor: str,
+    note: str,
+    action: str,
+    details: dict[str, Any],
+    at: datetime | None,
+) -> None:
+    _add_step(
+        session, kind, case, from_status=case.status, to_status=to, actor=actor, note=note, at=at
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"{kind.name}.{action}",
+        subject=kind.subject(case),
+        details=details,
+    )
+
+
 def transition(
     session: Session,
     kind: CaseKind[C],
@@ -179,15 +203,16 @@ def transition(
     caller sets its own fields around the move and commits, so all of it is one transaction.
     """
     ensure_allowed(kind, case, to=to, refusal=refusal)
-    _add_step(
-        session, kind, case, from_status=case.status, to_status=to, actor=actor, note=note, at=at
-    )
-    audit.record(
+    _step_and_audit(
         session,
+        kind,
+        case,
+        to=to,
         actor=actor,
-        action=f"{kind.name}.{action}",
-        subject=kind.subject(case),
+        note=note,
+        action=action,
         details={"from": case.status, "to": to} if details is None else details,
+        at=at,
     )
     case.status = to
 
@@ -204,22 +229,16 @@ def record_step(
     at: datetime | None = None,
 ) -> None:
     """A step that keeps the status (a case handed to a colleague): timeline and audit only."""
-    _add_step(
+    _step_and_audit(
         session,
         kind,
         case,
-        from_status=case.status,
-        to_status=case.status,
+        to=case.status,
         actor=actor,
         note=note,
-        at=at,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action=f"{kind.name}.{action}",
-        subject=kind.subject(case),
+        action=action,
         details=details,
+        at=at,
     )
 
 

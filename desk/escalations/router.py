@@ -88,36 +88,35 @@ def claim(escalation_id: int, session: SessionDep, expert: ExpertDep) -> Escalat
     return _public(session, escalation)
 
 
-@router.post("/{escalation_id}/assign", response_model=EscalationPublic)
-def assign(
-    escalation_id: int, body: HandOver, session: SessionDep, staff: StaffDep
+def _hand_over(
+    session: SessionDep, escalation_id: int, body: HandOver, caller: Principal, *, supervisor: bool
 ) -> EscalationPublic:
     escalation = routing.hand_over(
         session,
         escalation_id=escalation_id,
         to=body.expert,
         note=body.note,
-        actor=staff.username,
-        supervisor=True,
+        actor=caller.username,
+        supervisor=supervisor,
         moment=now(),
     )
     return _public(session, escalation)
+
+
+@router.post("/{escalation_id}/assign", response_model=EscalationPublic)
+def assign(
+    escalation_id: int, body: HandOver, session: SessionDep, staff: StaffDep
+) -> EscalationPublic:
+    """Staff and admins assign a waiting consultation, or reassign a claimed one."""
+    return _hand_over(session, escalation_id, body, staff, supervisor=True)
 
 
 @router.post("/{escalation_id}/transfer", response_model=EscalationPublic)
 def transfer(
     escalation_id: int, body: HandOver, session: SessionDep, expert: ExpertDep
 ) -> EscalationPublic:
-    escalation = routing.hand_over(
-        session,
-        escalation_id=escalation_id,
-        to=body.expert,
-        note=body.note,
-        actor=expert.username,
-        supervisor=False,
-        moment=now(),
-    )
-    return _public(session, escalation)
+    """The holding expert hands the consultation to a colleague, with a note."""
+    return _hand_over(session, escalation_id, body, expert, supervisor=False)
 
 
 @router.post("/{escalation_id}/release", response_model=EscalationPublic)
