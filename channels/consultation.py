@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -383,6 +383,8 @@ class ChannelConversations:
         escalation_id: int,
         greet: bool = True,
     ) -> list[TranscriptLine]:
+        if channel == WECHAT:
+            await run_in_threadpool(self._drop_failed, conversation_id, escalation_id)
         said = await run_in_threadpool(self._expert_lines, conversation_id, escalation_id)
         events: list[dict[str, Any]] = [
             {
@@ -434,6 +436,34 @@ class ChannelConversations:
                 line_of(r) for r in rows if (r.payload or {}).get("escalation_id") == escalation_id
             ]
         return [x for x in lines if x.delivery is None or x.delivery.state != "failed"]
+
+    def _drop_failed(self, conversation_id: str, escalation_id: int) -> None:
+        """The expert's failed lines never go once the bot has the conversation back (the
+        outbox would otherwise retry them, or release them at the user's next contact, after
+        the bot's greeting and unknown to the bot's tracker); they stay "failed"."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ChatMessage).where(
+                    ChatMessage.conversation_id == conversation_id,
+                    ChatMessage.sender == "expert",
+                )
+            )
+            failed = [
+                r.id
+                for r in rows
+                if (r.payload or {}).get("escalation_id") == escalation_id
+                and ((r.payload or {}).get("delivery") or {}).get("state") == "failed"
+            ]
+            if failed:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.chat_message_id.in_(failed),
+                        OutboxMessage.status.in_(("pending", "held")),
+                    )
+                    .values(status="dropped")
+                )
+                session.commit()
 
     def _lines(self, ids: list[int]) -> list[TranscriptLine]:
         with self._sessions() as session:

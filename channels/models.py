@@ -61,6 +61,7 @@ class OutboxMessage(Base):
     chat_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content: Mapped[str] = mapped_column(Text)
     # pending | sent | held (window closed or quota spent: sent at the user's next contact)
+    # | dropped (an expert's failed line when the consultation was handed back: never sent)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -181,8 +181,10 @@ class FakeWeChat:
     tokens_issued: list[str] = field(default_factory=list)
     valid: set[str] = field(default_factory=set)
     sent: list[tuple[str, str]] = field(default_factory=list)  # (openid, content)
+    received_at: list[float] = field(default_factory=list)  # time.monotonic() of each of sent
     send_attempts: int = 0
     errors: list[int] = field(default_factory=list)  # next answers to message/custom/send
+    refused: list[tuple[str, str, int]] = field(default_factory=list)  # (openid, content, code)
     menus: list[dict[str, Any]] = field(default_factory=list)
     send_delay_s: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -195,6 +197,14 @@ class FakeWeChat:
 
     def texts(self, openid: str | None = None) -> list[str]:
         return [c for o, c in self.sent if openid is None or o == openid]
+
+    def received(self, openid: str, content: str) -> list[float]:
+        """When each customer-service message with exactly this content reached the openid."""
+        return [
+            t
+            for (o, c), t in zip(self.sent, self.received_at, strict=True)
+            if (o, c) == (openid, content)
+        ]
 
 
 def wechat_api_app(wechat: FakeWeChat) -> Starlette:
@@ -232,8 +242,10 @@ def wechat_api_app(wechat: FakeWeChat) -> Starlette:
             return error(45002, "content size out of limit")
         if wechat.errors:
             code = wechat.errors.pop(0)
+            wechat.refused.append((body["touser"], content, code))
             return error(code, "scripted")
         wechat.sent.append((body["touser"], content))
+        wechat.received_at.append(time.monotonic())
         return error(0, "ok")
 
     async def template_send(request: Request) -> Response:

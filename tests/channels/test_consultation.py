@@ -441,6 +441,35 @@ def test_hand_back_on_wechat_sends_the_greeting_by_the_outbox(live: LiveFactory)
     assert events[-1]["value"] == "demand_opened"
 
 
+def test_a_failed_line_never_goes_after_the_hand_back(live: LiveFactory) -> None:
+    """Left out of the tracker, the refused line is not released at the next contact either
+    (it would reach the user after the bot's greeting, unknown to the bot)."""
+    app = live()
+    app.rasa.actions["action_handoff_back"] = GREETING
+    user, conversation, escalation_id = wechat_user(app)
+    app.wechat.errors.append(43004)
+    refused = send(app, conversation, "这条没有送达。")
+    wait_until(lambda: line(app, refused.id).delivery.state == "failed")  # type: ignore[union-attr]
+    app.app.call(
+        port(app).hand_back(
+            conversation_id=conversation,
+            channel="wechat",
+            expert="expert1",
+            outcome="answered",
+            escalation_id=escalation_id,
+        )
+    )
+    wait_until(lambda: app.wechat.texts(user) == [GREETING[0]["text"]])
+    [(_, events)] = app.rasa.appended
+    assert [e["event"] for e in events] == ["slot"]
+    assert [r.status for r in app.outbox(user) if r.chat_message_id == refused.id] == ["dropped"]
+
+    app.platform.post(text_xml(user, "在吗"))  # the next contact releases what was held
+    time.sleep(0.6)  # a few outbox rounds
+    assert app.wechat.texts(user) == [GREETING[0]["text"]]
+    assert line(app, refused.id).delivery.state == "failed"  # type: ignore[union-attr]
+
+
 def test_hand_back_with_rasa_down_still_tells_the_user(live: LiveFactory) -> None:
     app = live()
     conversation = web_cid()

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from app.settings import AppSettings
 from app.stack import Stack
+from tests.e2e.wechat import wechat_app  # noqa: F401 - shared fixture
 from tests.support import free_port
 
 
