@@ -84,6 +84,25 @@ def expert(stack: Stack) -> str:
     return EXPERT
 
 
+@pytest.fixture(autouse=True)
+def empty_queue(stack: Stack) -> None:
+    """Other end-to-end tests of the session leave consultations open: each test here starts
+    with an empty queue (a supervisor hands them back), so the row it claims is its own."""
+    base, admin = stack.settings.desk_url, _admin(stack)
+    for status in ("waiting", "claimed"):
+        listed = httpx.get(
+            f"{base}/api/escalations", headers=admin, params={"status": status}, timeout=10
+        )
+        for item in listed.json()["items"]:
+            closed = httpx.post(
+                f"{base}/api/escalations/{item['id']}/release",
+                headers=admin,
+                json={"note": "测试前清空队列"},
+                timeout=10,
+            )
+            assert closed.status_code == 200, closed.text
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_playwright() as playwright:
