@@ -27,22 +27,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A throw-away database on the real PostgreSQL server, dropped afterwards."""
+def _admin_execute(statement: str) -> None:
     import psycopg
 
-    name = f"qclinic_t_{secrets.token_hex(6)}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
+        conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """One database brought to the newest migration per test session; each test's database is
+    a copy of it (CREATE DATABASE … TEMPLATE: ~0.1 s instead of ~0.25 s of migrations)."""
+    from app.database import migrate
     from desk.db import get_engine
 
-    for url in (f"{base}/{name}",):
-        get_engine(url).dispose()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = f"qclinic_tpl_{secrets.token_hex(6)}"
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    migrate(url)  # the migrations from nothing, on the real server, once per session
+    get_engine(url).dispose()  # a template must have no connection while it is copied
+    yield name
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A throw-away database on the real PostgreSQL server, migrated, dropped afterwards."""
+    from desk.db import get_engine
+
+    name = f"qclinic_t_{secrets.token_hex(6)}"
+    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    yield url
+    get_engine(url).dispose()
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
