@@ -1,7 +1,7 @@
 """A test's PostgreSQL database: created and migrated from nothing, or copied from a migrated
 template (tests/conftest.py), measured side by side in one run.
 
-    .venv/bin/python bench/test_database_bench.py [rounds]
+    .venv/bin/python bench/pg_database_bench.py [rounds]
 """
 
 import os
@@ -15,8 +15,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.database import migrate  # noqa: E402
-from desk.db import get_engine  # noqa: E402
+from app.database import migrate
+from desk.db import get_engine
 
 ADMIN = os.environ.get("QCLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BASE = ADMIN.rsplit("/", 1)[0]
