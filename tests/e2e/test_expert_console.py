@@ -23,8 +23,10 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from app.stack import Stack
+from desk.audit import entries_for
 from desk.consultations.models import ConsultationNote
 from desk.db import get_sessionmaker
+from desk.demands.models import Demand
 from desk.escalations.models import Escalation
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -331,3 +333,58 @@ def test_an_expired_session_goes_back_to_login_and_keeps_the_draft(
     ).json()["messages"]
     assert not any(draft in m["text"] for m in history)  # nothing was sent meanwhile
     context.close()
+
+
+def test_the_expert_opens_a_demand_and_the_bot_reports_its_progress(
+    stack: Stack, expert: str, browser: Any, tmp_path: Path
+) -> None:
+    """The expert opens a demand from the console, prefilled from the conversation, and closes
+    with 已提交需求; back with the bot, the enterprise asks for progress and gets that demand."""
+    base = stack.settings.desk_url
+    chat = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
+    chat.goto(f"{base}/")
+    chat.wait_for_selector("#text")
+    _enterprise_says(chat, "锅炉上的压力表需要检定")
+    conversation_id = chat.evaluate("localStorage.getItem('qclinic.conversation_id')")
+    _enterprise_says(chat, "转人工")
+
+    desk = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
+    desk.goto(f"{base}/console/")
+    desk.get_by_label("用户名").fill(expert)
+    desk.get_by_label("密码").fill(EXPERT_PASSWORD)
+    desk.get_by_role("button", name="登录").click()
+    row = desk.locator(".el-table__row").filter(has_text="认领").first
+    expect(row).to_be_visible(timeout=20_000)
+    row.get_by_role("button", name="认领").click()
+
+    desk.get_by_role("button", name="为企业提交需求").click()
+    dialog = desk.get_by_role("dialog", name="为企业提交需求")
+    expect(dialog.get_by_label("产品/项目")).to_have_value("压力表", timeout=10_000)
+    dialog.get_by_label("所在地").fill("无锡市新吴区")
+    dialog.get_by_label("联系人").fill("王工")
+    dialog.get_by_label("手机号").fill("13912345678")
+    desk.screenshot(path=tmp_path / "demand-dialog.png")
+    dialog.get_by_role("button", name="提交需求").click()
+    expect(dialog).to_be_hidden(timeout=10_000)
+
+    assert stack.settings.database_url
+    with get_sessionmaker(stack.settings.database_url)() as session:
+        [demand] = session.scalars(select(Demand).where(Demand.conversation_id == conversation_id))
+        assert (demand.product, demand.place, demand.recommended_by) == (
+            "压力表",
+            "无锡市新吴区",
+            "staff",
+        )
+        actors = [e.actor for e in entries_for(session, subject=demand.number)]
+    assert actors == [expert]  # opened by the expert, on the desk's record
+
+    desk.get_by_role("button", name="结束咨询").first.click()
+    close = desk.get_by_role("dialog", name="结束咨询")
+    close.get_by_text("已提交需求").click()
+    close.get_by_role("button", name="结束咨询").click()
+    expect(chat.locator(".msg.bot .bubble").filter(has_text="已为您在平台登记需求")).to_be_visible(
+        timeout=30_000
+    )
+    _enterprise_says(chat, "查进度")
+    expect(chat.locator(".msg.bot .bubble").filter(has_text=demand.number).last).to_be_visible()
+    chat.screenshot(path=tmp_path / "progress-after-handback.png")
