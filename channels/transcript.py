@@ -1,4 +1,5 @@
-"""One transcript per conversation, whatever the channel, and the one public shape of its rows."""
+"""One transcript per conversation, whatever the channel, and its serialisers: the public shape
+of its rows (:func:`public`) and a row as the expert console's line (:func:`line_of`)."""
 
 from datetime import datetime
 from typing import Any
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from channels.gateway import BotMessage
 from channels.models import as_utc, utcnow
+from desk.consultations.schemas import Delivery, TranscriptLine
 from desk.db import Base
 from desk.live import events
 
@@ -39,6 +41,30 @@ def public(row: ChatMessage) -> dict[str, Any]:
     if created is not None:
         data["at"] = created.isoformat()
     return data
+
+
+SENDERS = frozenset({"user", "bot", "expert", "system"})
+
+
+def line_of(row: ChatMessage) -> TranscriptLine:
+    """A transcript row as the console shows it."""
+    payload = row.payload or {}
+    sent = payload.get("delivery")
+    buttons = [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        for b in payload.get("buttons") or []
+        if isinstance(b, dict)
+    ]
+    return TranscriptLine(
+        id=row.id,
+        sender=row.sender if row.sender in SENDERS else "system",  # type: ignore[arg-type]
+        text=row.text,
+        created_at=as_utc(row.created_at) or utcnow(),
+        channel=row.channel,
+        author=payload.get("author") if row.sender == "expert" else None,
+        delivery=Delivery.model_validate(sent) if isinstance(sent, dict) else None,
+        buttons=buttons,
+    )
 
 
 def message_payload(message: BotMessage) -> dict[str, Any]:

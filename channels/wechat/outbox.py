@@ -10,10 +10,8 @@ So the outbox
 * when the window is closed or the quota spent, *holds* the rest; the follower's next contact
   opens a new window and releases it. Nothing is dropped.
 
-A row with ``chat_message_id`` sends an expert's line (channels/consultation.py): it goes as a
-message of its own (never merged, so each line has its own delivery state), and the line's
-delivery (sent, queued, failed with WeChat's errcode) follows the row in the same transaction,
-with a console event.
+A row with ``chat_message_id`` sends an expert's line (channels/expert_replies.py) as a message
+of its own (never merged: the line's delivery follows its row, channels/wechat/delivery.py).
 
 A network error before WeChat answered may or may not have delivered: a connection failure is
 retried, a timeout after sending is counted as sent (unconfirmed) rather than risk a duplicate.
@@ -31,27 +29,21 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from channels import transcript
 from channels.contracts import Incoming
 from channels.models import InboundMessage, OutboxMessage, as_utc, utcnow
 from channels.wechat.client import ApiClient, WeChatApiError
+from channels.wechat.delivery import MAX_ATTEMPTS, UNREACHABLE, report
 from channels.wechat.render import TEXT_LIMIT, render_turn, split_text
-from channels.wechat.window import Window, ensure_contact, lease_sender, release_sender
+from channels.wechat.window import Window, ensure_contact, lease_sender, openid_of, release_sender
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WINDOW_CLOSED = frozenset({45015, 45047})  # past 48 h / over the per-window count
-UNREACHABLE = frozenset({40003, 43004})  # unknown openid / not (any more) a follower
 MORE_WAITING = "（还有{n}条消息，回复任意内容即可查看）"
 NOTE_ROOM = 100  # bytes kept free in each packed message for that note
-MAX_ATTEMPTS = 8
 MERGE_WAIT = timedelta(seconds=10)
 NOT_REACHED = "无法连接微信服务器，稍后重试。"
-
-
-def _openid(conversation_id: str) -> str:
-    return conversation_id.removeprefix("wx:")
 
 
 class WeChatOutbox:
@@ -76,7 +68,7 @@ class WeChatOutbox:
 
     def on_contact(self, session: Session, incoming: Incoming) -> None:
         """Inside the accepting transaction: the follower's window opens, held messages go."""
-        if self._window.contact(session, _openid(incoming.conversation_id), incoming):
+        if self._window.contact(session, openid_of(incoming.conversation_id), incoming):
             self._kick.set()
 
     def enqueue(
@@ -96,7 +88,7 @@ class WeChatOutbox:
         texts: Sequence[str],
         inbound_id: int | None,
     ) -> None:
-        openid = _openid(conversation_id)
+        openid = openid_of(conversation_id)
         ensure_contact(session, openid)
         pieces = [p for text in texts for p in split_text(text, TEXT_LIMIT - NOTE_ROOM)]
         for text in pieces:
@@ -196,7 +188,7 @@ class WeChatOutbox:
                 session.commit()  # never hold a write transaction across an HTTP call
                 if not reserved:
                     _hold(pack + rest, None)
-                    _report(session, pack + rest)
+                    report(session, pack + rest)
                     break
                 content = "\n\n".join(r.content for r in pack)
                 if rest and self._window.spent(session, openid):
@@ -204,7 +196,7 @@ class WeChatOutbox:
                 if not self._send_one(session, client, openid, pack, content):
                     if pack[0].status == "held":  # the window closed: the rest waits too
                         _hold(rest, None)
-                        _report(session, rest)
+                        report(session, rest)
                     break
                 session.commit()
             session.commit()
@@ -227,22 +219,22 @@ class WeChatOutbox:
                 _hold(pack, exc.errcode)
             else:
                 self._postpone(pack, exc.errcode)
-            _report(session, pack, exc.errmsg if exc.errcode is not None else NOT_REACHED)
+            report(session, pack, exc.errmsg if exc.errcode is not None else NOT_REACHED)
             log.warning("customer-service message refused code=%s", exc.errcode)
             return False
         except (requests.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
             self._window.refund(session, openid)
             self._postpone(pack, None)
-            _report(session, pack, NOT_REACHED)
+            report(session, pack, NOT_REACHED)
             log.warning("customer-service message not sent error=%r", exc)
             return False
         except requests.Timeout:
             log.warning("customer-service message unconfirmed (timeout): counted as sent")
             _mark_sent(pack, -1)
-            _report(session, pack)
+            report(session, pack)
             return True
         _mark_sent(pack, None)
-        _report(session, pack)
+        report(session, pack)
         return True
 
     def _more_coming(self, session: Session, openid: str, oldest: OutboxMessage) -> bool:
@@ -303,21 +295,3 @@ def _hold(rows: list[OutboxMessage], code: int | None) -> None:
 def _mark_sent(pack: list[OutboxMessage], code: int | None) -> None:
     for row in pack:
         row.status, row.sent_at, row.error_code = "sent", utcnow(), code
-
-
-def _report(session: Session, rows: list[OutboxMessage], errmsg: str | None = None) -> None:
-    """The transcript lines these rows send (an expert's) take the rows' delivery state."""
-    for row in rows:
-        if row.chat_message_id is None:
-            continue
-        code = row.error_code if row.error_code not in (None, -1) else None
-        if row.status == "sent":
-            state, code, errmsg = "sent", None, None
-        elif row.status == "held":  # waits for the next contact, unless WeChat cannot reach them
-            failed = code in UNREACHABLE or (row.attempts >= MAX_ATTEMPTS and code is not None)
-            state = "failed" if failed else "queued"
-        else:  # pending: refused or not reached, retried later
-            state = "failed" if code is not None else "pending"
-        transcript.set_delivery(
-            session, message_id=row.chat_message_id, state=state, errcode=code, errmsg=errmsg
-        )

@@ -20,6 +20,11 @@ SEND_LEASE = timedelta(seconds=60)
 NO_CONTACT = ("unsubscribe", "event:unsubscribe", "event:view", "event:location")
 
 
+def openid_of(conversation_id: str) -> str:
+    """The follower's openid of a WeChat conversation (``wx:<openid>``)."""
+    return conversation_id.removeprefix("wx:")
+
+
 def ensure_contact(session: Session, openid: str) -> None:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

@@ -12,18 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from channels.consultation import (
-    CLOSED,
-    HANDED_BACK,
-    SPENT,
-    UNSUBSCRIBED,
-    ChannelConversations,
-    TemplateUnavailable,
-    WindowClosed,
-    line_of,
-)
+from channels.consultation import ChannelConversations
+from channels.expert_replies import TemplateUnavailable, WindowClosed
+from channels.expert_window import CLOSED, SPENT, UNSUBSCRIBED
+from channels.handback import HANDED_BACK
 from channels.models import OutboxMessage, WeChatContact, utcnow
-from channels.transcript import ChatMessage
+from channels.transcript import ChatMessage, line_of
 from desk.clock import now
 from desk.consultations.schemas import TranscriptLine
 from desk.escalations.schemas import EscalationCreate
