@@ -24,7 +24,7 @@ from desk.deps import SessionDep, require_roles
 from desk.escalations import service as escalations
 from desk.escalations.models import Escalation
 from desk.escalations.schemas import EscalationClose, EscalationPublic
-from desk.users.service import Principal
+from desk.users.service import Principal, display_names
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/escalations", tags=["consultations"])
@@ -127,7 +127,7 @@ async def close(
         supervisor=cases.is_supervisor(caller),
         outcome=body.outcome,
     )
-    view = escalations.public(escalation, names=escalations.display_names(session))
+    view = escalations.public(escalation, names=display_names(session))
     session.close()
     await port.hand_back(
         conversation_id=view.conversation_id,

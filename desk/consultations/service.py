@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desk import audit
+from desk.clock import as_utc
 from desk.complaints import service as complaints
 from desk.complaints.models import STATUS_LABELS as COMPLAINT_LABELS
 from desk.consultations.models import ConsultationNote, KnowledgeDraft
@@ -29,7 +30,7 @@ from desk.escalations import service as escalations
 from desk.escalations.models import Escalation
 from desk.live import events
 from desk.masking import sees_personal_data
-from desk.users.models import User
+from desk.users.service import display_names
 from knowledge.store import get_knowledge
 from retrieval.search import IndexMissing, get_searcher
 
@@ -43,19 +44,10 @@ def note_line(note: ConsultationNote, names: dict[str, str]) -> TranscriptLine:
         id=-note.id,
         sender="note",
         text=note.text,
-        created_at=_aware(note.created_at),
+        created_at=as_utc(note.created_at) or note.created_at,
         author=note.author,
         author_name=names.get(note.author, note.author),
     )
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; the notes' database clock is UTC on both databases."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def display_names(session: Session) -> dict[str, str]:
-    return {str(u): str(n) for u, n in session.execute(select(User.username, User.display_name))}
 
 
 def transcript(
@@ -73,7 +65,7 @@ def transcript(
         )
     )
     lines += [note_line(n, names) for n in notes]
-    lines.sort(key=lambda line: (_aware(line.created_at), abs(line.id)))
+    lines.sort(key=lambda line: (as_utc(line.created_at), abs(line.id)))
     return lines
 
 

@@ -21,7 +21,7 @@ from desk.escalations.schemas import (
     StatusCode,
 )
 from desk.timeline import public_steps
-from desk.users.service import Principal
+from desk.users.service import Principal, display_names
 
 router = APIRouter(prefix="/api/escalations", tags=["escalations"])
 
@@ -67,12 +67,12 @@ def list_escalations(
         expert=caller.username if mine else None,
         limit=limit,
     )
-    names, moment = service.display_names(session), now()
+    names, moment = display_names(session), now()
     return EscalationList(items=[service.public(e, names=names, moment=moment) for e in items])
 
 
 def _public(session: SessionDep, escalation: Escalation) -> EscalationPublic:
-    return service.public(escalation, names=service.display_names(session))
+    return service.public(escalation, names=display_names(session))
 
 
 @router.get("/{escalation_id}", response_model=EscalationPublic)

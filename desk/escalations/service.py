@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from desk import cases
-from desk.clock import now
+from desk.clock import as_utc, now
 from desk.errors import NotFound
 from desk.escalations.models import (
     ACTIVE_STATUSES,
@@ -26,7 +26,7 @@ from desk.escalations.models import (
 from desk.escalations.schemas import EscalationCreate, EscalationPublic
 from desk.live import events as live
 from desk.users.experts import online_experts
-from desk.users.models import User
+from desk.users.service import display_names
 from knowledge.constants import DOMAIN_LABELS
 
 log = logging.getLogger(__name__)
@@ -74,13 +74,6 @@ def public(
     return view
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; escalation times are stored in UTC (:func:`utc`)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def utc(moment: datetime) -> datetime:
     """Times are stored in UTC: SQLite keeps a datetime's fields and drops its zone."""
     return moment.astimezone(UTC)
@@ -103,10 +96,6 @@ def first_offer(session: Session, *, domain: str | None) -> list[str]:
     if domain is None or domain == "other":
         return []
     return [u.username for u in online_experts(session, domain=domain)]
-
-
-def display_names(session: Session) -> dict[str, str]:
-    return {str(u): str(n) for u, n in session.execute(select(User.username, User.display_name))}
 
 
 def active_escalation(session: Session, *, conversation_id: str) -> Escalation | None:

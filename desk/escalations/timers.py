@@ -27,11 +27,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from desk.calendar.service import load_calendar
+from desk.clock import as_utc
 from desk.errors import CalendarUnknown
 from desk.escalations import routing, service
 from desk.escalations.hours import next_service_start, within_service_hours
 from desk.escalations.models import ACTIVE_STATUSES, Escalation
-from desk.escalations.service import as_utc
 from desk.escalations.settings import ConsultationSettings
 from desk.sla import WorkingCalendar
 from desk.users.experts import online_experts

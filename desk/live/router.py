@@ -26,14 +26,13 @@ from starlette.concurrency import run_in_threadpool
 
 from desk.clock import CHINA
 from desk.consultations.ports import ConversationPort, get_conversation_port
-from desk.consultations.service import display_names
 from desk.db import get_sessionmaker
 from desk.deps import SettingsDep, bearer_token, require_roles
 from desk.errors import DeskError
 from desk.escalations.models import ACTIVE_STATUSES, Escalation
 from desk.live import events
 from desk.live.notifier import ANY, Notifier
-from desk.users.service import Principal, principal_for_token_hash, token_hash
+from desk.users.service import Principal, display_names, principal_for_token_hash, token_hash
 
 router = APIRouter(prefix="/api/console", tags=["console"])
 

@@ -152,3 +152,8 @@ def ensure_admin(session: Session, *, username: str, password: str | None) -> st
 
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def display_names(session: Session) -> dict[str, str]:
+    """Username → the name people see, for every console user."""
+    return {str(u): str(n) for u, n in session.execute(select(User.username, User.display_name))}
