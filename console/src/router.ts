@@ -1,15 +1,38 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import type { RouteLocationNormalized } from 'vue-router'
+import type { RouteLocationNormalized, RouteRecordRaw } from 'vue-router'
 import type { Role } from '@/api'
 import { hasToken, loadMe, me } from '@/auth/session'
+import { consultationRoutes } from '@/consultations/routes'
+import { dashboardPublicRoutes, dashboardRoutes } from '@/dashboard/routes'
+import { deskRoutes } from '@/desk/routes'
+import { knowledgeRoutes } from '@/knowledge/routes'
+import type { MenuGroup } from '@/layout/menu'
+import { homeFor } from '@/layout/menu'
+import { userRoutes } from '@/users/routes'
 
 declare module 'vue-router' {
   interface RouteMeta {
     public?: boolean
     roles?: Role[]
     title?: string
+    /** shown in the header menu, in this group, sorted by `order` */
+    menu?: { group: MenuGroup; order: number }
+    /** the roles that land on this page after the login */
+    home?: Role[]
   }
 }
+
+/** Every page inside the console's layout, from the features' own route lists. */
+export const pages: RouteRecordRaw[] = [
+  ...consultationRoutes,
+  ...deskRoutes,
+  ...knowledgeRoutes,
+  ...dashboardRoutes,
+  ...userRoutes,
+]
+
+/** Pages outside the layout that need no login (`meta.public`), e.g. the published evaluation results. */
+const publicPages: RouteRecordRaw[] = [...dashboardPublicRoutes]
 
 export const router = createRouter({
   // the app serves the console under /console/
@@ -17,26 +40,13 @@ export const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('@/auth/LoginView.vue'), meta: { public: true } },
     { path: '/password', name: 'password', component: () => import('@/auth/PasswordView.vue') },
+    ...publicPages,
     {
       path: '/',
       component: () => import('@/layout/AppLayout.vue'),
-      children: [
-        { path: '', redirect: { name: 'consultations' } },
-        {
-          path: 'consultations/:id(\\d+)?',
-          name: 'consultations',
-          component: () => import('@/consultations/ConsultationsView.vue'),
-          meta: { title: '咨询工作台' },
-        },
-        {
-          path: 'experts',
-          name: 'experts',
-          component: () => import('@/users/ExpertDomainsView.vue'),
-          meta: { title: '专家领域', roles: ['admin'] },
-        },
-      ],
+      children: [{ path: '', name: 'home', redirect: () => ({ name: homeFor(pages, me.value?.role ?? null) }) }, ...pages],
     },
-    { path: '/:rest(.*)*', redirect: { name: 'consultations' } },
+    { path: '/:rest(.*)*', redirect: { name: 'home' } },
   ],
 })
 
@@ -60,7 +70,8 @@ router.beforeEach(async (to) => {
   if (user.must_change_password && to.name !== 'password') {
     return { name: 'password', query: { redirect: to.fullPath } }
   }
-  if (!user.must_change_password && to.name === 'password') return { name: 'consultations' }
-  if (to.meta.roles && !to.meta.roles.includes(user.role)) return { name: 'consultations' }
+  const home = { name: homeFor(pages, user.role) }
+  if (!user.must_change_password && to.name === 'password') return home
+  if (to.meta.roles && !to.meta.roles.includes(user.role)) return home
   return true
 })

@@ -11,27 +11,27 @@ import type { CannedReply, DomainsIn, EscalationStatus, Presence, paths } from '
 export * from './client'
 export type * from './types'
 
-type Method = 'get' | 'post' | 'put' | 'delete'
-type Path = keyof paths
+export type Method = 'get' | 'post' | 'put' | 'delete'
+export type Path = keyof paths
 /** the methods a path really has (the others are `?: never` in `paths`) */
-type MethodOf<P extends Path> = {
+export type MethodOf<P extends Path> = {
   [M in Method]: paths[P][M] extends { responses: unknown } ? M : never
 }[Method]
-type Op<P extends Path, M extends MethodOf<P>> = paths[P][M]
+export type Op<P extends Path, M extends MethodOf<P>> = paths[P][M]
 type Json<S> = S extends { content: { 'application/json': infer T } } ? T : void
-type Answer<O> = O extends { responses: infer R }
+export type Answer<O> = O extends { responses: infer R }
   ? R extends { 200: infer S }
     ? Json<S>
     : R extends { 201: infer S }
       ? Json<S>
       : void
   : never
-type BodyOf<O> = O extends { requestBody?: infer B }
+export type BodyOf<O> = O extends { requestBody?: infer B }
   ? B extends { content: { 'application/json': infer T } }
     ? T
     : never
   : never
-type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? Q : never
+export type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? Q : never
 
 interface CallOptions<O> extends Pick<RequestOptions, 'auth' | 'signal'> {
   /** the `{name}` parts of the path */
@@ -40,7 +40,8 @@ interface CallOptions<O> extends Pick<RequestOptions, 'auth' | 'signal'> {
   body?: BodyOf<O>
 }
 
-function call<P extends Path, M extends MethodOf<P>>(
+/** One typed call of the app's API; feature modules (`src/<feature>/api.ts`) build on it. */
+export function call<P extends Path, M extends MethodOf<P>>(
   method: M,
   path: P,
   options: CallOptions<Op<P, M>> = {},
