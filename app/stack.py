@@ -17,7 +17,7 @@ import yaml
 from app.settings import AppSettings
 from desk.paths import REPO_ROOT
 
-RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 RASA_MODEL = Path("var/rasa/models/qclinic.tar.gz")
 
 
@@ -99,8 +99,10 @@ class Stack:
         endpoints.parent.mkdir(parents=True, exist_ok=True)
         endpoints.write_text(yaml.safe_dump(rasa_endpoints(s)), encoding="utf-8")
         return {
-            "rasa": [
-                str(RASA_BIN),
+            "rasa": [  # Rasa's command line after the project's start-up patches (bot/server)
+                str(RASA_PYTHON),
+                "-m",
+                "bot.server",
                 "run",
                 "--enable-api",
                 "--auth-token",

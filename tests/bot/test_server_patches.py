@@ -1,0 +1,71 @@
+"""Rasa's start-up patches (bot/server) keep Rasa's contract: run in the Rasa environment itself."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RASA_PYTHON = REPO / ".venv-rasa" / "bin" / "python"
+
+# Runs under Rasa's interpreter: the same responses through Rasa's own validation and the patched
+# one; prints what each accepted and the message of each refusal.
+PROBE = r"""
+import json, sys
+from jsonschema import ValidationError
+import jsonschema.validators as validators
+from rasa.core.actions.action import RemoteAction
+
+cases = json.loads(sys.argv[1])
+action = RemoteAction("action_probe", None)
+checks = []  # one per check of the schema itself (jsonschema.validate does one per call)
+cls = validators.validator_for(RemoteAction.action_response_format_spec())
+check_schema = cls.check_schema.__func__
+cls.check_schema = classmethod(lambda c, *a, **k: checks.append(1) or check_schema(c, *a, **k))
+
+def outcomes():
+    out = []
+    for case in cases:
+        try:
+            out.append(["ok", action._validate_action_result(case)])
+        except ValidationError as e:
+            out.append(["refused", e.message])
+    return out
+
+before, checked_before = outcomes(), len(checks)
+from bot.server import patches
+patches.apply()
+applied = patches.apply()
+after = outcomes()
+print(json.dumps({"before": before, "after": after, "applied": applied,
+                  "checked_before": checked_before, "checked_after": len(checks) - checked_before}))
+"""
+
+CASES = [
+    {"events": [{"event": "slot", "name": "product", "value": "电线电缆"}], "responses": []},
+    {"events": [{"event": "active_loop", "name": "need_form"}], "responses": [{"text": "好的"}]},
+    {"events": [], "responses": [{"text": "请问在哪里？", "buttons": [{"title": "周庄镇"}]}]},
+    {"events": [{"event": "slot", "value": "缺少名称"}], "responses": []},
+    {"events": [{"event": "no_such_event"}], "responses": []},
+    {"events": "not a list", "responses": []},
+    {"events": [], "responses": ["not an object"]},
+]
+
+
+@pytest.mark.rasa
+def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
+    assert RASA_PYTHON.exists(), f"{RASA_PYTHON} is missing: run `make setup`"
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", PROBE, json.dumps(CASES)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["after"] == report["before"]
+    assert [kind for kind, _ in report["after"]] == ["ok"] * 3 + ["refused"] * 4
+    assert all("Failed to validate Action server response" in m for _, m in report["after"][3:])
+    assert report["applied"] == ["action_validation"]  # applying twice patches once
+    assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
+    assert report["checked_after"] == 1  # once for all seven responses
