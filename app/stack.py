@@ -18,11 +18,16 @@ from app.settings import AppSettings
 from desk.paths import REPO_ROOT
 
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+TRACKER_STORE = "bot.server.tracker_store.CachedSQLTrackerStore"
 RASA_MODEL = Path("var/rasa/models/qclinic.tar.gz")
 
 
 def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
-    """Rasa's endpoints: our action server, and the tracker/lock stores from the settings."""
+    """Rasa's endpoints: our action server, and the tracker/lock stores from the settings.
+
+    The tracker store is Rasa's SQL store that keeps the last saved tracker per conversation
+    (bot/server/tracker_store.py), with the same keys as Rasa's own ``SQL`` type.
+    """
     endpoints: dict = {  # type: ignore[type-arg]
         "action_endpoint": {"url": f"http://127.0.0.1:{settings.actions_port}/webhook"},
     }
@@ -30,7 +35,7 @@ def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
     if url.startswith("sqlite"):
         desk_db = Path(url.split("///", 1)[-1])  # the tracker lives beside the desk database
         endpoints["tracker_store"] = {
-            "type": "SQL",
+            "type": TRACKER_STORE,
             "dialect": "sqlite",
             "db": str(desk_db.with_name("rasa_tracker.db")),
         }
@@ -39,7 +44,7 @@ def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
 
         parsed = make_url(url)
         endpoints["tracker_store"] = {
-            "type": "SQL",
+            "type": TRACKER_STORE,
             "dialect": "postgresql",
             "url": parsed.host or "127.0.0.1",
             "port": parsed.port or 5432,

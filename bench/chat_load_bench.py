@@ -3,9 +3,10 @@
     .venv/bin/python bench/chat_load_bench.py [--users 1,20,50] [--conversations 2]
                                                [--variants patched,stock]
 
-For each variant (``patched``: Rasa through bot/server's start-up patches; ``stock``: the same
-server with ``QCLINIC_RASA_PATCHES=none``) the whole assistant is started on SQLite in a temporary
-folder (app, Rasa, action server), warmed up, and then each user count runs: every simulated
+For each variant the whole assistant (app, Rasa, action server) is started on SQLite in a
+temporary folder and warmed up: ``patched`` runs Rasa through bot/server's start-up patches and
+its cached SQL tracker store; ``stock`` runs the same server with ``QCLINIC_RASA_PATCHES=none``
+and Rasa's own ``SQL`` tracker store (the landed baseline). Then, per user count, every simulated
 enterprise runs ``--conversations`` conversations back to back with no think time. Printed per
 variant and user count: turns/s, p50/p95 per turn, CPU milliseconds per turn of each process
 (from /proc), and whether every conversation ended in its own demand.
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -129,6 +131,18 @@ async def load(stack: Stack, users: int, conversations: int) -> dict[str, object
     }
 
 
+class StockStack(Stack):
+    """The stack with Rasa's own SQL tracker store (the endpoints file rewritten)."""
+
+    def commands(self) -> dict[str, list[str]]:
+        commands = super().commands()
+        endpoints = Path(commands["rasa"][commands["rasa"].index("--endpoints") + 1])
+        config = yaml.safe_load(endpoints.read_text(encoding="utf-8"))
+        config["tracker_store"]["type"] = "SQL"
+        endpoints.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return commands
+
+
 def start(variant: str, folder: Path) -> Stack:
     settings = AppSettings(
         database_url=f"sqlite:///{folder / 'desk.db'}",
@@ -140,7 +154,8 @@ def start(variant: str, folder: Path) -> Stack:
         admin_password=SecretStr("bench-" + secrets.token_hex(8)),
     )
     os.environ["QCLINIC_RASA_PATCHES"] = "none" if variant == "stock" else "all"
-    stack = Stack(settings=settings, log_dir=folder / "logs")
+    kind = StockStack if variant == "stock" else Stack
+    stack = kind(settings=settings, log_dir=folder / "logs")
     stack.start()
     stack.wait_ready(timeout_s=300)
     return stack
