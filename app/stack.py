@@ -184,6 +184,16 @@ class Stack:
                 raise TimeoutError(f"not ready after {timeout_s:.0f}s: {sorted(pending)}")
             time.sleep(0.5)
 
+    def warm(self) -> float:
+        """One throwaway conversation through Rasa and the actions (app.warm_path); seconds."""
+        from app.warm_path import walk
+
+        try:
+            return walk(self.settings.rasa_url)
+        except httpx.HTTPError as exc:  # a slower first user, not a failed start
+            print(f"预热对话未完成：{exc}", file=sys.stderr, flush=True)
+            return 0.0
+
     def stop(self, timeout_s: float = 15.0) -> None:
         for process in self.processes.values():
             if process.poll() is None:

@@ -158,6 +158,7 @@ def start(variant: str, folder: Path) -> Stack:
     stack = kind(settings=settings, log_dir=folder / "logs")
     stack.start()
     stack.wait_ready(timeout_s=300)
+    stack.warm()  # as `make run` does
     return stack
 
 

@@ -34,6 +34,7 @@ def stack(e2e_settings: AppSettings, tmp_path_factory: pytest.TempPathFactory) -
     stack.start()
     try:
         stack.wait_ready(timeout_s=240)
+        stack.warm()
         yield stack
     except Exception:
         for log in sorted(stack.log_dir.glob("*.log")):
