@@ -65,7 +65,10 @@ class AuditFilter:
 def search(
     session: Session, *, where: AuditFilter, offset: int = 0, limit: int = 50
 ) -> tuple[list[AuditEntry], int]:
-    """The matching entries, newest first, one page of them; and how many match in all."""
+    """The matching entries, newest first, one page of them; and how many match in all.
+
+    Newest is the last written: some entries carry the database's clock (whole seconds on
+    SQLite), others the app's, so ``at`` alone would shuffle entries of the same second."""
     conditions = []
     if where.actor:
         conditions.append(AuditEntry.actor == where.actor)
@@ -84,7 +87,7 @@ def search(
     query = (
         select(AuditEntry)
         .where(*conditions)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .order_by(AuditEntry.id.desc())  # the order they were written in
         .offset(offset)
         .limit(limit)
     )

@@ -2,7 +2,7 @@
 knowledge), filtered by actor, action, subject and period, newest first, in pages; and the rate
 of failed logins."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -86,11 +86,12 @@ def login_failures(
 
     def count(since: datetime) -> int:
         query = select(func.count()).select_from(audit.AuditEntry)
-        return int(session.scalar(query.where(failed, audit.AuditEntry.at >= since)) or 0)
+        at = audit.AuditEntry.at >= since.astimezone(UTC)  # stored in UTC
+        return int(session.scalar(query.where(failed, at)) or 0)
 
     rows = session.execute(
         select(audit.AuditEntry.subject, func.count(), func.max(audit.AuditEntry.at))
-        .where(failed, audit.AuditEntry.at >= day_ago)
+        .where(failed, audit.AuditEntry.at >= day_ago.astimezone(UTC))
         .group_by(audit.AuditEntry.subject)
         .order_by(func.count().desc(), func.max(audit.AuditEntry.at).desc())
         .limit(limit)

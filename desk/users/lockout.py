@@ -9,7 +9,7 @@ too — and recorded as ``auth.login_locked``, which does not extend the lock.
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -51,7 +51,7 @@ def state(session: Session, *, subject: str, moment: datetime) -> FailureState:
             )
         )
     )
-    start = moment - WINDOW
+    start = (moment - WINDOW).astimezone(UTC)  # stored in UTC (SQLite drops the zone)
     if since is not None and since > start:
         start = since
     failures = [

@@ -66,17 +66,18 @@ def login(
     password, alike) or :class:`AccountDisabled` (the right password of a deactivated account)."""
     moment = moment or now()
     subject = login_subject(session, username=username)
+    tried = subject.partition(":")[2]  # the name as the log may show it (masked if no account)
     try:
         lockout.ensure_unlocked(session, subject=subject, moment=moment)
     except lockout.LoginLocked:
-        audit.record(session, actor=username, action=lockout.LOCKED, subject=subject, at=moment)
+        audit.record(session, actor=tried, action=lockout.LOCKED, subject=subject, at=moment)
         session.commit()
         raise
     user = session.scalar(select(User).where(User.username == username))
     # verify against a dummy hash for unknown users too, so timing does not reveal them
     stored = user.password_hash if user else _DUMMY_HASH
     if not verify_password(password, stored) or user is None:
-        audit.record(session, actor=username, action=lockout.FAILED, subject=subject, at=moment)
+        audit.record(session, actor=tried, action=lockout.FAILED, subject=subject, at=moment)
         session.commit()
         log.info("login failed subject=%s", subject)
         raise LoginFailed("用户名或密码错误。")
