@@ -69,7 +69,7 @@ def get_user(username: str, session: SessionDep, _: AdminDep) -> UserPublic:
     return _public(session, [service.get_user(session, username=username)])[0]
 
 
-@router.patch("/{username}", response_model=UserPublic)
+@router.put("/{username}", response_model=UserPublic)
 def update_user(
     username: str, body: UserUpdate, session: SessionDep, admin: AdminDep
 ) -> UserPublic:

@@ -74,7 +74,7 @@ def test_list_filter_and_edit(client: TestClient, app_settings: AppSettings) -> 
     paged = client.get("/api/users", headers=admin, params={"page": 2, "page_size": 2}).json()
     assert paged["total"] == 4 and len(paged["items"]) == 2
 
-    edited = client.patch(
+    edited = client.put(
         "/api/users/zhou.expert", headers=admin, json={"display_name": "周明", "role": "staff"}
     )
     assert edited.status_code == 200, edited.text
@@ -85,9 +85,9 @@ def test_list_filter_and_edit(client: TestClient, app_settings: AppSettings) -> 
         assert entry.details["role"] == {"from": "expert", "to": "staff"}
         assert entry.details["display_name"] == {"from": "周工", "to": "周明"}
 
-    bad = client.patch("/api/users/zhou.expert", headers=admin, json={"role": "boss"})
+    bad = client.put("/api/users/zhou.expert", headers=admin, json={"role": "boss"})
     assert bad.status_code == 422
-    missing = client.patch("/api/users/nobody", headers=admin, json={"display_name": "x"})
+    missing = client.put("/api/users/nobody", headers=admin, json={"display_name": "x"})
     assert missing.status_code == 404 and "nobody" in missing.json()["detail"]["message"]
 
 
@@ -98,7 +98,7 @@ def test_staff_and_experts_may_not_administer(client: TestClient) -> None:
         for method, path, body in [
             ("get", "/api/users", None),
             ("post", "/api/users", {"username": "x.y", "display_name": "x", "role": "admin"}),
-            ("patch", "/api/users/wang.staff", {"role": "admin"}),
+            ("put", "/api/users/wang.staff", {"role": "admin"}),
             ("post", "/api/users/zhou.expert/reset-password", None),
             ("post", "/api/users/zhou.expert/deactivate", None),
             ("post", "/api/users/zhou.expert/reactivate", None),
@@ -166,7 +166,7 @@ def test_a_reset_password_ends_sessions_and_must_be_changed(client: TestClient) 
 
 def test_the_last_active_admin_is_kept(client: TestClient, app_settings: AppSettings) -> None:
     admin = admin_headers(client)
-    demoted = client.patch("/api/users/admin", headers=admin, json={"role": "staff"})
+    demoted = client.put("/api/users/admin", headers=admin, json={"role": "staff"})
     assert demoted.status_code == 409
     assert demoted.json()["detail"]["code"] == "last_admin"
     assert "最后一位" in demoted.json()["detail"]["message"]
@@ -178,7 +178,7 @@ def test_the_last_active_admin_is_kept(client: TestClient, app_settings: AppSett
     itself = client.post("/api/users/zhao.admin/deactivate", headers=second)
     assert itself.status_code == 409 and itself.json()["detail"]["code"] == "self_deactivation"
     assert client.post("/api/users/admin/deactivate", headers=second).status_code == 200
-    refused = client.patch("/api/users/zhao.admin", headers=second, json={"role": "expert"})
+    refused = client.put("/api/users/zhao.admin", headers=second, json={"role": "expert"})
     assert refused.status_code == 409
     with session_for(app_settings) as session:
         roles = session.scalars(select(AuditEntry.action).where(AuditEntry.action == "user.update"))
