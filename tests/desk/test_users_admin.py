@@ -174,7 +174,7 @@ def test_the_last_active_admin_is_kept(client: TestClient, app_settings: AppSett
     _create(
         client, admin, username="zhao.admin", display_name="赵", role="admin", password="x" * 12
     )
-    second = login(client, "zhao.admin", "x" * 10)
+    second = login(client, "zhao.admin", "x" * 12)
     itself = client.post("/api/users/zhao.admin/deactivate", headers=second)
     assert itself.status_code == 409 and itself.json()["detail"]["code"] == "self_deactivation"
     assert client.post("/api/users/admin/deactivate", headers=second).status_code == 200
