@@ -57,6 +57,8 @@ def test_admin_creates_deactivates_and_audits_a_staff_account(stack: Stack, brow
     form = admin.get_by_role("dialog", name="新建账户")
     form.get_by_label("用户名").fill(username)
     form.get_by_label("姓名").fill("陈静")
+    admin.wait_for_timeout(400)  # the dialog's fade-in
+    admin.screenshot(path=SHOTS / "00-create-form.png")
     form.get_by_role("button", name="创建").click()
     shown = admin.get_by_role("dialog", name="账户已创建")
     expect(shown.get_by_text("密码仅显示这一次")).to_be_visible()
@@ -120,6 +122,11 @@ def test_admin_creates_deactivates_and_audits_a_staff_account(stack: Stack, brow
     expect(rows.first).to_contain_text(f"user:{username}")
     expect(admin.locator(".el-loading-mask")).to_have_count(0)
     admin.screenshot(path=SHOTS / "08-audit-filtered.png")
+    admin.get_by_role("button", name="重置").click()
+    expect(rows.first).to_contain_text("停用账户尝试登录")  # the refused login, newest first
+    expect(admin.get_by_text("结束登录数：1")).to_be_visible()  # the deactivation's details
+    expect(admin.locator(".el-loading-mask")).to_have_count(0)
+    admin.screenshot(path=SHOTS / "09-audit-all.png")
 
     assert stack.settings.database_url
     with get_sessionmaker(stack.settings.database_url)() as session:
