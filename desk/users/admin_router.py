@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from desk.clock import as_utc, now
 from desk.deps import AdminDep, SessionDep
-from desk.users import accounts, service
+from desk.users import accounts, lockout, service
 from desk.users.models import User
 from desk.users.schemas import (
     Deactivation,
@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 def _public(session: SessionDep, users: list[User]) -> list[UserPublic]:
     logins = accounts.last_logins(session, usernames=[u.username for u in users])
     held = accounts.active_consultations(session)
+    moment = now()
     out = []
     for user in users:
         view = UserPublic.model_validate(user)
@@ -33,6 +34,8 @@ def _public(session: SessionDep, users: list[User]) -> list[UserPublic]:
         view.created_at = as_utc(user.created_at)
         view.last_login_at = as_utc(logins.get(user.username))
         view.active_consultations = held[user.username]
+        subject = service.user_subject(user.username)
+        view.locked_until = lockout.state(session, subject=subject, moment=moment).locked_until
         out.append(view)
     return out
 

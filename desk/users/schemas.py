@@ -53,6 +53,8 @@ class UserPublic(BaseModel):
     created_at: datetime | None = None
     last_login_at: datetime | None = None
     active_consultations: int = 0
+    # too many failed logins: locked until then (an admin's password reset unlocks at once)
+    locked_until: datetime | None = None
 
 
 class UserCreated(UserPublic):

@@ -249,3 +249,21 @@ def test_a_deactivated_users_live_stream_closes(client: TestClient) -> None:
     # the browser's reconnect with the same ticket, and a new ticket, are refused
     again = client.get("/api/console/stream", params={"ticket": ticket})
     assert again.status_code == 401
+
+
+def test_an_expert_given_another_role_hands_consultations_back(
+    client: TestClient, service_headers: dict[str, str]
+) -> None:
+    admin = admin_headers(client)
+    zhou = make_user(client, "zhou.expert", domains=["testing"], presence="online")
+    held = open_escalation(client, service_headers, "web:role-1", domain="testing")
+    assert client.post(f"/api/escalations/{held['id']}/claim", headers=zhou).status_code == 200
+    moved = client.put("/api/users/zhou.expert", headers=admin, json={"role": "staff"})
+    assert moved.status_code == 200, moved.text
+    back = client.get(f"/api/escalations/{held['id']}", headers=admin).json()
+    assert (back["status"], back["expert"]) == ("waiting", None)
+    assert client.get("/api/experts", headers=admin).json()["items"] == []
+    # the same login goes on, now as staff: the desk opens, the expert's own route does not
+    assert client.get("/api/demands", headers=zhou).status_code == 200
+    presence = client.put("/api/experts/me/presence", headers=zhou, json={"presence": "online"})
+    assert presence.status_code == 403

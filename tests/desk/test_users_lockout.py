@@ -33,6 +33,8 @@ def test_five_failures_lock_the_name(client: TestClient, app_settings: AppSettin
     admin = admin_headers(client)  # another name is not locked
     rate = client.get("/api/audit/login-failures", headers=admin).json()
     assert rate["locked_now"] == 1 and rate["subjects"][0]["locked_until"]
+    listed = client.get("/api/users/wang.staff", headers=admin).json()
+    assert listed["locked_until"] == rate["subjects"][0]["locked_until"]
     with session_for(app_settings) as session:
         actions = [e.action for e in entries_for(session, subject="user:wang.staff")]
     assert actions[-6:] == ["auth.login_failed"] * 5 + ["auth.login_locked"]
@@ -40,6 +42,7 @@ def test_five_failures_lock_the_name(client: TestClient, app_settings: AppSettin
     # an admin's reset unlocks it at once (the one who knows the new password may log in)
     reset = client.post("/api/users/wang.staff/reset-password", headers=admin).json()
     login(client, "wang.staff", reset["generated_password"])
+    assert client.get("/api/users/wang.staff", headers=admin).json()["locked_until"] is None
 
 
 def test_an_unknown_name_locks_alike(client: TestClient) -> None:
