@@ -21,6 +21,7 @@ from channels.settings import get_channel_settings
 from channels.web.router import router as web_router
 from channels.wechat.router import router as wechat_router
 from desk import errors_http
+from desk.audit.router import router as audit_router
 from desk.calendar.router import router as calendar_router
 from desk.canned.router import router as canned_router
 from desk.complaints.router import router as complaints_router
@@ -41,6 +42,7 @@ from desk.search.router import router as search_router
 from desk.settings import get_settings as get_desk_settings
 from desk.uploads.settings import get_upload_settings
 from desk.users import service as users
+from desk.users.admin_router import router as users_admin_router
 from desk.users.router import router as users_router
 from retrieval.warmup import start_background
 
@@ -59,6 +61,8 @@ DESK_ROUTERS = (
     consultations_router,
     canned_router,
     live_router,
+    users_admin_router,
+    audit_router,
 )
 
 

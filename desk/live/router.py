@@ -170,12 +170,17 @@ async def stream(
             return principal, events.last_id(session), port.last_line_id(session)
 
     principal, first_event, first_line = await run_in_threadpool(start)
+    login = ticket.split(".")[2]  # the login the ticket names (checked by start)
     resumed = _parse_cursor(last_event_id)
     cursor = resumed or (first_event, first_line)
 
-    def read(after_event: int, after_line: int) -> list[tuple[str, dict[str, Any]]]:
+    def read(after_event: int, after_line: int) -> list[tuple[str, dict[str, Any]]] | None:
+        """What happened since the cursor; None once the login has ended (logout, password
+        reset, a deactivated account): the stream closes."""
         out: list[tuple[str, dict[str, Any]]] = []
         with sessions() as session:
+            if principal_for_token_hash(session, token_hash=login) is None:
+                return None
             watched = _watched(session, principal)
             for row in events.since(session, after_id=after_event):
                 if row.kind in PRIVATE_KINDS and row.conversation_id not in watched:
@@ -202,7 +207,13 @@ async def stream(
             quiet = 0.0
             while not await request.is_disconnected():
                 wake.clear()
-                for kind, data in await run_in_threadpool(read, after_event, after_line):
+                found = await run_in_threadpool(read, after_event, after_line)
+                if found is None:
+                    # the browser reconnects with the spent ticket, is refused, asks for a new
+                    # one and gets 401: the console goes to its login page
+                    yield 'event: session_ended\ndata: {"code": "unauthorized"}\n\n'
+                    return
+                for kind, data in found:
                     after_event = data.pop("_event", after_event)
                     after_line = data.pop("_line", after_line)
                     if not kind:

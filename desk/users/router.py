@@ -3,13 +3,11 @@
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from desk.clock import now
 from desk.deps import AdminDep, AnyUserDep, SessionDep, bearer_token, require_roles
-from desk.escalations.models import ACTIVE_STATUSES, Escalation
-from desk.users import experts, service
+from desk.users import accounts, experts, lockout, service
 from desk.users.models import User
 from desk.users.schemas import (
     DomainsIn,
@@ -20,8 +18,6 @@ from desk.users.schemas import (
     PasswordChange,
     PresenceIn,
     Profile,
-    UserCreate,
-    UserPublic,
 )
 from desk.users.service import Principal
 from knowledge.constants import DOMAIN_LABELS
@@ -36,9 +32,26 @@ PendingPasswordDep = Annotated[
 ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
 
 
-@router.post("/auth/login", response_model=LoginOut)
+@router.post(
+    "/auth/login",
+    response_model=LoginOut,
+    responses={
+        401: {"description": "用户名或密码错误"},
+        403: {"description": "账户已停用"},
+        429: {"description": "失败次数过多，暂时锁定（Retry-After 秒后再试）"},
+    },
+)
 def login(body: LoginIn, session: SessionDep) -> LoginOut:
-    token, expires_at, user = service.login(session, username=body.username, password=body.password)
+    try:
+        token, expires_at, user = service.login(
+            session, username=body.username, password=body.password
+        )
+    except lockout.LoginLocked as locked:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail={"code": locked.code, "message": locked.message},
+            headers={"Retry-After": str(locked.retry_after_s)},
+        ) from None
     return LoginOut(
         token=token,
         expires_at=expires_at,
@@ -51,6 +64,7 @@ def login(body: LoginIn, session: SessionDep) -> LoginOut:
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(session: SessionDep, token: Annotated[str, Depends(bearer_token)]) -> None:
+    """Ends this login (its token answers 401 from now on); an unknown token is no error."""
     service.logout(session, token=token)
 
 
@@ -74,17 +88,19 @@ def profile(principal: PendingPasswordDep, session: SessionDep) -> Profile:
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(
-    body: PasswordChange, principal: PendingPasswordDep, session: SessionDep
+    body: PasswordChange,
+    principal: PendingPasswordDep,
+    session: SessionDep,
+    token: Annotated[str, Depends(bearer_token)],
 ) -> None:
     assert principal.user_id is not None
     service.change_password(
-        session, user_id=principal.user_id, current=body.current_password, new=body.new_password
+        session,
+        user_id=principal.user_id,
+        current=body.current_password,
+        new=body.new_password,
+        keep_token_hash=service.token_hash(token),
     )
-
-
-@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
-def create_user(body: UserCreate, session: SessionDep, _admin: AdminDep) -> User:
-    return service.create_user(session, data=body)
 
 
 def _expert_public(user: User, active: Counter[str]) -> ExpertPublic:
@@ -101,10 +117,7 @@ def _expert_public(user: User, active: Counter[str]) -> ExpertPublic:
 
 
 def _active_counts(session: SessionDep) -> Counter[str]:
-    query = select(Escalation.expert).where(
-        Escalation.status.in_(ACTIVE_STATUSES), Escalation.expert.is_not(None)
-    )
-    return Counter(str(name) for name in session.scalars(query))
+    return accounts.active_consultations(session)
 
 
 @router.get("/experts", response_model=ExpertList)

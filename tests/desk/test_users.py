@@ -38,7 +38,9 @@ def test_first_admin_staff_and_expert_roles(app_settings: AppSettings) -> None:
                 },
             )
             assert created.status_code == 201, created.text
-            assert "password" not in created.text
+            # the password the admin chose is never echoed; none was generated
+            assert "a-long-password" not in created.text
+            assert created.json()["generated_password"] is None
 
         staff = _login(client, "wang.staff", "a-long-password")
         expert = _login(client, "zhou.expert", "a-long-password")
