@@ -9,6 +9,7 @@ list; the cases below prove the detector catches what the old answers said.
 from __future__ import annotations
 
 import ast
+import csv
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from channels.wechat.menu import MENU_TITLES, build_menu
+from knowledge.exchange import import_file
 from knowledge.platform import KNOWN_NAMES, PLATFORM_SECTIONS, unknown_references
 from knowledge.store import DATA_DIR, read_entries
 from knowledge.validate import told_texts, validate
@@ -219,3 +221,33 @@ def test_a_bot_text_that_promises_sms_or_a_my_page_is_caught(tmp_path: Path) -> 
         "x.yml.utter_x[0].text: 短信通知（短信）",
         "x.py:2: 我的订单（在“我的订单”）",
     ]
+
+
+def test_an_imported_row_promising_sms_is_refused_and_nothing_is_written(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    before = {p.name: p.read_bytes() for p in sorted(data_copy.iterdir())}
+    path = tmp_path / "new.csv"
+    row = {
+        "类别": "faq",
+        "编号": "faq-test-sms",
+        "标题": "审核结果怎么通知？",
+        "负责人": "平台运营组",
+        "复审日期": "2027-06-30",
+        "问法变体": "审核结果在哪看",
+        "答案": "审核结果会以短信发给您，也可以登录后在“我的账号”中查看。",
+        "条款": "7.1.1.5",
+    }
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+
+    result = import_file(path, root=data_copy, today=TODAY)
+
+    assert not result.ok and not result.written
+    refused = [e.reason for e in result.errors if e.entry_id == "faq-test-sms"]
+    assert any("「短信通知」" in r for r in refused)
+    assert any("「我的账号」" in r for r in refused)
+    assert any("「账号登录」" in r for r in refused)
+    assert {p.name: p.read_bytes() for p in sorted(data_copy.iterdir())} == before
