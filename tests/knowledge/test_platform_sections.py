@@ -57,14 +57,8 @@ def _docstrings(tree: ast.Module) -> set[int]:
     return out
 
 
-def bot_texts(bot: Path = BOT) -> Iterator[tuple[str, str]]:
-    """(where, text) of every Chinese text the bot can send."""
-    for path in sorted((bot / "domain").glob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        yield from _strings(doc.get("responses", {}), path.name)
-    for path in sorted((bot / "templates").glob("*.yml")):
-        yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
-    for path in sorted((bot / "actions").glob("*.py")):
+def _python_strings(paths: list[Path]) -> Iterator[tuple[str, str]]:
+    for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         skip = _docstrings(tree)
         for node in ast.walk(tree):
@@ -75,6 +69,23 @@ def bot_texts(bot: Path = BOT) -> Iterator[tuple[str, str]]:
                 and _has_cjk(node.value)
             ):
                 yield f"{path.name}:{node.lineno}", node.value
+
+
+def channel_texts() -> Iterator[tuple[str, str]]:
+    """The channels' own Chinese strings (notices, WeChat replies) and the web chat page."""
+    yield from _python_strings(sorted((ROOT / "channels").rglob("*.py")))
+    for page in sorted((ROOT / "channels").rglob("*.html")):
+        yield page.name, page.read_text(encoding="utf-8")
+
+
+def bot_texts(bot: Path = BOT) -> Iterator[tuple[str, str]]:
+    """(where, text) of every Chinese text the bot can send."""
+    for path in sorted((bot / "domain").glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        yield from _strings(doc.get("responses", {}), path.name)
+    for path in sorted((bot / "templates").glob("*.yml")):
+        yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+    yield from _python_strings(sorted((bot / "actions").glob("*.py")))
 
 
 def knowledge_texts(root: Path = DATA_DIR) -> Iterator[tuple[str, str]]:
@@ -107,6 +118,12 @@ def test_no_bot_text_names_a_section_the_platform_lacks() -> None:
     places = {where.split(":")[0].split(".")[0] for where, _ in texts}
     assert {"progress", "complaint", "registration", "core", "need"} <= places  # domain + templates
     assert any(where.startswith("handoff.py:") for where, _ in texts)  # and the actions' strings
+    assert _offending(iter(texts)) == []
+
+
+def test_no_channel_text_names_a_section_the_platform_lacks() -> None:
+    texts = list(channel_texts())
+    assert any(where == "index.html" for where, _ in texts) and len(texts) > 50
     assert _offending(iter(texts)) == []
 
 
