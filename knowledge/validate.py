@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from knowledge.constants import KINDS, REGIONS, SERVICE_IDS, service_domain
+from knowledge.platform import unknown_references
 from knowledge.schema import Contact, Faq, Institution, Service, Station
 from knowledge.store import DATA_DIR, Located, Problem, duplicate_problems, read_entries
 
@@ -115,6 +116,44 @@ def check_text(located: list[Located]) -> Iterator[Problem]:
             yield _error(item, "example_queries 至少需要 5 条不同的问法")
 
 
+# What users say (questions, variants, keywords) and bookkeeping are not what the bot tells them.
+_NOT_TOLD = frozenset({"kind", "id", "owner", "sources", "keywords", "variants", "example_queries"})
+
+
+def _told_texts(value: object, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _NOT_TOLD:
+                yield from _told_texts(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _told_texts(item, f"{where}[{n}]")
+
+
+def told_texts(entry: Service | Institution | Station | Faq) -> Iterator[tuple[str, str]]:
+    """(field, text) of every text of ``entry`` the assistant may tell a user (a FAQ's title is
+    the user's question, so it is left out)."""
+    data = entry.model_dump(mode="json")
+    if isinstance(entry, Faq):
+        data.pop("title")
+    yield from _told_texts(data, "")
+
+
+def check_platform_sections(located: list[Located]) -> Iterator[Problem]:
+    """No answer sends the user to a section or function the platform does not have."""
+    for item in located:
+        for field, text in told_texts(item.entry):
+            for ref in unknown_references(text):
+                yield _error(
+                    item,
+                    f"字段 {field} 提到平台没有的栏目或功能「{ref.name}」（{ref.words}），"
+                    "请改为用户现在能办的方式（对话、电话或线下站点），"
+                    "或先在 knowledge/platform.py 的 PLATFORM_SECTIONS 中登记",
+                )
+
+
 def _contact_problem(contact: Contact) -> str | None:
     if PLACEHOLDER_PHONE not in contact.phone:
         return f"联系电话 {contact.phone!r} 不是示例号码（样例数据须带“（示例）”）"
@@ -193,6 +232,7 @@ def check_all(located: list[Located], *, today: date, real_data: bool = False) -
     problems += check_ids(located)
     problems += check_references(located)
     problems += check_text(located)
+    problems += check_platform_sections(located)
     if not real_data:
         problems += check_placeholders(located)
     problems += check_review(located, today)
