@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,22 +112,28 @@ def rasa_env() -> None:
 
 
 def rasa_train() -> None:
+    """Train into a folder of its own, then move the model into place in one step: a Rasa server
+    starting meanwhile loads the old model or the new one, never half a file."""
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
-    run(
-        RASA_VENV / "bin" / "rasa",
-        "train",
-        "--config",
-        "bot/config.yml",
-        "--domain",
-        "bot/domain",
-        "--data",
-        "bot/data",
-        "--out",
-        VAR / "rasa" / "models",
-        "--fixed-model-name",
-        "qclinic",
-        env=env,
-    )
+    models = VAR / "rasa" / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=VAR / "rasa", prefix="train-") as out:
+        run(
+            RASA_VENV / "bin" / "rasa",
+            "train",
+            "--config",
+            "bot/config.yml",
+            "--domain",
+            "bot/domain",
+            "--data",
+            "bot/data",
+            "--out",
+            out,
+            "--fixed-model-name",
+            "qclinic",
+            env=env,
+        )
+        os.replace(Path(out) / "qclinic.tar.gz", models / "qclinic.tar.gz")
 
 
 def chromium() -> None:
