@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from desk.boards import InstitutionPick, StatusCount
 from desk.complaints.models import CHANNEL_LABELS, TYPE_LABELS
+from desk.consultations.schemas import TranscriptLine
 from desk.timeline import TimelineStepPublic
 from knowledge.personal_data import normalise_mobile
 
@@ -153,3 +155,27 @@ class FollowUpPublic(BaseModel):
     investigation_due: date
     overdue: bool
     resolution: str | None
+
+
+class ComplaintBoardRow(ComplaintPublic):
+    """A complaint as its board shows it: who handles it and how late it is."""
+
+    assignee: str | None = None
+    assignee_name: str | None = None
+    overdue_days: int | None = None  # working days past the 7-day investigation deadline
+
+
+class ComplaintBoard(BaseModel):
+    items: list[ComplaintBoardRow]
+    total: int
+    page: int
+    size: int
+    counts: list[StatusCount]
+
+
+class ComplaintDetail(BaseModel):
+    complaint: ComplaintBoardRow
+    timeline: list[TimelineStepPublic]
+    institution: InstitutionPick | None  # the institution complained about, when linked
+    transcript: list[TranscriptLine]
+    conversation_note: str | None = None
