@@ -33,6 +33,7 @@ from desk.customers.router import consents_router
 from desk.customers.router import router as customers_router
 from desk.customers.settings import get_privacy_settings
 from desk.db import get_sessionmaker
+from desk.demands.desk_router import assignees_router
 from desk.demands.desk_router import router as demand_desk_router
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
@@ -65,6 +66,7 @@ DESK_ROUTERS = (
     live_router,
     demand_desk_router,
     complaint_desk_router,
+    assignees_router,
 )
 
 

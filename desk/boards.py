@@ -32,6 +32,18 @@ class StatusCount(BaseModel):
     count: int
 
 
+def next_moves(
+    kind: cases.CaseKind[Any], status: str, *, allowed: Sequence[str]
+) -> list["StatusCount"]:
+    """The statuses staff may move a case to from ``status`` (of those the API takes), in the
+    lifecycle's order; ``count`` is unused (0)."""
+    return [
+        StatusCount(status=code, label=label, count=0)
+        for code, label in kind.labels.items()
+        if code in kind.transitions[status] and code in allowed
+    ]
+
+
 class InstitutionPick(BaseModel):
     """An institution a case names, as the detail page shows it."""
 

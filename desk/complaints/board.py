@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import get_args
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from desk import boards
 from desk.calendar.service import load_calendar
 from desk.complaints import service
 from desk.complaints.models import OPEN_STATUSES, STATUS_LABELS, Complaint, is_overdue
-from desk.complaints.schemas import ComplaintBoard, ComplaintBoardRow, ComplaintDetail
+from desk.complaints.schemas import ComplaintBoard, ComplaintBoardRow, ComplaintDetail, MoveTo
 from desk.consultations.ports import ConversationPort
 from desk.demands.board import masked_lines
 from desk.errors import InvalidInput
@@ -174,6 +175,9 @@ def detail(
         institution=institution,
         transcript=lines,
         conversation_note=note,
+        next_moves=boards.next_moves(
+            service.COMPLAINTS, complaint.status, allowed=get_args(MoveTo)
+        ),
     )
 
 

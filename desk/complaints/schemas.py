@@ -128,8 +128,11 @@ class ComplaintList(BaseModel):
     items: list[ComplaintPublic]
 
 
+MoveTo = Literal["investigating", "forwarded", "resolved", "informed"]  # what staff move it to
+
+
 class ComplaintTransition(BaseModel):
-    to: Literal["investigating", "forwarded", "resolved", "informed"]
+    to: MoveTo
     note: str = Field(default="", max_length=1000)
     resolution: str | None = Field(default=None, max_length=2000)  # required for "resolved"
     institution_id: str | None = Field(default=None, max_length=60)  # for "forwarded": link/fix
@@ -179,3 +182,4 @@ class ComplaintDetail(BaseModel):
     institution: InstitutionPick | None  # the institution complained about, when linked
     transcript: list[TranscriptLine]
     conversation_note: str | None = None
+    next_moves: list[StatusCount] = Field(default_factory=list)  # where staff may move it

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import get_args
 
 from sqlalchemy import ColumnElement, String, cast, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -17,6 +18,7 @@ from desk.demands.schemas import (
     DemandBoard,
     DemandBoardRow,
     DemandDetail,
+    DemandStatus,
     ServicePick,
 )
 from desk.errors import InvalidInput
@@ -232,6 +234,9 @@ def detail(
         institutions=institutions(demand),
         transcript=lines,
         conversation_note=note,
+        next_moves=boards.next_moves(
+            service.DEMANDS, demand.status, allowed=get_args(DemandStatus)
+        ),
     )
 
 

@@ -3,6 +3,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
+from pydantic import BaseModel
+from sqlalchemy import select
 
 from desk import boards
 from desk.calendar.service import load_calendar
@@ -18,6 +20,7 @@ from desk.demands.schemas import (
 )
 from desk.deps import SessionDep, StaffDep, require_roles
 from desk.masking import sees_personal_data
+from desk.users.models import User
 from desk.users.service import Principal, display_names
 
 router = APIRouter(prefix="/api/desk/demands", tags=["desk"])
@@ -120,3 +123,23 @@ def assign(number: str, body: Assignment, session: SessionDep, staff: StaffDep) 
     )
     session.commit()
     return _row(session, demand, masked=False)
+
+
+class Assignee(BaseModel):
+    username: str
+    display_name: str
+    role: str
+
+
+assignees_router = APIRouter(prefix="/api/desk", tags=["desk"])
+
+
+@assignees_router.get("/assignees", response_model=list[Assignee])
+def assignees(session: SessionDep, _staff: StaffDep) -> list[Assignee]:
+    """The staff members a demand or complaint may be handed to (active staff and admins)."""
+    users = session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_(sorted(boards.ASSIGNABLE_ROLES)))
+        .order_by(User.display_name)
+    )
+    return [Assignee(username=u.username, display_name=u.display_name, role=u.role) for u in users]

@@ -166,6 +166,7 @@ class DemandDetail(BaseModel):
     institutions: list[InstitutionPick]  # recommended, with why each fits
     transcript: list[TranscriptLine]
     conversation_note: str | None = None  # why there is no transcript
+    next_moves: list[StatusCount] = Field(default_factory=list)  # where staff may move it
 
 
 class Assignment(BaseModel):

@@ -256,3 +256,13 @@ def test_assignment_to_a_staff_member_is_on_the_timeline_and_in_the_audit(
     assert put.status_code == 200 and put.json()["assignee_name"] == "王芳"
     steps = client.get(f"/api/desk/complaints/{complaint}", headers=staff).json()["timeline"]
     assert steps[-1]["note"] == "指派给 王芳。"
+
+
+def test_assignees_are_the_active_staff_and_admins(client: TestClient) -> None:
+    staff = staff_headers(client)
+    make_user(client, "wang.fang", role="staff", display_name="王芳")
+    expert = make_user(client, "expert.sun", domains=["testing"])
+    listed = client.get("/api/desk/assignees", headers=staff)
+    assert listed.status_code == 200
+    assert {a["username"] for a in listed.json()} == {"admin", "staff.user", "wang.fang"}
+    assert client.get("/api/desk/assignees", headers=expert).status_code == 403

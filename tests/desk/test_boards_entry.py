@@ -66,6 +66,10 @@ def test_a_phone_demand_is_numbered_like_the_bots_and_entered_once(
     assert [s["id"] for s in detail["services"]] == ["6.1.2"]
     [step] = detail["timeline"]
     assert (step["to_status"], step["actor"]) == ("submitted", "staff.user")
+    assert [(m["status"], m["label"]) for m in detail["next_moves"]] == [
+        ("responded", "已响应"),
+        ("cancelled", "已取消"),
+    ]
 
     # moving it on: the timeline says why the enterprise was not told automatically
     moved = client.post(
