@@ -21,9 +21,7 @@ HOW_WORDS: dict[str, str] = {
     "wechat_template": "微信模板消息",
 }
 CHANNELS_OFF = "会话通道未启用"
-NO_CONVERSATION = (
-    "该{noun}由工作人员根据{channel}录入，没有在线会话，未自动告知企业，请通过{channel}告知。"
-)
+NO_CONVERSATION = "{channel}录入，没有在线会话，未自动告知企业；请通过{channel}告知“{status}”。"
 
 
 @dataclass(frozen=True)
@@ -91,9 +89,8 @@ def tell_enterprise(
     commits, then wakes the channel."""
     label = kind.labels[case.status]
     if not case.conversation_id:
-        result = NoticeResult(
-            how=None, reason=NO_CONVERSATION.format(noun=kind.noun, channel=channel_label or "线下")
-        )
+        reason = NO_CONVERSATION.format(channel=channel_label or "线下", status=label)
+        result = NoticeResult(how=None, reason=reason)
         note = result.reason or ""
     else:
         notice = CaseNotice(

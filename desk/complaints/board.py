@@ -140,13 +140,8 @@ def detail(
     port: ConversationPort,
 ) -> ComplaintDetail:
     complaint = service.get_complaint(session, number=number)
-    view = row(
-        complaint,
-        today=today,
-        masked=masked,
-        calendar=load_calendar(session),
-        names=display_names(session),
-    )
+    names = display_names(session)
+    view = row(complaint, today=today, masked=masked, calendar=load_calendar(session), names=names)
     if masked:
         view.content = mask_text(view.content)
         view.demand = mask_text(view.demand)
@@ -178,6 +173,7 @@ def detail(
         next_moves=boards.next_moves(
             service.COMPLAINTS, complaint.status, allowed=get_args(MoveTo)
         ),
+        people=names,
     )
 
 

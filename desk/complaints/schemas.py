@@ -183,3 +183,4 @@ class ComplaintDetail(BaseModel):
     transcript: list[TranscriptLine]
     conversation_note: str | None = None
     next_moves: list[StatusCount] = Field(default_factory=list)  # where staff may move it
+    people: dict[str, str] = Field(default_factory=dict)  # username → name, for the timeline

@@ -209,13 +209,8 @@ def detail(
 ) -> DemandDetail:
     demand = service.get_demand(session, number=number)
     known_services, _ = _knowledge()
-    view = row(
-        demand,
-        today=today,
-        masked=masked,
-        calendar=load_calendar(session),
-        names=display_names(session),
-    )
+    names = display_names(session)
+    view = row(demand, today=today, masked=masked, calendar=load_calendar(session), names=names)
     note = None
     lines: list[TranscriptLine] = []
     if demand.conversation_id:
@@ -237,6 +232,7 @@ def detail(
         next_moves=boards.next_moves(
             service.DEMANDS, demand.status, allowed=get_args(DemandStatus)
         ),
+        people=names,
     )
 
 

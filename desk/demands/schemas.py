@@ -167,6 +167,7 @@ class DemandDetail(BaseModel):
     transcript: list[TranscriptLine]
     conversation_note: str | None = None  # why there is no transcript
     next_moves: list[StatusCount] = Field(default_factory=list)  # where staff may move it
+    people: dict[str, str] = Field(default_factory=dict)  # username → name, for the timeline
 
 
 class Assignment(BaseModel):

@@ -85,9 +85,7 @@ def test_a_phone_demand_is_numbered_like_the_bots_and_entered_once(
         ("responded", "responded"),
     ]
     assert steps[1]["note"] == "已回电确认检定数量"
-    assert steps[2]["note"] == (
-        "该需求由工作人员根据电话录入，没有在线会话，未自动告知企业，请通过电话告知。"
-    )
+    assert steps[2]["note"] == "电话录入，没有在线会话，未自动告知企业；请通过电话告知“已响应”。"
 
 
 def test_entry_refuses_what_the_bot_refuses_in_chinese(

@@ -97,3 +97,10 @@ export const calendarApi = {
     call('put', '/api/calendar/days/{day}', { path: { day }, body }),
   completeYear: (year: number) => call('post', '/api/calendar/{year}/complete', { path: { year } }),
 }
+
+/** Institutions of the knowledge base matching a name or a test item (the public search API). */
+export async function searchInstitutions(text: string): Promise<{ id: string; title: string }[]> {
+  const answer = (await call('get', '/api/search', { query: { q: text, kind: 'institution', k: 10 } })) as unknown
+  const results = (answer as { results?: { id: string; title: string }[] }).results ?? []
+  return results.map((r) => ({ id: r.id, title: r.title }))
+}
