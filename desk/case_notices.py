@@ -7,12 +7,15 @@ wires it in. Whatever happens, the case's timeline says whether and how the ente
 or why not (a case entered from a call has no conversation to tell).
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session
 
 from desk import cases
+
+log = logging.getLogger(__name__)
 
 How = Literal["web", "wechat_message", "wechat_template"]
 HOW_WORDS: dict[str, str] = {
@@ -21,6 +24,7 @@ HOW_WORDS: dict[str, str] = {
     "wechat_template": "微信模板消息",
 }
 CHANNELS_OFF = "会话通道未启用"
+NOTICE_FAILED = "发送通知时出错，请稍后通过会话或电话告知企业"
 NO_CONVERSATION = "{channel}录入，没有在线会话，未自动告知企业；请通过{channel}告知“{status}”。"
 
 
@@ -100,7 +104,12 @@ def tell_enterprise(
             status_label=label,
             text=words(noun=kind.noun, number=kind.subject(case), status_label=label, extra=extra),
         )
-        result = port.tell(session, notice)
+        try:
+            result = port.tell(session, notice)
+        except Exception:  # the move is done; the timeline says the enterprise was not told
+            log.exception("case notice failed case=%s", notice.number)
+            session.rollback()
+            result = NoticeResult(how=None, reason=NOTICE_FAILED)
         if result.how is not None:
             note = f"已通过{HOW_WORDS[result.how]}告知企业：“{label}”。"
         else:
