@@ -363,3 +363,50 @@ def test_staff_mark_a_holiday_in_the_working_calendar(
         timeout=10,
     ).json()
     assert {"day": day.isoformat(), "working": False, "note": "临时停电休息"} in days
+
+
+def test_a_letter_complaint_entered_and_handled_to_the_end(
+    stack: Stack, staff: str, browser: Any
+) -> None:
+    page = _console(browser, stack)
+    page.goto(f"{stack.settings.desk_url}/console/desk/entry?kind=complaint")
+    expect(page.get_by_role("heading", name="录入需求与投诉")).to_be_visible()
+    page.get_by_role("radio", name="信件").check(force=True)
+    page.get_by_label("被投诉机构").fill("某某检测公司")
+    page.get_by_label("投诉内容").fill("来信：检测报告迟迟不出，多次催问无人答复")
+    page.get_by_label("投诉人要求").fill("尽快出具报告并说明原因")
+    page.get_by_role("button", name="登记").click()
+    done = page.get_by_text("已登记投诉 TS")
+    expect(done).to_be_visible(timeout=10_000)
+    number = done.inner_text().split()[-1]
+    expect(page.get_by_text("匿名投诉的查询码")).to_be_visible()  # no mobile: the code, once
+    page.get_by_role("button", name="查看详情").click()
+    expect(page.get_by_role("heading", name=f"投诉 {number}")).to_be_visible()
+    expect(page.get_by_text("根据信件受理，没有在线会话")).to_be_visible()
+
+    for label in ("调查核实中", "已转交机构处理"):
+        _confirm(page, _move(page, label), label)
+    dialog = _move(page, "已处理完毕")
+    expect(dialog.get_by_text("办结投诉时请填写处理意见。")).to_be_visible()  # the form says first
+    dialog.get_by_label("处理意见").fill("机构已出具报告并致歉，承诺缩短出具周期")
+    _confirm(page, dialog, "已处理完毕")
+    _confirm(page, _move(page, "已反馈投诉人", note="已回信"), "已反馈投诉人")
+    expect(page.get_by_text("该投诉已办结并反馈投诉人。")).to_be_visible()
+    page.wait_for_timeout(3500)  # the confirmations fade
+    page.screenshot(path=SHOTS / "10-complaint-handled.png", full_page=True)
+    token = httpx.post(
+        f"{stack.settings.desk_url}/api/auth/login",
+        json={"username": STAFF, "password": STAFF_PASSWORD},
+        timeout=10,
+    ).json()["token"]
+    complaint = httpx.get(
+        f"{stack.settings.desk_url}/api/complaints/{number}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert (complaint["status"], complaint["channel"], complaint["conversation_id"]) == (
+        "informed",
+        "letter",
+        None,
+    )
+    assert complaint["resolution"] == "机构已出具报告并致歉，承诺缩短出具周期"
