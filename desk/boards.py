@@ -6,8 +6,8 @@ turns its filters into SQL conditions; this module runs them.
 """
 
 import re
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -117,13 +117,26 @@ def page_and_counts(
     return list(rows), total, counts
 
 
-def late_days(calendar: WorkingCalendar, due: date, today: date) -> int | None:
-    """Working days after ``due`` up to today (0 on the weekend right after it); None when the
-    holiday table does not cover the days between (the board still shows the case as late)."""
-    try:
-        return calendar.working_days_between(due, today)
-    except CalendarUnknown:
-        return None
+class Lateness:
+    """Working days late for the due dates of a page at once: one walk back over the calendar from
+    today to the earliest due date (a row a year late costs a dictionary look-up, not a year)."""
+
+    def __init__(self, calendar: WorkingCalendar, today: date, dues: Iterable[date]) -> None:
+        self._after: dict[date, int] = {today: 0}  # day → working days after it up to today
+        earliest = min(dues, default=today)
+        day, count = today, 0
+        try:
+            while day > earliest:
+                count += calendar.is_working_day(day)
+                day -= timedelta(days=1)
+                self._after[day] = count
+        except CalendarUnknown:  # days before it cannot be counted: the rows say "late"
+            pass
+
+    def __call__(self, due: date) -> int | None:
+        """Working days after ``due`` up to today (0 on the weekend right after it); None when the
+        holiday table does not cover the days between (the board still shows the case as late)."""
+        return self._after.get(due)
 
 
 S = TypeVar("S", bound=TimelineStep)

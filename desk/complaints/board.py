@@ -16,7 +16,6 @@ from desk.complaints.schemas import ComplaintBoard, ComplaintBoardRow, Complaint
 from desk.consultations.ports import ConversationPort
 from desk.demands.board import masked_lines
 from desk.errors import InvalidInput
-from desk.sla import WorkingCalendar
 from desk.timeline import public_steps
 from desk.users.service import display_names
 from knowledge.constants import DOMAIN_LABELS
@@ -89,7 +88,7 @@ def row(
     *,
     today: date,
     masked: bool,
-    calendar: WorkingCalendar,
+    lateness: boards.Lateness,
     names: dict[str, str],
 ) -> ComplaintBoardRow:
     view = ComplaintBoardRow(**service.public(complaint, today=today, masked=masked).model_dump())
@@ -97,7 +96,7 @@ def row(
     if complaint.assignee:
         view.assignee_name = names.get(complaint.assignee, complaint.assignee)
     if is_overdue(complaint, today=today):
-        view.overdue_days = boards.late_days(calendar, complaint.investigation_due, today)
+        view.overdue_days = lateness(complaint.investigation_due)
     return view
 
 
@@ -126,8 +125,9 @@ def board(
         page=page,
         size=size,
     )
-    calendar, names = load_calendar(session), display_names(session)
-    rows = [row(c, today=today, masked=masked, calendar=calendar, names=names) for c in items]
+    lateness = boards.Lateness(load_calendar(session), today, (c.investigation_due for c in items))
+    names = display_names(session)
+    rows = [row(c, today=today, masked=masked, lateness=lateness, names=names) for c in items]
     return ComplaintBoard(items=rows, total=total, page=page, size=size, counts=counts)
 
 
@@ -141,7 +141,8 @@ def detail(
 ) -> ComplaintDetail:
     complaint = service.get_complaint(session, number=number)
     names = display_names(session)
-    view = row(complaint, today=today, masked=masked, calendar=load_calendar(session), names=names)
+    lateness = boards.Lateness(load_calendar(session), today, [complaint.investigation_due])
+    view = row(complaint, today=today, masked=masked, lateness=lateness, names=names)
     if masked:
         view.content = mask_text(view.content)
         view.demand = mask_text(view.demand)

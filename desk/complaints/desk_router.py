@@ -28,7 +28,7 @@ def _row(session: SessionDep, complaint: Complaint, *, masked: bool) -> Complain
         complaint,
         today=today(),
         masked=masked,
-        calendar=load_calendar(session),
+        lateness=boards.Lateness(load_calendar(session), today(), [complaint.investigation_due]),
         names=display_names(session),
     )
 

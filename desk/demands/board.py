@@ -22,7 +22,6 @@ from desk.demands.schemas import (
     ServicePick,
 )
 from desk.errors import InvalidInput
-from desk.sla import WorkingCalendar
 from desk.timeline import public_steps
 from desk.users.service import display_names
 from knowledge.constants import DOMAIN_LABELS, SERVICE_IDS, service_domain
@@ -94,7 +93,7 @@ def row(
     *,
     today: date,
     masked: bool,
-    calendar: WorkingCalendar,
+    lateness: boards.Lateness,
     names: dict[str, str],
 ) -> DemandBoardRow:
     view = DemandBoardRow(**service.public(demand, today=today, masked=masked).model_dump())
@@ -111,7 +110,7 @@ def row(
     ]
     view.overdue = bool(missed)
     if missed:
-        view.overdue_days = boards.late_days(calendar, min(missed), today)
+        view.overdue_days = lateness(min(missed))
     return view
 
 
@@ -137,8 +136,9 @@ def board(
         page=page,
         size=size,
     )
-    calendar, names = load_calendar(session), display_names(session)
-    rows = [row(d, today=today, masked=masked, calendar=calendar, names=names) for d in items]
+    lateness = boards.Lateness(load_calendar(session), today, (d.respond_due for d in items))
+    names = display_names(session)
+    rows = [row(d, today=today, masked=masked, lateness=lateness, names=names) for d in items]
     return DemandBoard(items=rows, total=total, page=page, size=size, counts=counts)
 
 
@@ -210,7 +210,8 @@ def detail(
     demand = service.get_demand(session, number=number)
     known_services, _ = _knowledge()
     names = display_names(session)
-    view = row(demand, today=today, masked=masked, calendar=load_calendar(session), names=names)
+    lateness = boards.Lateness(load_calendar(session), today, [demand.respond_due])
+    view = row(demand, today=today, masked=masked, lateness=lateness, names=names)
     note = None
     lines: list[TranscriptLine] = []
     if demand.conversation_id:

@@ -11,6 +11,7 @@ from desk.calendar.service import load_calendar
 from desk.clock import today
 from desk.consultations.ports import ConversationPort, get_conversation_port
 from desk.demands import board, service
+from desk.demands.models import Demand
 from desk.demands.schemas import (
     Assignment,
     DemandBoard,
@@ -30,12 +31,12 @@ PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
 Text = Annotated[str | None, Query(max_length=60)]
 
 
-def _row(session: SessionDep, demand: object, *, masked: bool) -> DemandBoardRow:
+def _row(session: SessionDep, demand: Demand, *, masked: bool) -> DemandBoardRow:
     return board.row(
-        demand,  # type: ignore[arg-type]
+        demand,
         today=today(),
         masked=masked,
-        calendar=load_calendar(session),
+        lateness=boards.Lateness(load_calendar(session), today(), [demand.respond_due]),
         names=display_names(session),
     )
 

@@ -266,3 +266,17 @@ def test_assignees_are_the_active_staff_and_admins(client: TestClient) -> None:
     assert listed.status_code == 200
     assert {a["username"] for a in listed.json()} == {"admin", "staff.user", "wang.fang"}
     assert client.get("/api/desk/assignees", headers=expert).status_code == 403
+
+
+def test_lateness_counts_working_days_once_and_says_unknown_past_the_calendar() -> None:
+    from desk.boards import Lateness
+    from desk.sla import WorkingCalendar
+
+    calendar = WorkingCalendar(overrides={date(2026, 11, 9): False})
+    late = Lateness(calendar, TODAY, [date(2026, 11, 3), date(2026, 11, 6)])
+    assert (late(date(2026, 11, 3)), late(date(2026, 11, 6)), late(TODAY)) == (4, 1, 0)
+    # 2027 is not in chinesecalendar yet: unknown until staff complete that year's table
+    new_year = date(2027, 1, 5)
+    assert Lateness(WorkingCalendar(), new_year, [date(2026, 12, 28)])(date(2026, 12, 28)) is None
+    complete = WorkingCalendar(complete_years=frozenset({2027}))
+    assert Lateness(complete, new_year, [date(2026, 12, 28)])(date(2026, 12, 28)) is not None
