@@ -17,6 +17,7 @@ from app.database import migrate
 from app.settings import AppSettings
 from app.settings import get_settings as get_app_settings
 from channels import runtime as channels_runtime
+from channels.case_notices import CaseNotices
 from channels.settings import get_channel_settings
 from channels.web.router import router as web_router
 from channels.wechat.router import router as wechat_router
@@ -24,6 +25,8 @@ from desk import errors_http
 from desk.audit.router import router as audit_router
 from desk.calendar.router import router as calendar_router
 from desk.canned.router import router as canned_router
+from desk.case_notices import get_case_notice_port
+from desk.complaints.desk_router import router as complaint_desk_router
 from desk.complaints.router import router as complaints_router
 from desk.consultations.ports import get_conversation_port
 from desk.consultations.router import router as consultations_router
@@ -31,6 +34,8 @@ from desk.customers.router import consents_router
 from desk.customers.router import router as customers_router
 from desk.customers.settings import get_privacy_settings
 from desk.db import get_sessionmaker
+from desk.demands.desk_router import assignees_router
+from desk.demands.desk_router import router as demand_desk_router
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
 from desk.live import events as live_events
@@ -63,6 +68,9 @@ DESK_ROUTERS = (
     live_router,
     users_admin_router,
     audit_router,
+    demand_desk_router,
+    complaint_desk_router,
+    assignees_router,
 )
 
 
@@ -96,6 +104,10 @@ def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
         if channels:
             await channels_runtime.start(app, settings, notifier)  # gateway, WeChat, workers
             app.dependency_overrides[get_conversation_port] = lambda: app.state.consultation
+            app.state.case_notices = CaseNotices(  # demands' and complaints' news, told
+                settings=settings, notifier=notifier, wechat=app.state.wechat
+            )
+            app.dependency_overrides[get_case_notice_port] = lambda: app.state.case_notices
         if settings.warm_up:
             start_background()
         yield

@@ -142,3 +142,10 @@ def answer_faq(text: str, *, settings: RetrievalSettings | None = None) -> FaqAn
         return None
     entry = hits[0].entry
     return FaqAnswer(id=entry.id, question=entry.title, answer=entry.answer, score=hits[0].score)
+
+
+def explain_institution(entry: Any, *, text: str, place: str | None, service_ids: set[str]) -> str:
+    """Why an institution fits a stated need, in the recommendation's own words (the desk shows
+    it beside the institutions a demand was given)."""
+    products, _ = _matching_capabilities(entry, normalize(text), service_ids)
+    return _institution_reason(entry, products, _proximity(place, entry.region))

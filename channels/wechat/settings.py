@@ -26,6 +26,10 @@ class WeChatSettings(BaseSettings):
     # id of a template with the fields keyword1 (the reply), keyword2 (time), and first and
     # remark for accounts that still show them. Unset: no templates.
     wechat_template_reply: str | None = None
+    # Template message that tells a follower outside the window that a demand or complaint moved
+    # on: keyword1 the number, keyword2 the new status, keyword3 the time (first and remark for
+    # accounts that still show them). Unset: such followers are told at their next contact.
+    wechat_template_case: str | None = None
 
     @model_validator(mode="after")
     def _check_wechat(self) -> "WeChatSettings":

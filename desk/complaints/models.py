@@ -52,6 +52,7 @@ class Complaint(Base):
     contact_mobile: Mapped[str | None] = mapped_column(String(20))
     follow_up_code_hash: Mapped[str | None] = mapped_column(String(64))  # sha256, anonymous only
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(40), index=True)  # staff username
     received_on: Mapped[date] = mapped_column(Date)
     investigation_due: Mapped[date] = mapped_column(Date)
     resolution: Mapped[str | None] = mapped_column(Text)  # 处理意见

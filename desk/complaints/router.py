@@ -4,11 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from desk import cases
+from desk import boards, case_notices, cases
+from desk.case_notices import CaseNoticePort, get_case_notice_port
 from desk.clock import today
+from desk.complaints import board, service
 from desk.complaints import follow_up as follow_up_codes
-from desk.complaints import service
-from desk.complaints.models import STATUS_LABELS
+from desk.complaints.models import CHANNEL_LABELS, STATUS_LABELS
 from desk.complaints.schemas import (
     ComplaintCreate,
     ComplaintCreated,
@@ -29,6 +30,7 @@ from desk.timeline import public_steps
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
 PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
+NoticesDep = Annotated[CaseNoticePort, Depends(get_case_notice_port)]
 
 
 @router.post("", response_model=ComplaintCreated, status_code=status.HTTP_201_CREATED)
@@ -103,9 +105,22 @@ def get_complaint(
 
 @router.post("/{number}/transitions", response_model=ComplaintPublic)
 def transition(
-    number: str, body: ComplaintTransition, session: SessionDep, staff: StaffDep
+    number: str,
+    body: ComplaintTransition,
+    session: SessionDep,
+    staff: StaffDep,
+    notices: NoticesDep,
 ) -> ComplaintPublic:
     complaint = service.transition(session, number=number, change=body, actor=staff.username)
+    case_notices.tell_enterprise(  # the complainant learns it in its own channel
+        session,
+        service.COMPLAINTS,
+        complaint,
+        port=notices,
+        actor=staff.username,
+        extra=board.notice_extra(complaint),
+        channel_label=CHANNEL_LABELS.get(complaint.channel, complaint.channel),
+    )
     return service.public(complaint, today=today())
 
 
@@ -117,4 +132,7 @@ def events(
     cases.ensure_visible(
         session, service.COMPLAINTS, complaint, caller=caller, conversation_id=conversation_id
     )
-    return public_steps(service.events(session, number=number), STATUS_LABELS)
+    steps = service.events(session, number=number)
+    if cases.is_bot(caller):  # the enterprise reads only the moves, never the desk's notes
+        steps = boards.status_moves(steps)
+    return public_steps(steps, STATUS_LABELS)

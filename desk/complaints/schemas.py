@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from desk.boards import InstitutionPick, StatusCount
 from desk.complaints.models import CHANNEL_LABELS, TYPE_LABELS
+from desk.consultations.schemas import TranscriptLine
 from desk.timeline import TimelineStepPublic
 from knowledge.personal_data import normalise_mobile
 
@@ -126,8 +128,11 @@ class ComplaintList(BaseModel):
     items: list[ComplaintPublic]
 
 
+MoveTo = Literal["investigating", "forwarded", "resolved", "informed"]  # what staff move it to
+
+
 class ComplaintTransition(BaseModel):
-    to: Literal["investigating", "forwarded", "resolved", "informed"]
+    to: MoveTo
     note: str = Field(default="", max_length=1000)
     resolution: str | None = Field(default=None, max_length=2000)  # required for "resolved"
     institution_id: str | None = Field(default=None, max_length=60)  # for "forwarded": link/fix
@@ -153,3 +158,29 @@ class FollowUpPublic(BaseModel):
     investigation_due: date
     overdue: bool
     resolution: str | None
+
+
+class ComplaintBoardRow(ComplaintPublic):
+    """A complaint as its board shows it: who handles it and how late it is."""
+
+    assignee: str | None = None
+    assignee_name: str | None = None
+    overdue_days: int | None = None  # working days past the 7-day investigation deadline
+
+
+class ComplaintBoard(BaseModel):
+    items: list[ComplaintBoardRow]
+    total: int
+    page: int
+    size: int
+    counts: list[StatusCount]
+
+
+class ComplaintDetail(BaseModel):
+    complaint: ComplaintBoardRow
+    timeline: list[TimelineStepPublic]
+    institution: InstitutionPick | None  # the institution complained about, when linked
+    transcript: list[TranscriptLine]
+    conversation_note: str | None = None
+    next_moves: list[StatusCount] = Field(default_factory=list)  # where staff may move it
+    people: dict[str, str] = Field(default_factory=dict)  # username → name, for the timeline

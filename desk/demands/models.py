@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base
@@ -30,15 +40,27 @@ STATUS_LABELS = {
     "cancelled": "已取消",
 }
 
+# how the demand reached the platform; staff enter phone, station and letter (§7.2.2.1.1)
+CHANNEL_LABELS = {
+    "web": "网页会话",
+    "wechat": "微信公众号",
+    "desk": "工作台",
+    "phone": "电话",
+    "station": "服务站点",
+    "letter": "信件",
+}
+
 
 class Demand(Base):
     __tablename__ = "demands"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    conversation_id: Mapped[str] = mapped_column(String(80), index=True)
+    # None: entered by staff from a call, a visit or a letter (no conversation behind it)
+    conversation_id: Mapped[str | None] = mapped_column(String(80), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(40), index=True)  # staff username
     need_text: Mapped[str] = mapped_column(Text)
     product: Mapped[str] = mapped_column(String(100))
     place: Mapped[str] = mapped_column(String(100))
@@ -87,3 +109,10 @@ class Evaluation(Base):
     overall_score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """Not responded after 1 working day, or not recommended after 3 (§7.2.2.2.1)."""
+    return ((Demand.status == "submitted") & (Demand.respond_due < today)) | (
+        Demand.status.in_(["submitted", "responded"]) & (Demand.recommend_due < today)
+    )

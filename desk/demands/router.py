@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from desk import cases
+from desk import boards, case_notices, cases
+from desk.case_notices import CaseNoticePort, get_case_notice_port
 from desk.clock import today
 from desk.customers.consents import require_consent
 from desk.customers.settings import PrivacySettings, get_privacy_settings
-from desk.demands import service
-from desk.demands.models import STATUS_LABELS
+from desk.demands import board, service
+from desk.demands.models import CHANNEL_LABELS, STATUS_LABELS
 from desk.demands.schemas import (
     DemandCreate,
     DemandEventPublic,
@@ -29,6 +30,7 @@ ConversationQuery = Annotated[str | None, Query(max_length=80)]
 # experts read the demands of a conversation they take over, with the mobile masked
 ReadDep = Annotated[Principal, Depends(require_roles("service", "staff", "admin", "expert"))]
 PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
+NoticesDep = Annotated[CaseNoticePort, Depends(get_case_notice_port)]
 
 
 def _masked(principal: Principal) -> bool:
@@ -93,9 +95,18 @@ def get_demand(
 
 @router.post("/{number}/transitions", response_model=DemandPublic)
 def transition(
-    number: str, body: DemandTransition, session: SessionDep, staff: StaffDep
+    number: str, body: DemandTransition, session: SessionDep, staff: StaffDep, notices: NoticesDep
 ) -> DemandPublic:
     demand = service.transition(session, number=number, change=body, actor=staff.username)
+    case_notices.tell_enterprise(  # the enterprise learns it in its own channel (timeline says)
+        session,
+        service.DEMANDS,
+        demand,
+        port=notices,
+        actor=staff.username,
+        extra=board.notice_extra(demand),
+        channel_label=CHANNEL_LABELS.get(demand.channel, demand.channel),
+    )
     return service.public(demand, today=today())
 
 
@@ -107,7 +118,10 @@ def events(
     cases.ensure_visible(
         session, service.DEMANDS, demand, caller=caller, conversation_id=conversation_id
     )
-    return public_steps(service.events(session, number=number), STATUS_LABELS)
+    steps = service.events(session, number=number)
+    if cases.is_bot(caller):  # the enterprise reads only the moves, never the desk's notes
+        steps = boards.status_moves(steps)
+    return public_steps(steps, STATUS_LABELS)
 
 
 @router.post(

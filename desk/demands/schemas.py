@@ -5,15 +5,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from desk.boards import InstitutionPick, StatusCount
+from desk.consultations.schemas import TranscriptLine
 from desk.timeline import TimelineStepPublic
 from knowledge.personal_data import normalise_credit_code, normalise_mobile
 
 ServiceMode = Literal["送样", "上门", "预约", "均可"]
 
 
-class DemandCreate(BaseModel):
-    conversation_id: str = Field(min_length=3, max_length=80)
-    channel: Literal["web", "wechat", "desk"] = "web"
+class DemandFields(BaseModel):
+    """What a demand says, however it reached the platform (the bot and the staff alike)."""
+
     need_text: str = Field(min_length=1, max_length=2000)
     product: str = Field(min_length=1, max_length=100)
     place: str = Field(min_length=1, max_length=100)
@@ -27,7 +29,6 @@ class DemandCreate(BaseModel):
     service_ids: list[str] = Field(default_factory=list, max_length=20)
     institution_ids: list[str] = Field(default_factory=list, max_length=20)
     chosen_institution_id: str | None = Field(default=None, max_length=60)
-    recommended_by: Literal["bot", "staff"] = "bot"
 
     @field_validator("contact_mobile")
     @classmethod
@@ -53,12 +54,31 @@ class DemandCreate(BaseModel):
         return value
 
 
+class DemandCreate(DemandFields):
+    """A demand the bot opens in a conversation."""
+
+    conversation_id: str = Field(min_length=3, max_length=80)
+    channel: Literal["web", "wechat", "desk"] = "web"
+    recommended_by: Literal["bot", "staff"] = "bot"
+
+
+StaffChannel = Literal["phone", "station", "letter"]
+
+
+class StaffDemandCreate(DemandFields):
+    """A demand staff enter from a call, a visit to a station or a letter (§7.2.2.1.1): the same
+    checks as the bot's, no conversation behind it."""
+
+    channel: StaffChannel
+    recommended_by: Literal["staff"] = "staff"
+
+
 class DemandPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     number: str
-    conversation_id: str
+    conversation_id: str | None
     channel: str
     status: str
     need_text: str
@@ -114,3 +134,42 @@ class EvaluationPublic(EvaluationCreate):
     model_config = ConfigDict(from_attributes=True)
 
     created_at: datetime
+
+
+class DemandBoardRow(DemandPublic):
+    """A demand as its board shows it: who handles it and how late it is."""
+
+    channel_label: str = ""
+    assignee: str | None = None
+    assignee_name: str | None = None
+    overdue: bool = False
+    overdue_days: int | None = None  # working days past the earliest missed deadline
+
+
+class DemandBoard(BaseModel):
+    items: list[DemandBoardRow]
+    total: int
+    page: int
+    size: int
+    counts: list[StatusCount]  # per status, under every filter but the status
+
+
+class ServicePick(BaseModel):
+    id: str
+    title: str
+
+
+class DemandDetail(BaseModel):
+    demand: DemandBoardRow
+    timeline: list[TimelineStepPublic]
+    services: list[ServicePick]
+    institutions: list[InstitutionPick]  # recommended, with why each fits
+    transcript: list[TranscriptLine]
+    conversation_note: str | None = None  # why there is no transcript
+    next_moves: list[StatusCount] = Field(default_factory=list)  # where staff may move it
+    people: dict[str, str] = Field(default_factory=dict)  # username → name, for the timeline
+
+
+class Assignment(BaseModel):
+    assignee: str | None = Field(default=None, max_length=40)  # None: nobody
+    note: str = Field(default="", max_length=500)

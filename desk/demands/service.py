@@ -10,12 +10,20 @@ from desk import cases
 from desk.calendar.service import load_calendar
 from desk.clock import now
 from desk.customers.service import linked_conversations
-from desk.demands.models import STATUS_LABELS, TRANSITIONS, Demand, DemandEvent, Evaluation
+from desk.demands.models import (
+    STATUS_LABELS,
+    TRANSITIONS,
+    Demand,
+    DemandEvent,
+    Evaluation,
+    overdue_clause,
+)
 from desk.demands.schemas import (
     DemandCreate,
     DemandPublic,
     DemandTransition,
     EvaluationCreate,
+    StaffDemandCreate,
 )
 from desk.errors import InvalidInput, NotFound
 from desk.numbering import next_number
@@ -59,7 +67,7 @@ def find_by_key(session: Session, *, idempotency_key: str | None) -> Demand | No
 def create_demand(
     session: Session,
     *,
-    data: DemandCreate,
+    data: DemandCreate | StaffDemandCreate,
     idempotency_key: str | None,
     today: date,
     actor: str = "bot",
@@ -172,14 +180,7 @@ def evaluate(session: Session, *, number: str, data: EvaluationCreate, actor: st
 
 
 def overdue(session: Session, *, today: date, conversation_id: str | None = None) -> list[Demand]:
-    query = (
-        select(Demand)
-        .where(
-            (Demand.status == "submitted") & (Demand.respond_due < today)
-            | Demand.status.in_(["submitted", "responded"]) & (Demand.recommend_due < today)
-        )
-        .order_by(Demand.respond_due)
-    )
+    query = select(Demand).where(overdue_clause(today)).order_by(Demand.respond_due)
     if conversation_id:
         query = query.where(
             Demand.conversation_id.in_(

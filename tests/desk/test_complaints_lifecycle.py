@@ -80,7 +80,11 @@ def test_full_life_with_timeline_and_audit(
 
     assert app_settings.database_url
     with get_sessionmaker(app_settings.database_url)() as session:
-        entries = entries_for(session, subject=number)
+        everything = entries_for(session, subject=number)
+    # each move also tried to tell the complainant (the desk alone has no channel to do it)
+    told = [e.details for e in everything if e.action == "complaint.notice"]
+    assert len(told) == 4 and all(d["how"] is None for d in told)
+    entries = [e for e in everything if e.action != "complaint.notice"]
     assert [e.action for e in entries] == ["complaint.create"] + ["complaint.transition"] * 4
     assert [e.actor for e in entries] == ["bot"] + ["staff.user"] * 4
     assert entries[-1].details["from"] == "resolved" and entries[-1].details["to"] == "informed"

@@ -69,6 +69,8 @@ export interface RequestOptions {
   /** false for the login itself: a 401 there is a wrong password, not an expired session */
   auth?: boolean
   signal?: AbortSignal
+  /** extra request headers, e.g. an Idempotency-Key against a double submit */
+  headers?: Record<string, string>
 }
 
 export async function request<T>(
@@ -86,7 +88,7 @@ export async function request<T>(
     const qs = params.toString()
     if (qs) url += `?${qs}`
   }
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   const token = getToken()
   if (auth && token) headers.Authorization = `Bearer ${token}`

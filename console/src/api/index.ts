@@ -33,7 +33,7 @@ export type BodyOf<O> = O extends { requestBody?: infer B }
   : never
 export type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? Q : never
 
-interface CallOptions<O> extends Pick<RequestOptions, 'auth' | 'signal'> {
+interface CallOptions<O> extends Pick<RequestOptions, 'auth' | 'signal' | 'headers'> {
   /** the `{name}` parts of the path */
   path?: Record<string, string | number>
   query?: QueryOf<O>
@@ -56,6 +56,7 @@ export function call<P extends Path, M extends MethodOf<P>>(
     query: options.query as RequestOptions['query'],
     auth: options.auth,
     signal: options.signal,
+    headers: options.headers,
   })
 }
 
