@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from desk.calendar.service import load_calendar
 from desk.clock import today
 from desk.deps import SessionDep, SettingsDep, StaffDep
 from desk.errors import NotFound
@@ -43,7 +42,7 @@ def _detail(session: SessionDep, item: ImprovementItem) -> ItemDetail:
     view = service.public(
         item,
         today=today(),
-        calendar=load_calendar(session),
+        clock=service.overdue_clock(session, today=today()),
         names=display_names(session),
         files=[ItemFile.model_validate(f) for f in service.files_of(session, item=item)],  # type: ignore[misc]
     )
@@ -73,9 +72,9 @@ def list_items(
         limit=size,
         offset=(page - 1) * size,
     )
-    calendar, names = load_calendar(session), display_names(session)
+    clock, names = service.overdue_clock(session, today=on), display_names(session)
     return ItemList(
-        items=[service.public(i, today=on, calendar=calendar, names=names) for i in items],
+        items=[service.public(i, today=on, clock=clock, names=names) for i in items],
         total=total,
         counts=counts,
         overdue=service.count_overdue(session, today=on),

@@ -8,7 +8,7 @@ less: 1 非常不满意 and 2 不满意 of the five-point scale; 3 一般 is not
 
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -170,17 +170,39 @@ def open_for_complaint(session: Session, *, complaint: Complaint, actor: str) ->
 # --- reading ----------------------------------------------------------------------------------
 
 
-def overdue_days(item: ImprovementItem, *, today: date, calendar: WorkingCalendar) -> int:
-    if item.status not in ACTIVE_STATUSES or today <= item.due_on:
-        return 0
-    return calendar.working_days_between(item.due_on, today)
+class OverdueClock:
+    """Working days past the due day, for many items at once: the calendar is walked back from
+    ``today`` once per request, not once per item."""
+
+    def __init__(self, calendar: WorkingCalendar, today: date) -> None:
+        self.calendar, self.today = calendar, today
+        self._after = {today: 0}  # day → working days after it, up to and including today
+        self._earliest = today
+
+    def working_days_after(self, day: date) -> int:
+        if day >= self.today:
+            return 0
+        while self._earliest > day:
+            later = self._earliest
+            self._earliest = later - timedelta(days=1)
+            self._after[self._earliest] = self._after[later] + self.calendar.is_working_day(later)
+        return self._after[day]
+
+    def days_late(self, item: ImprovementItem) -> int:
+        if item.status not in ACTIVE_STATUSES or self.today <= item.due_on:
+            return 0
+        return self.working_days_after(item.due_on)
+
+
+def overdue_clock(session: Session, *, today: date) -> OverdueClock:
+    return OverdueClock(load_calendar(session), today)
 
 
 def public(
     item: ImprovementItem,
     *,
     today: date,
-    calendar: WorkingCalendar,
+    clock: OverdueClock,
     names: dict[str, str] | None = None,
     files: Sequence[ImprovementFile] = (),
 ) -> ItemPublic:
@@ -188,7 +210,7 @@ def public(
     view.source_label = SOURCE_LABELS[item.source]
     view.status_label = STATUS_LABELS[item.status]
     view.overdue = item.status in ACTIVE_STATUSES and today > item.due_on
-    view.overdue_days = overdue_days(item, today=today, calendar=calendar) if view.overdue else 0
+    view.overdue_days = clock.days_late(item)
     view.owner_name = (names or {}).get(item.owner, item.owner) if item.owner else None
     view.files = [f for f in files]  # type: ignore[misc]
     return view

@@ -12,7 +12,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.calendar.service import load_calendar
 from desk.clock import as_utc
 from desk.demands.models import Demand, Evaluation
 from desk.improvements import service as improvements
@@ -31,7 +30,6 @@ from desk.reports.schemas import (
     UpheldComplaint,
 )
 from desk.reports.service import Levels, Tally, local_date, tally, window
-from desk.sla import WorkingCalendar
 from desk.users.service import display_names
 from knowledge.personal_data import mask_text
 
@@ -39,7 +37,7 @@ MIN_PUBLIC_EVALUATIONS = 3
 
 
 def _ref(
-    item: ImprovementItem, *, names: dict[str, str], today: date, calendar: WorkingCalendar
+    item: ImprovementItem, *, names: dict[str, str], clock: improvements.OverdueClock
 ) -> ImprovementRef:
     return ImprovementRef(
         number=item.number,
@@ -52,7 +50,7 @@ def _ref(
         recheck_note=item.recheck_note,
         evidence=item.evidence,
         closed_at=as_utc(item.closed_at),
-        overdue=improvements.overdue_days(item, today=today, calendar=calendar) > 0,
+        overdue=clock.days_late(item) > 0,
     )
 
 
@@ -63,7 +61,7 @@ def _year(year: int, today: date) -> tuple[date, date]:
 def annual_summary(session: Session, *, year: int, today: date) -> AnnualSummary:
     start, end = date(year, 1, 1), date(year, 12, 31)
     levels = tally(session, start=start, end=end, today=today)
-    names, calendar = display_names(session), load_calendar(session)
+    names, clock = display_names(session), improvements.overdue_clock(session, today=today)
     items = {
         item.source_key: item
         for item in session.scalars(
@@ -102,9 +100,7 @@ def annual_summary(session: Session, *, year: int, today: date) -> AnnualSummary
                 attitude=evaluation.attitude_score,
                 overall=evaluation.overall_score,
                 comment=mask_text(evaluation.comment or ""),
-                improvement=_ref(item, names=names, today=today, calendar=calendar)
-                if item
-                else None,
+                improvement=_ref(item, names=names, clock=clock) if item else None,
             )
         )
     upheld = [
@@ -112,7 +108,7 @@ def annual_summary(session: Session, *, year: int, today: date) -> AnnualSummary
             complaint_number=item.source_number,
             opened_on=item.opened_on,
             problem=item.problem,
-            improvement=_ref(item, names=names, today=today, calendar=calendar),
+            improvement=_ref(item, names=names, clock=clock),
         )
         for item in sorted(items.values(), key=lambda i: i.id)
         if item.source == "complaint"

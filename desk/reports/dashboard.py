@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desk.calendar.service import load_calendar
 from desk.improvements import service as improvements
 from desk.improvements.models import ACTIVE_STATUSES, SOURCE_LABELS, STATUS_LABELS, ImprovementItem
 from desk.reports import unanswered
@@ -45,7 +44,7 @@ def improvement_summary(session: Session, *, period: Period, today: date) -> Imp
         .order_by(ImprovementItem.due_on, ImprovementItem.id)
         .limit(ATTENTION)
     )
-    calendar, names = load_calendar(session), display_names(session)
+    clock, names = improvements.overdue_clock(session, today=today), display_names(session)
     return ImprovementSummary(
         counts=counts,
         overdue=improvements.count_overdue(session, today=today),
@@ -60,7 +59,7 @@ def improvement_summary(session: Session, *, period: Period, today: date) -> Imp
                 owner_name=names.get(item.owner, item.owner) if item.owner else None,
                 due_on=item.due_on,
                 status_label=STATUS_LABELS[item.status],
-                overdue_days=improvements.overdue_days(item, today=today, calendar=calendar),
+                overdue_days=clock.days_late(item),
             )
             for item in active
         ],

@@ -6,7 +6,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.calendar.service import load_calendar
 from desk.clock import as_utc
 from desk.improvements import service as improvements
 from desk.improvements.models import ImprovementItem
@@ -15,7 +14,7 @@ from desk.reports.annual import annual_summary
 from desk.reports.escalations import escalation_stats
 from desk.reports.period import Period
 from desk.reports.schemas import DissatisfiedEvaluation, ImprovementRef, UpheldComplaint
-from desk.reports.service import tally
+from desk.reports.service import Levels, tally
 from desk.reports.xlsx import (
     Column,
     Sheet,
@@ -62,17 +61,19 @@ def _improvement_columns() -> list[Column]:
 
 def improvements_sheet(session: Session, *, period: Period, today: date) -> Sheet:
     """The items opened in the period, with their whole plan and outcome."""
-    calendar, names = load_calendar(session), display_names(session)
+    clock, names = improvements.overdue_clock(session, today=today), display_names(session)
     items = session.scalars(
         select(ImprovementItem)
         .where(ImprovementItem.opened_on >= period.start, ImprovementItem.opened_on <= period.end)
         .order_by(ImprovementItem.id)
     )
-    rows = [improvements.public(i, today=today, calendar=calendar, names=names) for i in items]
+    rows = [improvements.public(i, today=today, clock=clock, names=names) for i in items]
     return Sheet("改进事项", _improvement_columns(), rows, _note(period, "（按生成日期）"))
 
 
-def table_sheet(session: Session, *, table: str, period: Period, today: date) -> Sheet:
+def table_sheet(
+    session: Session, *, table: str, period: Period, today: date, levels: Levels | None = None
+) -> Sheet:
     title = TABLE_TITLES[table]
     if table == "improvements":
         return improvements_sheet(session, period=period, today=today)
@@ -83,7 +84,8 @@ def table_sheet(session: Session, *, table: str, period: Period, today: date) ->
         stats = escalation_stats(session, start=period.start, end=period.end)
         rows = [stats.overall, *stats.by_month, *stats.by_reason, *stats.by_domain]
         return Sheet(title, escalation_columns("分组"), rows, _note(period))
-    levels = tally(session, start=period.start, end=period.end, today=today)
+    if levels is None:
+        levels = tally(session, start=period.start, end=period.end, today=today)
     builders: dict[str, tuple[str, Callable[[], list]]] = {  # type: ignore[type-arg]
         "domains": ("服务领域", levels.domain_rows),
         "regions": ("区域", levels.region_rows),
@@ -106,7 +108,11 @@ def table_workbook(session: Session, *, table: str, period: Period, today: date)
 
 def dashboard_workbook(session: Session, *, period: Period, today: date) -> bytes:
     """Every table of the dashboard, one sheet each."""
-    return workbook(table_sheet(session, table=t, period=period, today=today) for t in TABLE_TITLES)
+    levels = tally(session, start=period.start, end=period.end, today=today)  # once for four
+    return workbook(
+        table_sheet(session, table=t, period=period, today=today, levels=levels)
+        for t in TABLE_TITLES
+    )
 
 
 def _ref_columns(get: Callable[[object], ImprovementRef | None]) -> list[Column]:

@@ -11,12 +11,14 @@ the enterprise chose. A complaint counts in the main domain and the region of th
 is about, when that institution is in the knowledge base.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Text, cast, select
 from sqlalchemy.orm import Session
 
 from desk.clock import CHINA
@@ -27,6 +29,8 @@ from desk.reports.schemas import LevelRow, Rate, Satisfaction, ServiceLevelRepor
 from knowledge.constants import DOMAIN_LABELS, REGIONS, service_domain
 
 UNSPECIFIED = "unspecified"
+CHINA_OFFSET = timedelta(hours=8)  # China keeps no daylight saving time since 1991
+ZERO = timedelta(0)
 SCORES = ("process", "efficiency", "attitude", "overall")
 
 
@@ -55,7 +59,13 @@ def local_date(moment: datetime, *, naive_is_utc: bool) -> date:
     """The China date of a stored moment. SQLite returns naive values: the database's own
     ``now()`` defaults are UTC, values the app wrote are China time."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC if naive_is_utc else CHINA)
+        if not naive_is_utc:
+            return moment.date()  # already China time
+        moment = moment.replace(tzinfo=UTC)
+    return (moment + CHINA_OFFSET).date() if moment.utcoffset() == ZERO else _china_date(moment)
+
+
+def _china_date(moment: datetime) -> date:
     return moment.astimezone(CHINA).date()
 
 
@@ -94,14 +104,16 @@ class Tally:
         )
 
 
-def _step(
-    pair: list[int], *, done: datetime | None, due: date, cancelled: bool, today: date
-) -> None:
+def outcome(*, done: datetime | None, due: date, cancelled: bool, today: date) -> tuple[int, int]:
+    """(measured, on time) of one deadline: (1, 1) met, (1, 0) missed, (0, 0) not measured."""
     if done is not None:
-        pair[0] += 1
-        pair[1] += local_date(done, naive_is_utc=False) <= due
-    elif not cancelled and today > due:
-        pair[0] += 1
+        return 1, int(local_date(done, naive_is_utc=False) <= due)
+    return (1, 0) if not cancelled and today > due else (0, 0)
+
+
+def _add(pair: list[int], result: tuple[int, int]) -> None:
+    pair[0] += result[0]
+    pair[1] += result[1]
 
 
 def demand_domains(demand: Demand) -> set[str]:
@@ -110,6 +122,17 @@ def demand_domains(demand: Demand) -> set[str]:
 
 def domains_of(service_ids: Iterable[str] | None) -> set[str]:
     return {service_domain(s) for s in service_ids or ()} or {UNSPECIFIED}
+
+
+@lru_cache(maxsize=4096)
+def _domains_of_json(text: str | None) -> frozenset[str]:
+    """The domains of a stored service-id list, parsed once per distinct value (a year of
+    demands holds only a few hundred distinct lists)."""
+    return frozenset(domains_of(json.loads(text) if text else ()))
+
+
+def _service_ids_text() -> ColumnElement[str]:
+    return cast(Demand.service_ids, Text).label("service_ids")
 
 
 def window(start: date, end: date) -> tuple[datetime, datetime]:
@@ -192,7 +215,7 @@ def tally(
         select(
             Demand.created_at,
             Demand.status,
-            Demand.service_ids,
+            _service_ids_text(),
             Demand.place,
             Demand.chosen_institution_id,
             Demand.responded_at,
@@ -201,29 +224,27 @@ def tally(
             Demand.recommend_due,
         ).where(Demand.created_at >= lower, Demand.created_at < upper)
     )
-    for row in demands:
-        submitted = local_date(row.created_at, naive_is_utc=True)
+    for (
+        created_at,
+        status,
+        services,
+        place,
+        chosen,
+        responded,
+        r_due,
+        recommended,
+        c_due,
+    ) in demands:
+        submitted = local_date(created_at, naive_is_utc=True)
         if not start <= submitted <= end:
             continue
-        cancelled = row.status == "cancelled"
-        for t in levels.tallies(
-            submitted, domains_of(row.service_ids), region_of(row.place), row.chosen_institution_id
-        ):
+        cancelled = status == "cancelled"
+        respond = outcome(done=responded, due=r_due, cancelled=cancelled, today=today)
+        recommend = outcome(done=recommended, due=c_due, cancelled=cancelled, today=today)
+        for t in levels.tallies(submitted, _domains_of_json(services), region_of(place), chosen):
             t.demands += 1
-            _step(
-                t.responded,
-                done=row.responded_at,
-                due=row.respond_due,
-                cancelled=cancelled,
-                today=today,
-            )
-            _step(
-                t.recommended,
-                done=row.recommended_at,
-                due=row.recommend_due,
-                cancelled=cancelled,
-                today=today,
-            )
+            _add(t.responded, respond)
+            _add(t.recommended, recommend)
 
     complaints = session.execute(
         select(
@@ -242,15 +263,15 @@ def tally(
             )
         domain = linked.domain if linked and linked.domain else UNSPECIFIED
         region = region_of(linked.region) if linked and linked.region else UNKNOWN_REGION
+        investigated = outcome(
+            done=complaint.resolved_at,
+            due=complaint.investigation_due,
+            cancelled=False,
+            today=today,
+        )
         for t in levels.tallies(complaint.received_on, (domain,), region, complaint.institution_id):
             t.complaints += 1
-            _step(
-                t.investigated,
-                done=complaint.resolved_at,
-                due=complaint.investigation_due,
-                cancelled=False,
-                today=today,
-            )
+            _add(t.investigated, investigated)
 
     evaluations = session.execute(
         select(
@@ -259,7 +280,7 @@ def tally(
             Evaluation.efficiency_score,
             Evaluation.attitude_score,
             Evaluation.overall_score,
-            Demand.service_ids,
+            _service_ids_text(),
             Demand.place,
             Demand.chosen_institution_id,
         )
@@ -278,7 +299,7 @@ def tally(
         )
         for t in levels.tallies(
             given,
-            domains_of(given_row.service_ids),
+            _domains_of_json(given_row.service_ids),
             region_of(given_row.place),
             given_row.chosen_institution_id,
         ):

@@ -57,10 +57,10 @@ def _write(ws: Worksheet, sheet: Sheet) -> None:
         cell.font, cell.fill = Font(bold=True), _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[get_column_letter(i)].width = column.width
-    for row in sheet.rows:
+    for number, row in enumerate(sheet.rows, start=4):  # ws.max_row is a scan: count instead
         ws.append([_cell(c.value(row)) for c in sheet.columns])
         for i, column in enumerate(sheet.columns, start=1):
-            cell = ws.cell(row=ws.max_row, column=i)
+            cell = ws.cell(row=number, column=i)
             if column.percent:
                 cell.number_format = PERCENT
             elif isinstance(cell.value, datetime):
