@@ -218,6 +218,16 @@ def test_an_item_is_worked_to_closed_only_with_evidence(desk: Desk, client: Test
         "closed",
     ]
     assert "整改证据：值班表已上墙" in body["timeline"][-1]["note"]
+    on = today().isoformat()
+    exported = client.get(
+        "/api/reports/export/improvements", params={"from": on, "to": on}, headers=desk.staff
+    )
+    sheet = load_workbook(BytesIO(exported.content))["改进事项"]
+    header = [c.value for c in sheet[3]]
+    [row] = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert row[0] == number and row[header.index("状态")] == "已关闭"
+    assert row[header.index("整改证据")] == "值班表已上墙，见附件"
+    assert row[header.index("责任人")] == "staff.user"
     assert client.put(f"{url}/plan", json={"cause": "x"}, headers=desk.staff).status_code == 409
     assert desk.move(number, to="in_progress", note="再查").status_code == 409
 
