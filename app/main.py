@@ -38,10 +38,12 @@ from desk.demands.desk_router import assignees_router
 from desk.demands.desk_router import router as demand_desk_router
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
+from desk.improvements.router import router as improvements_router
 from desk.live import events as live_events
 from desk.live.notifier import Notifier
 from desk.live.router import get_notifier
 from desk.live.router import router as live_router
+from desk.reports.router import public_router as public_reports_router
 from desk.reports.router import router as reports_router
 from desk.search.router import router as search_router
 from desk.settings import get_settings as get_desk_settings
@@ -71,6 +73,8 @@ DESK_ROUTERS = (
     demand_desk_router,
     complaint_desk_router,
     assignees_router,
+    improvements_router,
+    public_reports_router,
 )
 
 

@@ -12,7 +12,9 @@ def load_all() -> None:
     import desk.customers.models
     import desk.demands.models
     import desk.escalations.models
+    import desk.improvements.models
     import desk.live.models
     import desk.numbering
+    import desk.reports.models
     import desk.uploads.models
     import desk.users.models  # noqa: F401

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import Option, buttons, digit_options, latest_intent, latest_text, numbered
+from bot.actions.unanswered import report_unanswered
 from bot.actions.validators import parse_choice
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class ActionAnswerFaq(Action):
                 SlotSet("pending_choice", "faq"),
             ]
         dispatcher.utter_message(response="utter_faq_unknown")
+        await report_unanswered(tracker, kind="faq_miss")
         return self._done()
 
     def _answer_choice(

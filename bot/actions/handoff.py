@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import desk_client
 from bot.actions.common import channel_of, latest_intent
 from bot.actions.handoff_context import enterprise_of, escalation_domain, need_facts
+from bot.actions.unanswered import report_unanswered
 from knowledge.personal_data import mask_text
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ class ActionHandleFallback(Action):
             await escalate(dispatcher, tracker, reason="fallback")
         else:
             dispatcher.utter_message(response="utter_core_fallback")
+        await report_unanswered(tracker, kind="fallback")
         return []
 
 

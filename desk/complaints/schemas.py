@@ -136,6 +136,7 @@ class ComplaintTransition(BaseModel):
     note: str = Field(default="", max_length=1000)
     resolution: str | None = Field(default=None, max_length=2000)  # required for "resolved"
     institution_id: str | None = Field(default=None, max_length=60)  # for "forwarded": link/fix
+    upheld: bool = False  # for "resolved": found justified (投诉成立): opens an improvement item
 
 
 ComplaintEventPublic = TimelineStepPublic

@@ -25,6 +25,7 @@ from desk.complaints.models import (
 from desk.complaints.schemas import ComplaintCreate, ComplaintPublic, ComplaintTransition
 from desk.customers.service import linked_conversations
 from desk.errors import DeskError, InvalidInput, NotFound
+from desk.improvements import service as improvements
 from desk.numbering import next_number
 from desk.sla import COMPLAINT_WORKING_DAYS
 from knowledge.personal_data import mask_mobile
@@ -236,6 +237,8 @@ def transition(
             "institution_id": complaint.institution_id,
         },
     )
+    if change.to == "resolved" and change.upheld:
+        improvements.open_for_complaint(session, complaint=complaint, actor=actor)
     session.commit()
     return complaint
 

@@ -26,6 +26,7 @@ from desk.demands.schemas import (
     StaffDemandCreate,
 )
 from desk.errors import InvalidInput, NotFound
+from desk.improvements import service as improvements
 from desk.numbering import next_number
 from desk.sla import RECOMMEND_WORKING_DAYS, RESPOND_WORKING_DAYS
 from knowledge.personal_data import mask_credit_code, mask_mobile
@@ -175,6 +176,7 @@ def evaluate(session: Session, *, number: str, data: EvaluationCreate, actor: st
     )
     evaluation = Evaluation(demand_id=demand.id, **data.model_dump())
     session.add(evaluation)
+    improvements.open_for_evaluation(session, demand=demand, evaluation=evaluation, actor=actor)
     session.commit()
     return evaluation
 

@@ -13,7 +13,7 @@ from desk import audit
 from desk.errors import DeskError, InvalidInput, NotFound
 from desk.uploads import storage
 from desk.uploads.models import Document
-from desk.uploads.sniff import ALLOWED, sniff
+from desk.uploads.sniff import ALLOWED, FileType, sniff
 
 log = logging.getLogger(__name__)
 NAME_LIMIT = 120
@@ -55,6 +55,19 @@ def sanitise_name(raw: str | None) -> str:
     return name or "未命名文件"
 
 
+def checked_type(content: bytes, *, max_bytes: int) -> FileType:
+    """The sniffed type of an upload that is neither empty nor too large, or a Chinese refusal."""
+    if not content:
+        raise InvalidInput("上传的文件为空，请重新选择文件。", code="file_empty")
+    if len(content) > max_bytes:
+        raise too_large(max_bytes)
+    file_type = sniff(content)
+    if file_type is None:
+        allowed = "、".join(t.label for t in ALLOWED)
+        raise UnsupportedFileType(f"仅支持 {allowed} 格式的文件（按文件内容识别，与扩展名无关）。")
+    return file_type
+
+
 def store_document(
     session: Session,
     *,
@@ -67,14 +80,7 @@ def store_document(
     actor: str,
 ) -> Document:
     """Check size and sniffed type, write the bytes under ``root``, add the row (commits)."""
-    if not content:
-        raise InvalidInput("上传的文件为空，请重新选择文件。", code="file_empty")
-    if len(content) > max_bytes:
-        raise too_large(max_bytes)
-    file_type = sniff(content)
-    if file_type is None:
-        allowed = "、".join(t.label for t in ALLOWED)
-        raise UnsupportedFileType(f"仅支持 {allowed} 格式的文件（按文件内容识别，与扩展名无关）。")
+    file_type = checked_type(content, max_bytes=max_bytes)
     storage_name = storage.new_storage_name()
     document = Document(
         customer_id=customer_id,

@@ -8,6 +8,7 @@ from bot.actions import faq
 from bot.actions.faq import ActionAnswerFaq, FaqHit, FaqPlan, plan_faq
 from bot.actions.registration import ActionGuideRegistration, kind_of
 
+from .conftest import FakeDesk
 from .trackers import DOMAIN, make_tracker, responses
 
 
@@ -100,13 +101,36 @@ async def test_an_unclear_question_offers_choices_then_one_is_picked(searched: l
     assert responses(none) == ["utter_faq_none_of_these"]
 
 
-async def test_unknown_is_said_honestly(searched: list[str]) -> None:
+async def test_unknown_is_said_honestly(searched: list[str], fake_desk: FakeDesk) -> None:
+    fake_desk.on("POST", "/api/reports/unanswered", {"id": 1}, status=201)
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerFaq().run(
         dispatcher, make_tracker(text="怎么养猫", intent="ask_faq"), DOMAIN
     )
     assert responses(dispatcher) == ["utter_faq_unknown"]
     assert events == [SlotSet("faq_choices", None), SlotSet("pending_choice", None)]
+    [reported] = fake_desk.bodies("POST", "/api/reports/unanswered")
+    assert (reported["kind"], reported["text"], reported["message_id"]) == (
+        "faq_miss",
+        "怎么养猫",
+        "m-1",
+    )
+
+
+async def test_a_desk_that_cannot_take_the_report_changes_nothing(
+    searched: list[str], fake_desk: FakeDesk
+) -> None:
+    fake_desk.on("POST", "/api/reports/unanswered", {"detail": "down"}, status=503)
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerFaq().run(dispatcher, make_tracker(text="怎么养猫", intent="ask_faq"), DOMAIN)
+    assert responses(dispatcher) == ["utter_faq_unknown"]
+
+
+async def test_a_button_payload_is_not_reported(fake_desk: FakeDesk) -> None:
+    from bot.actions.unanswered import report_unanswered
+
+    assert not await report_unanswered(make_tracker(text="/ask_faq"), kind="faq_miss")
+    assert fake_desk.requests == []
 
 
 async def test_inside_a_form_no_choices_are_offered(searched: list[str]) -> None:

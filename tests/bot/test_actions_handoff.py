@@ -139,7 +139,17 @@ async def test_first_failure_asks_to_rephrase(fake_desk: FakeDesk) -> None:
     await ActionHandleFallback().run(
         dispatcher, make_tracker(text="啊吧", intent="nlu_fallback"), DOMAIN
     )
-    assert responses(dispatcher) == ["utter_core_fallback"] and fake_desk.requests == []
+    assert responses(dispatcher) == ["utter_core_fallback"]
+    # what was not understood goes to the desk's list that drives new knowledge
+    assert fake_desk.bodies("POST", "/api/reports/unanswered") == [
+        {
+            "conversation_id": "web:5f0c7a1e-test",
+            "message_id": "m-1",
+            "channel": "web",
+            "kind": "fallback",
+            "text": "啊吧",
+        }
+    ]
 
 
 async def test_second_failure_in_a_row_goes_to_a_person(fake_desk: FakeDesk) -> None:

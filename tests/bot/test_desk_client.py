@@ -27,6 +27,7 @@ from bot.actions.consent import CONSENTS_PATH, record_consent
 from bot.actions.demand import DEMANDS_PATH, DemandDraft, submit_demand
 from bot.actions.handoff import ESCALATIONS_PATH, escalate
 from bot.actions.progress import fetch_detail, fetch_open_items
+from bot.actions.unanswered import UNANSWERED_PATH, report_unanswered
 
 from .conftest import FakeDesk
 from .test_actions_complaint import CREATED as COMPLAINT_CREATED
@@ -61,6 +62,7 @@ DRAFT = DemandDraft(
     company_name="无锡华澄电缆有限公司",
     credit_code="91320281MA1W6XKQ0T",
 )
+UNANSWERED_RECORDED = {"id": 1, "normalised": "食堂几点开饭", "created": True}
 COMPLAINT_FILLED = COMPLAINT_SLOTS | {
     "complaint_contact_name": "王芳",
     "complaint_contact_mobile": "13912345678",
@@ -109,6 +111,7 @@ def double(fake_desk: FakeDesk) -> FakeDesk:
     fake_desk.on("GET", f"/api/complaints/{complaint}", COMPLAINT)
     fake_desk.on("GET", f"/api/complaints/{complaint}/events", [])
     fake_desk.on("POST", ESCALATIONS_PATH, ESCALATION_CREATED, status=201)
+    fake_desk.on("POST", UNANSWERED_PATH, UNANSWERED_RECORDED, status=201)
     return fake_desk
 
 
@@ -185,12 +188,19 @@ def request_fields(app: FastAPI, method: str, path: str) -> set[str]:
     return set(spec["components"]["schemas"][name]["properties"])
 
 
+async def test_an_unanswered_message_is_reported_once(desk: Any) -> None:
+    tracker = make_tracker(text="请问食堂几点开饭", intent="ask_faq", message_id="m-unanswered")
+    assert await report_unanswered(tracker, kind="faq_miss")
+    assert await report_unanswered(tracker, kind="faq_miss")  # a retry is accepted, not doubled
+
+
 async def test_every_field_the_bot_sends_is_one_the_desk_declares(
     double: FakeDesk, app_settings: AppSettings
 ) -> None:
     await test_a_demand_is_opened_listed_and_shown(double)
     await test_a_complaint_is_opened_and_shown(double)
     await test_an_escalation_is_opened(double)
+    await test_an_unanswered_message_is_reported_once(double)
     app = create_app(app_settings)  # its OpenAPI description; nothing started
     sent = [(r.method, r.url.path, json.loads(r.content)) for r in double.requests if r.content]
     assert {(method, path) for method, path, _ in sent} == {
@@ -198,6 +208,7 @@ async def test_every_field_the_bot_sends_is_one_the_desk_declares(
         ("POST", DEMANDS_PATH),
         ("POST", "/api/complaints"),
         ("POST", ESCALATIONS_PATH),
+        ("POST", UNANSWERED_PATH),
     }
     for method, path, body in sent:
         assert set(body) <= request_fields(app, method, path), (method, path)
