@@ -389,6 +389,9 @@ def test_a_letter_complaint_entered_and_handled_to_the_end(
     dialog = _move(page, "已处理完毕")
     expect(dialog.get_by_text("办结投诉时请填写处理意见。")).to_be_visible()  # the form says first
     dialog.get_by_label("处理意见").fill("机构已出具报告并致歉，承诺缩短出具周期")
+    expect(dialog.get_by_text("请选择调查结论：投诉是否成立。")).to_be_visible()
+    dialog.get_by_text("投诉成立", exact=True).click()  # upheld: an improvement item (§8.2)
+    expect(dialog.get_by_text("投诉成立将自动生成一条改进事项")).to_be_visible()
     _confirm(page, dialog, "已处理完毕")
     _confirm(page, _move(page, "已反馈投诉人", note="已回信"), "已反馈投诉人")
     expect(page.get_by_text("该投诉已办结并反馈投诉人。")).to_be_visible()
@@ -410,3 +413,10 @@ def test_a_letter_complaint_entered_and_handled_to_the_end(
         None,
     )
     assert complaint["resolution"] == "机构已出具报告并致歉，承诺缩短出具周期"
+    items = httpx.get(
+        f"{stack.settings.desk_url}/api/improvements",
+        params={"source": "complaint"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()["items"]
+    assert [i["source_number"] for i in items].count(number) == 1  # upheld: exactly one item
