@@ -12,6 +12,7 @@ def load_all() -> None:
     import desk.customers.models
     import desk.demands.models
     import desk.escalations.models
+    import desk.knowledge.models
     import desk.live.models
     import desk.numbering
     import desk.uploads.models

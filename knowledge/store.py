@@ -246,5 +246,6 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
 
 @lru_cache(maxsize=1)
 def get_knowledge() -> KnowledgeBase:
-    """The packaged knowledge base, loaded once (``get_knowledge.cache_clear()`` to reload)."""
+    """The packaged sample, loaded once (tests and tools). What a running assistant serves is
+    the live index version's knowledge: ``retrieval.live.live_knowledge()``."""
     return load_knowledge()

@@ -28,8 +28,8 @@ from knowledge.store import KnowledgeBase
 from retrieval.vector_index import HNSW_EF_SEARCH, FlatIndex, HnswIndex, VectorIndex, load_index
 
 __all__ = [
-    "CURRENT", "MANIFEST", "FlatIndex", "HnswIndex", "Manifest", "Version", "current_version",
-    "open_version", "publish", "read_manifest",
+    "CURRENT", "ENTRIES", "MANIFEST", "FlatIndex", "HnswIndex", "Manifest", "Version",
+    "current_version", "open_version", "publish", "read_manifest",
 ]  # fmt: skip
 
 MANIFEST = "manifest.json"
@@ -46,6 +46,7 @@ class Manifest:
     counts: dict[str, int]
     built_at: float
     backends: dict[str, str] = field(default_factory=dict)
+    source: str = "yaml"  # "database" once staff published from the desk's knowledge tables
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -122,6 +123,7 @@ def publish(
     knowledge_hash: str,
     entries: Iterable[Entry] | None = None,
     keep: int = 3,
+    source: str = "yaml",
 ) -> Manifest:
     """Write a new version beside the live one, then swap the CURRENT pointer atomically."""
     root.mkdir(parents=True, exist_ok=True)
@@ -142,6 +144,7 @@ def publish(
         counts={kind: len(index) for kind, index in indexes.items()},
         built_at=time.time(),
         backends={kind: index.backend for kind, index in indexes.items()},
+        source=source,
     )
     (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     staging.rename(root / version)

@@ -206,9 +206,10 @@ def service_levels(
 
 def institution_names() -> dict[str, str]:
     """Titles of the knowledge base's institutions; none when it cannot be read."""
-    from knowledge.store import KnowledgeError, get_knowledge
+    from knowledge.store import KnowledgeError
+    from retrieval.live import live_knowledge
 
     try:
-        return {i.id: i.title for i in get_knowledge().institutions}
+        return {i.id: i.title for i in live_knowledge().institutions}
     except KnowledgeError:
         return {}
