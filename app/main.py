@@ -32,6 +32,7 @@ from desk.customers.settings import get_privacy_settings
 from desk.db import get_sessionmaker
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
+from desk.knowledge.curation_router import router as knowledge_curation_router
 from desk.knowledge.router import router as knowledge_router
 from desk.live import events as live_events
 from desk.live.notifier import Notifier
@@ -61,6 +62,7 @@ DESK_ROUTERS = (
     canned_router,
     live_router,
     knowledge_router,
+    knowledge_curation_router,
 )
 
 

@@ -104,7 +104,7 @@ def recent_jobs(session: Session, *, limit: int = 10) -> list[PublishJob]:
 def _announce(session: Session, job: PublishJob) -> None:
     events.publish(
         session,
-        kind="knowledge_publish",
+        kind="publish",
         data={
             "id": job.id,
             "status": job.status,
