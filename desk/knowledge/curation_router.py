@@ -1,14 +1,15 @@
 """Routes of the search test, the review queue and the cited standards (/api/knowledge/…)."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from desk.clock import today
 from desk.deps import SettingsDep, StaffDep
-from desk.knowledge import publishing, recall, review, standards
+from desk.knowledge import exchange, publishing, recall, review, service, standards
 from desk.knowledge.router import (
     KnowledgeSession,
     ReaderDep,
@@ -17,11 +18,13 @@ from desk.knowledge.router import (
     field_errors,
     start_publish,
 )
-from desk.knowledge.schemas import EntryDetail, Kind
+from desk.knowledge.schemas import EntryDetail, Kind, Status
+from desk.uploads.receive import read_upload
 from retrieval.search import IndexMissing
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
 DEFAULT_KINDS: tuple[Kind, ...] = ("service", "institution", "faq")
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
 class RecallIn(BaseModel):
@@ -237,3 +240,65 @@ def dismiss_draft(
     draft_id: int, body: DismissIn, session: KnowledgeSession, caller: StaffDep
 ) -> None:
     review.dismiss(session, draft_id=draft_id, reason=body.reason, actor=caller.username)
+
+
+# ── import and export ────────────────────────────────────────────────────────────────────
+
+
+class ImportOut(BaseModel):
+    kind: str | None
+    rows: int
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    errors: list[dict[str, Any]] = Field(description="{line, entry_id, reason, text} per bad row")
+    warnings: list[dict[str, Any]]
+    committed: bool
+
+
+@router.post("/import", response_model=ImportOut)
+async def import_table(
+    request: Request,
+    session: KnowledgeSession,
+    caller: StaffDep,
+    commit: bool = False,
+) -> ImportOut:
+    """Upload an XLSX/CSV: a preview (``commit=false``) or the all-or-nothing import."""
+    upload = await read_upload(request, max_bytes=IMPORT_MAX_BYTES)
+    outcome = await run_in_threadpool(
+        lambda: exchange.import_table(
+            session,
+            filename=upload.filename,
+            content=upload.content,
+            actor=caller.username,
+            today=today(),
+            commit=commit,
+        )
+    )
+    return ImportOut(**vars(outcome))
+
+
+@router.get("/export")
+def export_table(
+    session: KnowledgeSession,
+    caller: ReaderDep,
+    kind: Kind,
+    format_: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    domain: Annotated[str | None, Query(max_length=40)] = None,
+    region: Annotated[str | None, Query(max_length=40)] = None,
+    source: Annotated[str | None, Query(max_length=80)] = None,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """The filtered list of one kind as a file (the columns the import reads back)."""
+    filters = service.ListFilters(
+        kind=kind, status=status_, domain=domain, region=region, source=source, q=q.strip()
+    )
+    rows, _ = service.list_rows(session, filters=filters, offset=0, limit=100_000)
+    content = exchange.export_table([service.entry_of(r) for r in rows], kind=kind, fmt=format_)
+    name = f"knowledge-{kind}-{today().isoformat()}.{format_}"
+    return Response(
+        content,
+        media_type=exchange.MEDIA_TYPES[format_],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
