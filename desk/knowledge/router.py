@@ -270,7 +270,7 @@ def restore_entry(
 # ── publishing ───────────────────────────────────────────────────────────────────────────
 
 
-@router.post("/publish", response_model=PublishJobPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/publish", response_model=PublishJobPublic, status_code=status.HTTP_201_CREATED)
 def publish(
     body: PublishRequest,
     session: KnowledgeSession,

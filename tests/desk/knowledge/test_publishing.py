@@ -39,7 +39,7 @@ def test_publish_reaches_search_faq_answers_and_live_readers(
     before = read_manifest(index_copy.index_dir)
 
     started = kclient.post(f"{URL}/publish", headers=staff, json={})
-    assert started.status_code == 202, started.text
+    assert started.status_code == 201, started.text
     job = kclient.get(f"{URL}/publish/{started.json()['id']}", headers=staff).json()
     assert (job["status"], job["done"], job["total"]) == ("done", 2, 2)
     assert job["entry_ids"] == [faq.id] and job["status_label"] == "已发布"
