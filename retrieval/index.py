@@ -29,7 +29,7 @@ from retrieval.vector_index import HNSW_EF_SEARCH, FlatIndex, HnswIndex, VectorI
 
 __all__ = [
     "CURRENT", "ENTRIES", "MANIFEST", "FlatIndex", "HnswIndex", "Manifest", "Version",
-    "current_version", "open_version", "publish", "read_manifest",
+    "copy_live", "current_version", "open_version", "publish", "read_manifest",
 ]  # fmt: skip
 
 MANIFEST = "manifest.json"
@@ -153,6 +153,20 @@ def publish(
     os.replace(pointer_tmp, root / CURRENT)
     _prune(root, keep=keep, live=version)
     return manifest
+
+
+def copy_live(source: Path, target: Path) -> str:
+    """A private index at ``target``: the live version of ``source`` and its embedding caches
+    (tests and benchmarks publish into such a copy, never into a shared index)."""
+    version = current_version(source)
+    if version is None:
+        raise FileNotFoundError(f"no index under {source} (run python -m retrieval build)")
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / version, target / version)
+    for cache in source.glob("embeddings-*.npz"):
+        shutil.copy(cache, target / cache.name)
+    (target / CURRENT).write_text(version, encoding="utf-8")
+    return version
 
 
 def _prune(root: Path, *, keep: int, live: str) -> None:

@@ -19,7 +19,7 @@ export async function follow(started: PublishJob): Promise<PublishJob> {
       await sleep(300)
       job.value = await knowledgeApi.job(job.value.id)
     }
-    if (job.value.status === 'done') ElMessage.success('发布完成：机器人已使用新内容回答。')
+    if (job.value.status === 'done') ElMessage.success('发布完成：机器人下一次回答起使用新内容。')
     else ElMessage.error(job.value.error || '发布失败，请稍后重试。')
     return job.value
   } finally {
