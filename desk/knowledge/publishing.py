@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desk import audit
+from desk.clock import as_utc
 from desk.db import get_sessionmaker
 from desk.errors import DeskError, NotFound
 from desk.knowledge.models import KnowledgeEntry, PublishJob
@@ -32,6 +33,7 @@ from retrieval.settings import RetrievalSettings
 log = logging.getLogger(__name__)
 OPEN = ("queued", "running")
 PROGRESS_EVERY_S = 0.3
+STALE_AFTER = timedelta(minutes=10)  # a publish of a few thousand entries takes well under this
 STATUS_LABELS = {"queued": "排队中", "running": "发布中", "done": "已发布", "failed": "发布失败"}
 
 
@@ -53,9 +55,19 @@ def pending_ids(session: Session, *, settings: RetrievalSettings) -> list[str]:
 
 
 def open_job(session: Session) -> PublishJob | None:
-    return session.scalar(
-        select(PublishJob).where(PublishJob.status.in_(OPEN)).order_by(PublishJob.id).limit(1)
-    )
+    """The oldest job still open; one left open by a process that stopped meanwhile (older
+    than ``STALE_AFTER``) is closed as failed first, so it never blocks a new publication."""
+    now = datetime.now(UTC)
+    for job in session.scalars(
+        select(PublishJob).where(PublishJob.status.in_(OPEN)).order_by(PublishJob.id)
+    ):
+        since = as_utc(job.started_at or job.created_at)
+        if since is not None and now - since > STALE_AFTER:
+            job.status, job.finished_at = "failed", now
+            job.error = "发布中断（服务曾重启），请重新发布。"
+            continue
+        return job
+    return None
 
 
 def create_job(

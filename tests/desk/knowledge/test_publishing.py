@@ -2,6 +2,7 @@
 knowledge sees it without restart, two publishes at once both land (SQLite and PostgreSQL)."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -112,3 +113,29 @@ def test_two_publishes_at_once_both_land(
     assert len(version.indexes["faq"]) == len(faqs)
     listing = kclient.get(f"{URL}/publish", headers=staff).json()
     assert listing["pending"] == []
+
+
+def test_a_job_left_open_by_a_stopped_process_does_not_block(
+    kclient: TestClient,
+    staff: dict[str, str],
+    index_copy: RetrievalSettings,
+    app_settings: AppSettings,
+) -> None:
+    faq = load_knowledge().faqs[6]
+    _edit(kclient, staff, faq.id, answer="重启前修改的答案。")
+    with session_for(app_settings) as session:
+        stuck, _ = publishing.create_job(
+            session, actor="staff.user", settings=index_copy, entry_ids=[faq.id]
+        )
+        stuck.status = "running"
+        stuck.started_at = datetime.now(UTC) - timedelta(minutes=30)  # its process stopped
+        session.commit()
+    started = kclient.post(f"{URL}/publish", headers=staff, json={})
+    assert started.status_code == 201, started.text
+    assert started.json()["id"] != stuck.id
+    assert (
+        kclient.get(f"{URL}/publish/{started.json()['id']}", headers=staff).json()["status"]
+        == "done"
+    )
+    old = kclient.get(f"{URL}/publish/{stuck.id}", headers=staff).json()
+    assert (old["status"], old["error"]) == ("failed", "发布中断（服务曾重启），请重新发布。")
