@@ -262,6 +262,7 @@ def test_approve_an_experts_draft(kstack: Stack, staff: dict[str, str], page: An
     dialog = page.get_by_role("dialog", name="采纳为常见问题")
     dialog.get_by_label("编号").fill("faq-certificate-reissue")
     dialog.get_by_label("答案").fill("可在平台计量服务中申请补发电子证书（工作人员已核实）。")
+    page.wait_for_timeout(500)  # the dialog's fade-in, for the screenshot
     page.screenshot(path=SHOTS / "06-approve-draft.png")
     dialog.get_by_role("button", name="采纳并发布").click()
     expect(page.get_by_text("发布完成")).to_be_visible(timeout=30_000)
