@@ -15,6 +15,7 @@ import argparse
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,6 +65,8 @@ def run(runs: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="qclinic-publish-bench-"))
     copy_live(ROOT / "var" / "index", folder / "index")
     os.environ["QCLINIC_INDEX_DIR"] = str(folder / "index")
+    # this checkout's sample (another checkout may have built var/index from its own YAML)
+    subprocess.run([sys.executable, "-m", "retrieval", "build"], cwd=ROOT, check=True)
     admin_password = "bench-admin-" + secrets.token_hex(6)
     settings = AppSettings(
         database_url=f"sqlite:///{folder / 'desk.db'}",

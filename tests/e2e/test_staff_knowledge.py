@@ -13,6 +13,8 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,10 +42,24 @@ QUESTION = "提交需求后多久会有人联系我"
 STANDARD = "GB/T 19001-2016"
 
 
+def index_from_this_checkout(target: Path) -> None:
+    """A private index of this checkout's sample knowledge: the shared one copied, then rebuilt
+    where the sample differs (another checkout may have built var/index from its own YAML)."""
+    copy_live(REPO_ROOT / "var" / "index", target)
+    env = dict(os.environ, QCLINIC_INDEX_DIR=str(target), HF_HUB_OFFLINE="1")
+    subprocess.run(
+        [sys.executable, "-m", "retrieval", "build"],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
 @pytest.fixture(scope="module")
 def kstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("knowledge-e2e")
-    copy_live(REPO_ROOT / "var" / "index", folder / "index")
+    index_from_this_checkout(folder / "index")
     settings = AppSettings(
         database_url=f"sqlite:///{folder / 'desk.db'}",
         port=free_port(),
@@ -176,8 +192,8 @@ def test_edit_publish_and_the_bot_answers_with_it(
     answer.fill("")
     drawer.get_by_role("button", name="保存").click()
     # the API's own message, under the field and in the summary above the form
-    expect(drawer.get_by_text("字段 answer 不能为空", exact=True)).to_be_visible()
-    expect(drawer.get_by_text("条目内容有误：字段 answer 不能为空")).to_be_visible()
+    expect(drawer.get_by_text("字段 答案（answer）不能为空", exact=True)).to_be_visible()
+    expect(drawer.get_by_text("条目内容有误：字段 答案（answer）不能为空")).to_be_visible()
     page.screenshot(path=SHOTS / "01-entry-field-error.png")
     answer.fill(new_text)
     drawer.get_by_role("button", name="保存").click()
@@ -225,7 +241,7 @@ def test_import_with_a_bad_row_then_a_good_one(
     expect(page.get_by_text("整个文件不会导入")).to_be_visible(timeout=15_000)
     errors = page.get_by_label("错误行")
     expect(errors).to_contain_text("faq-e2e-empty")
-    expect(errors).to_contain_text("缺少字段 answer")
+    expect(errors).to_contain_text("缺少字段 答案（answer）")
     expect(page.get_by_role("button", name="确认导入")).to_be_disabled()
     page.screenshot(path=SHOTS / "04-import-bad-row.png")
     missing = httpx.get(f"{base}/api/knowledge/entries/faq-e2e-parking", headers=staff, timeout=10)

@@ -109,8 +109,8 @@ def test_invalid_entry_answers_422_with_a_reason_per_field(
     assert detail["code"] == "entry_invalid"
     by_field = {e["field"]: e["message"] for e in detail["errors"]}
     assert set(by_field) == {"domain", "example_queries", "description"}
-    assert by_field["description"] == "字段 description 不能为空"
-    assert by_field["example_queries"] == "字段 example_queries 至少需要 5 项"
+    assert by_field["description"] == "字段 标准原文（description）不能为空"
+    assert by_field["example_queries"] == "字段 问法示例（example_queries）至少需要 5 项"
     assert "取值无效" in by_field["domain"]
     assert _get(kclient, staff, service.id)["version"] == 1  # nothing saved
 

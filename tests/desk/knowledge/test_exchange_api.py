@@ -66,8 +66,8 @@ def test_bad_row_imports_nothing_then_a_good_file_does(
         {
             "line": 3,
             "entry_id": second_id,
-            "reason": "缺少字段 answer",
-            "text": f"第 3 行（{second_id}）：缺少字段 answer",
+            "reason": "缺少字段 答案（answer）",
+            "text": f"第 3 行（{second_id}）：缺少字段 答案（answer）",
         }
     ]
     refused = _upload(kclient, staff, "faq.xlsx", bad, commit=True)
