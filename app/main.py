@@ -39,6 +39,8 @@ from desk.demands.desk_router import router as demand_desk_router
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
 from desk.improvements.router import router as improvements_router
+from desk.knowledge.curation_router import router as knowledge_curation_router
+from desk.knowledge.router import router as knowledge_router
 from desk.live import events as live_events
 from desk.live.notifier import Notifier
 from desk.live.router import get_notifier
@@ -75,6 +77,8 @@ DESK_ROUTERS = (
     assignees_router,
     improvements_router,
     public_reports_router,
+    knowledge_router,
+    knowledge_curation_router,
 )
 
 

@@ -13,6 +13,7 @@ def load_all() -> None:
     import desk.demands.models
     import desk.escalations.models
     import desk.improvements.models
+    import desk.knowledge.models
     import desk.live.models
     import desk.numbering
     import desk.reports.models

@@ -200,31 +200,44 @@ def _dump(entry: Entry) -> dict[str, object]:
     return entry.model_dump(mode="json", exclude={"version"})
 
 
-def import_file(
+@dataclass
+class ImportPlan:
+    """What an import would do: its result (rows, problems) and the knowledge after it."""
+
+    result: ImportResult
+    merged: list[Located] = field(default_factory=list)
+    changed: dict[str, list[Entry]] = field(default_factory=dict)  # by file
+    added: dict[str, list[Entry]] = field(default_factory=dict)  # by file
+
+    def entries(self) -> list[Entry]:
+        """The entries the import creates or changes (versions already raised)."""
+        return [e for group in (*self.changed.values(), *self.added.values()) for e in group]
+
+
+def plan_import(
     path: Path,
     *,
-    root: Path | None = None,
+    existing: list[Located],
     kind: str | None = None,
     today: date | None = None,
     real_data: bool = False,
-    dry_run: bool = False,
-) -> ImportResult:
-    """Check ``path`` row by row and as a whole; write the YAML only if nothing is wrong."""
-    root = DATA_DIR if root is None else Path(root)
+) -> ImportPlan:
+    """Check ``path`` row by row and as a whole against ``existing``; change nothing."""
     today = today or date.today()
     result = ImportResult()
+    plan = ImportPlan(result)
     try:
         headers, rows = read_rows(Path(path))
         result.kind = kind = _file_kind(headers, rows, kind)
     except ExchangeError as exc:
         result.errors.append(RowProblem(0, "", str(exc)))
-        return result
+        return plan
     result.rows = len(rows)
     keys, unknown = header_keys(kind, headers)
     if unknown or "id" not in keys:
         reason = f"未知的表头 {'、'.join(unknown)}" if unknown else "缺少“编号”列"
         result.errors.append(RowProblem(1, "", reason))
-        return result
+        return plan
     imported: dict[str, tuple[int, Entry]] = {}
     for line, entry in _parse_rows(kind, keys, rows, result):
         if entry.id in imported:
@@ -233,13 +246,9 @@ def import_file(
         else:
             imported[entry.id] = (line, entry)
 
-    located, problems = read_entries(root)
-    result.errors += [RowProblem(0, p.entry_id, f"现有数据 {p}") for p in problems]
-    existing = {item.entry.id: item for item in located}
-    merged: list[Located] = []
-    changed: dict[str, list[Entry]] = {}
-    added: dict[str, list[Entry]] = {}
-    for item in located:
+    existing_ids = {item.entry.id for item in existing}
+    merged, changed, added = plan.merged, plan.changed, plan.added
+    for item in existing:
         new = imported.get(item.entry.id, (0, None))[1]
         if new is None:
             merged.append(item)
@@ -255,7 +264,7 @@ def import_file(
         changed.setdefault(item.file, []).append(new)
         merged.append(Located(new, item.file))
     for entry_id, (_, entry) in imported.items():
-        if entry_id not in existing:
+        if entry_id not in existing_ids:
             target = DEFAULT_FILES[entry.kind]
             result.created.append(entry_id)
             added.setdefault(target, []).append(entry)
@@ -268,6 +277,26 @@ def import_file(
             result.errors.append(row)
         elif problem.entry_id in lines:
             result.warnings.append(row)
+    return plan
+
+
+def import_file(
+    path: Path,
+    *,
+    root: Path | None = None,
+    kind: str | None = None,
+    today: date | None = None,
+    real_data: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Check ``path`` row by row and as a whole; write the YAML only if nothing is wrong."""
+    root = DATA_DIR if root is None else Path(root)
+    located, problems = read_entries(root)
+    plan = plan_import(path, existing=located, kind=kind, today=today, real_data=real_data)
+    result = plan.result
+    if result.kind is not None:
+        result.errors[:0] = [RowProblem(0, p.entry_id, f"现有数据 {p}") for p in problems]
+    changed, added, merged = plan.changed, plan.added, plan.merged
     if result.errors or dry_run or not (changed or added):
         return result
     texts: dict[Path, str] = {}

@@ -33,6 +33,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A non-empty string (surrounding blanks stripped)."""
 
 SUMMARY_LIMIT = 80
+Status = Literal["draft", "published", "withdrawn"]
+"""draft: being written; published: served by search; withdrawn: taken off, kept on record."""
 
 
 def _clip(text: str, limit: int = SUMMARY_LIMIT) -> str:
@@ -86,7 +88,7 @@ class EntryBase(_Model):
     id: Text
     title: Text
     version: int = Field(default=1, ge=1)
-    status: Literal["published", "draft"] = "published"
+    status: Status = "published"
     owner: Text
     review_due: date
     sources: list[SourceRef] = Field(default_factory=list)

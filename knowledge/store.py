@@ -71,12 +71,28 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out or "(条目)"
 
 
+def _label(kind: str | None, loc: tuple[int | str, ...]) -> str:
+    """The field as staff know it: ``答案（answer）``; the path alone when it has no label."""
+    from knowledge.tabular import field_labels
+
+    where = _where(loc)
+    dotted = ".".join(str(p) for p in loc if isinstance(p, str))
+    labels = field_labels(kind)
+    label = labels.get(dotted) or labels.get(str(loc[0]) if loc else "")
+    return f"{label}（{where}）" if label else where
+
+
 def describe_error(err: Any) -> str:
-    """One pydantic error as a Chinese reason naming the field."""
+    """One pydantic error as a Chinese reason naming the field (its label and its path)."""
     loc = tuple(err["loc"])
+    entry_kind = None
     if loc and loc[0] in ("service", "institution", "station", "faq"):
-        loc = loc[1:]
-    where, kind, ctx = _where(loc), err["type"], err.get("ctx") or {}
+        entry_kind, loc = str(loc[0]), loc[1:]
+    reason = _reason(_label(entry_kind, loc), err["type"], err.get("ctx") or {}, err)
+    return reason.replace("） ", "）")  # 字段 答案（answer）不能为空
+
+
+def _reason(where: str, kind: str, ctx: dict[str, Any], err: Any) -> str:
     if kind == "missing":
         return f"缺少字段 {where}"
     if kind == "string_too_short":
@@ -246,5 +262,6 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
 
 @lru_cache(maxsize=1)
 def get_knowledge() -> KnowledgeBase:
-    """The packaged knowledge base, loaded once (``get_knowledge.cache_clear()`` to reload)."""
+    """The packaged sample, loaded once (tests and tools). What a running assistant serves is
+    the live index version's knowledge: ``retrieval.live.live_knowledge()``."""
     return load_knowledge()

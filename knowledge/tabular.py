@@ -101,6 +101,12 @@ def columns(kind: str) -> tuple[Column, ...]:
     return COMMON_HEAD + _BY_KIND[kind] + COMMON_TAIL
 
 
+def field_labels(kind: str | None) -> dict[str, str]:
+    """Field name (``contact.phone`` for a nested one) → the header staff know it by."""
+    cols = columns(kind) if kind in _BY_KIND else COMMON_HEAD + COMMON_TAIL
+    return {c.key: c.label for c in cols} | {"contact": "联系方式"}
+
+
 def kind_code(value: str) -> str | None:
     """``service`` for "service" or "服务事项"; None when unknown."""
     return _KIND_CODES.get(value.strip())

@@ -180,11 +180,11 @@ def check_review(located: list[Located], today: date) -> Iterator[Problem]:
     """Overdue reviews warn; an entry resting on a withdrawn source must be marked for review.
 
     An entry is marked for review when its ``review_due`` is on or before today, or when it
-    is a draft.
+    is not published (a draft, or withdrawn).
     """
     for item in located:
         entry = item.entry
-        marked = entry.review_due <= today or entry.status == "draft"
+        marked = entry.review_due <= today or entry.status != "published"
         if entry.review_due < today:
             yield _warning(item, f"复审已到期（review_due {entry.review_due}）")
         for source in entry.sources:

@@ -33,13 +33,17 @@ def build_index(
 ) -> BuildResult:
     """Rebuild only when the knowledge or the model changed.
 
-    The YAML knowledge is the source of truth: entries changed one by one through
-    ``retrieval.lifecycle`` give way to it at the next rebuild.
+    Without a database the YAML knowledge is the source of truth: entries changed one by
+    one through ``retrieval.lifecycle`` give way to it at the next rebuild. Once staff
+    published from the desk (``source == "database"``) only ``force`` rebuilds from YAML, so
+    a set-up run never undoes what they published.
     """
     settings = settings or get_settings()
     knowledge = knowledge or load_knowledge()
     knowledge_hash = knowledge.content_hash()
     current = read_manifest(settings.index_dir)
+    if not force and current is not None and current.source == "database":
+        return BuildResult(current, rebuilt=False, encoded=0)
     if (
         not force
         and current is not None

@@ -28,8 +28,8 @@ from knowledge.store import KnowledgeBase
 from retrieval.vector_index import HNSW_EF_SEARCH, FlatIndex, HnswIndex, VectorIndex, load_index
 
 __all__ = [
-    "CURRENT", "MANIFEST", "FlatIndex", "HnswIndex", "Manifest", "Version", "current_version",
-    "open_version", "publish", "read_manifest",
+    "CURRENT", "ENTRIES", "MANIFEST", "FlatIndex", "HnswIndex", "Manifest", "Version",
+    "copy_live", "current_version", "open_version", "publish", "read_manifest",
 ]  # fmt: skip
 
 MANIFEST = "manifest.json"
@@ -46,6 +46,7 @@ class Manifest:
     counts: dict[str, int]
     built_at: float
     backends: dict[str, str] = field(default_factory=dict)
+    source: str = "yaml"  # "database" once staff published from the desk's knowledge tables
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -122,6 +123,7 @@ def publish(
     knowledge_hash: str,
     entries: Iterable[Entry] | None = None,
     keep: int = 3,
+    source: str = "yaml",
 ) -> Manifest:
     """Write a new version beside the live one, then swap the CURRENT pointer atomically."""
     root.mkdir(parents=True, exist_ok=True)
@@ -142,6 +144,7 @@ def publish(
         counts={kind: len(index) for kind, index in indexes.items()},
         built_at=time.time(),
         backends={kind: index.backend for kind, index in indexes.items()},
+        source=source,
     )
     (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     staging.rename(root / version)
@@ -150,6 +153,20 @@ def publish(
     os.replace(pointer_tmp, root / CURRENT)
     _prune(root, keep=keep, live=version)
     return manifest
+
+
+def copy_live(source: Path, target: Path) -> str:
+    """A private index at ``target``: the live version of ``source`` and its embedding caches
+    (tests and benchmarks publish into such a copy, never into a shared index)."""
+    version = current_version(source)
+    if version is None:
+        raise FileNotFoundError(f"no index under {source} (run python -m retrieval build)")
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / version, target / version)
+    for cache in source.glob("embeddings-*.npz"):
+        shutil.copy(cache, target / cache.name)
+    (target / CURRENT).write_text(version, encoding="utf-8")
+    return version
 
 
 def _prune(root: Path, *, keep: int, live: str) -> None:

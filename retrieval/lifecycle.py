@@ -10,9 +10,11 @@ through a lock file, so no change is lost. A collection that grows past
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from knowledge.schema import Entry
 from knowledge.store import KnowledgeBase, Located
@@ -27,6 +29,8 @@ from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex, fit_backend, make_index
 
 LOCK = ".writer.lock"
+ENCODE_CHUNK = 16  # passages encoded between two progress reports
+Progress = Callable[[int, int], None]  # (done, total) steps of a change
 
 
 class EntryRejected(ValueError):
@@ -59,6 +63,7 @@ def _publish(
     version: Version,
     knowledge: KnowledgeBase,
     indexes: dict[str, FlatIndex | HnswIndex],
+    source: str | None = None,
 ) -> Manifest:
     fitted = {kind: fit_backend(index, **settings.hnsw_params()) for kind, index in indexes.items()}
     return publish(
@@ -67,7 +72,21 @@ def _publish(
         model=version.manifest.model,
         knowledge_hash=knowledge.content_hash(),
         entries=knowledge.entries(),
+        source=source or version.manifest.source,
     )
+
+
+def _encode(
+    encoder: Encoder, texts: list[str], cache: Path, progress: Progress | None, total: int
+) -> np.ndarray:
+    """Vectors of ``texts`` (the cache spares unchanged ones), reporting progress per chunk."""
+    if progress is None:
+        return encode_passages_cached(encoder, texts, cache)[0]
+    parts = []
+    for start in range(0, len(texts), ENCODE_CHUNK):
+        parts.append(encode_passages_cached(encoder, texts[start : start + ENCODE_CHUNK], cache)[0])
+        progress(min(start + ENCODE_CHUNK, len(texts)), total)
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), np.float32)
 
 
 def upsert_entries(
@@ -75,9 +94,16 @@ def upsert_entries(
     *,
     settings: RetrievalSettings | None = None,
     encoder: Encoder | None = None,
+    progress: Progress | None = None,
+    source: str | None = None,
 ) -> Manifest:
-    """Add new entries or replace those with the same id; drafts leave the index."""
+    """Add new entries or replace those with the same id; drafts leave the index.
+
+    ``progress(done, total)`` is called as passages are encoded and once the new version is
+    live; ``source`` marks who published (``"database"`` from the desk; default: unchanged).
+    """
     settings = settings or get_settings()
+    total = len(entries) + 1
     with writer_lock(settings.index_dir):
         version = _live(settings)
         old = version.knowledge
@@ -97,10 +123,12 @@ def upsert_entries(
         published = [e for e in entries if e.status == "published"]
         if published:
             encoder = encoder or get_encoder(settings)
-            vectors, _ = encode_passages_cached(
+            vectors = _encode(
                 encoder,
                 [e.search_text() for e in published],
                 cache_file(settings.index_dir, version.manifest.model),
+                progress,
+                total,
             )
             for kind in KINDS:
                 rows = [n for n, e in enumerate(published) if e.kind == kind]
@@ -114,7 +142,10 @@ def upsert_entries(
         for entry in entries:
             if entry.status != "published" and entry.kind in indexes:
                 indexes[entry.kind].remove([entry.id])
-        return _publish(settings, version, knowledge, indexes)
+        manifest = _publish(settings, version, knowledge, indexes, source)
+        if progress is not None:
+            progress(total, total)
+        return manifest
 
 
 def remove_entries(ids: Sequence[str], *, settings: RetrievalSettings | None = None) -> Manifest:

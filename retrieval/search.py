@@ -37,6 +37,8 @@ class Hit:
     score: float
     entry: Any = field(repr=False, compare=False)
     under_review: bool = False
+    dense: float = 0.0  # cosine of query and entry (the fused score's parts, for staff)
+    lexical: float = 0.0  # BM25 share of the query's weight the entry matches, 0..1
 
     def public(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -144,15 +146,17 @@ class Searcher:
             withheld = entry.under_review(today)
             if withheld and not filters.include_under_review:
                 continue
-            score = dense + LEXICAL_WEIGHT * lexical.get(entry_id, 0.0)
+            bm25 = lexical.get(entry_id, 0.0)
             hits.append(
                 Hit(
                     id=entry_id,
                     kind=kind,
                     title=entry.title,
-                    score=score,
+                    score=dense + LEXICAL_WEIGHT * bm25,
                     entry=entry,
                     under_review=withheld,
+                    dense=dense,
+                    lexical=bm25,
                 )
             )
         hits.sort(key=lambda hit: hit.score, reverse=True)

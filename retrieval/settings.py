@@ -12,9 +12,10 @@ _REPO_VAR = Path(__file__).resolve().parents[1] / "var"
 
 
 class RetrievalSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QCLINIC_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QCLINIC_", extra="ignore", populate_by_name=True)
 
     var_dir: Path = _REPO_VAR
+    index_path: Path | None = Field(default=None, alias="QCLINIC_INDEX_DIR")  # else var/index
     embedding_model: str | None = None  # a sentence-transformers name or path
     embedding_batch_size: int = Field(default=32, ge=1)
     query_prefix: str = "query: "
@@ -45,7 +46,7 @@ class RetrievalSettings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        return self.var_dir / "index"
+        return self.index_path or self.var_dir / "index"
 
 
 @lru_cache

@@ -86,9 +86,9 @@ async def search_faq(text: str) -> list[FaqHit]:
 
 def faq_by_id(faq_id: str) -> FaqHit | None:
     try:
-        from knowledge.store import get_knowledge
+        from retrieval.live import live_knowledge
 
-        entry: Any = get_knowledge().get(faq_id)
+        entry: Any = live_knowledge().get(faq_id)
     except Exception:
         logger.exception("knowledge base unreadable")
         return None

@@ -49,9 +49,9 @@ def _numbered(items: list[RecommendationLike]) -> str:
 def domain_of(service_id: str) -> str | None:
     """The QI domain label (检验检测, 计量 …) of a service of the knowledge base."""
     try:
-        from knowledge.store import get_knowledge
+        from retrieval.live import live_knowledge
 
-        entry = get_knowledge().get(service_id)
+        entry = live_knowledge().get(service_id)
     except Exception:  # the label is a nicety; the summary goes on without it
         logger.exception("knowledge base unreadable")
         return None

@@ -63,10 +63,11 @@ def public(complaint: Complaint, *, today: date, masked: bool = False) -> Compla
 
 def published_institutions() -> list[Institution]:
     """Institutions of the knowledge base; none (so no link) when it cannot be read."""
-    from knowledge.store import KnowledgeError, get_knowledge
+    from knowledge.store import KnowledgeError
+    from retrieval.live import live_knowledge
 
     try:
-        return [i for i in get_knowledge().institutions if i.status == "published"]
+        return [i for i in live_knowledge().institutions if i.status == "published"]
     except KnowledgeError:
         log.warning("knowledge base unreadable; complaint institutions stay unlinked")
         return []

@@ -31,7 +31,7 @@ from desk.escalations.models import Escalation
 from desk.live import events
 from desk.masking import sees_personal_data
 from desk.users.service import display_names
-from knowledge.store import get_knowledge
+from retrieval.live import live_knowledge
 from retrieval.search import IndexMissing, get_searcher
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def customer_card(session: Session, *, conversation_id: str, role: str) -> Custo
 
 
 def demand_cards(session: Session, *, conversation_id: str, today: date) -> list[DemandCard]:
-    knowledge = get_knowledge()
+    knowledge = live_knowledge()
     cards = []
     for demand in demands.list_demands(session, conversation_id=conversation_id, limit=20):
         view = demands.public(demand, today=today, masked=True)

@@ -144,10 +144,11 @@ def board(
 
 def _knowledge() -> tuple[dict[str, object], dict[str, object]]:
     """(services by id, institutions by id) of the knowledge base; empty when unreadable."""
-    from knowledge.store import KnowledgeError, get_knowledge
+    from knowledge.store import KnowledgeError
+    from retrieval.live import live_knowledge
 
     try:
-        knowledge = get_knowledge()
+        knowledge = live_knowledge()
     except KnowledgeError:
         log.warning("knowledge base unreadable; the demand's detail shows bare ids")
         return {}, {}

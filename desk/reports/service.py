@@ -338,10 +338,11 @@ def service_levels(
 def institution_infos() -> dict[str, InstitutionInfo]:
     """Title, main domain and region of the knowledge base's institutions; none when it cannot
     be read."""
-    from knowledge.store import KnowledgeError, get_knowledge
+    from knowledge.store import KnowledgeError
+    from retrieval.live import live_knowledge
 
     try:
-        institutions = get_knowledge().institutions
+        institutions = live_knowledge().institutions
     except KnowledgeError:
         return {}
     return {

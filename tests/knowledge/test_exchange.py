@@ -106,7 +106,7 @@ def test_bad_xlsx_rows_are_all_reported_and_nothing_changes(
     assert "未知区域 '上海市浦东新区'" in reasons[4]
     assert reasons[5] == "“评分”应为数字：'很好'"
     assert "指向不存在的服务 6.9.9" in reasons[7]
-    assert reasons[9] == "缺少字段 title"
+    assert reasons[9] == "缺少字段 标题（title）"
     assert _snapshot(data_copy) == before
 
 
@@ -137,7 +137,7 @@ def test_cli_reports_every_bad_csv_row_with_its_line(
         "ERROR 第 11 行",
     ]
     assert "编号与第 3 行重复" in lines[1]
-    assert "字段 review_due 无效" in lines[2] and "类别应为 faq" in lines[3]
+    assert "字段 复审日期（review_due）无效" in lines[2] and "类别应为 faq" in lines[3]
     assert "知识库未做任何修改" in captured.out
     assert _snapshot(data_copy) == before
 

@@ -240,4 +240,4 @@ def test_load_refuses_broken_data(data_copy: Path) -> None:
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(data_copy)
     assert all(p.file == "extra.yaml" for p in caught.value.problems)
-    assert any("title 不能为空" in p.reason for p in caught.value.problems)
+    assert any("标题（title）不能为空" in p.reason for p in caught.value.problems)

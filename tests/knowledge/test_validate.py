@@ -64,7 +64,7 @@ def test_broken_copy_fails_with_one_line_per_problem(
         "ERROR institutions.yaml: inst-qinghe-food: "
         "capabilities[0].service_id 指向不存在的服务 6.9.9" in lines
     )
-    assert "ERROR faqs.yaml: faq-fees: 字段 title 不能为空" in lines
+    assert "ERROR faqs.yaml: faq-fees: 字段 标题（title）不能为空" in lines
     assert "错误 3" in captured.out and "校验未通过" in captured.out
 
 

@@ -5,11 +5,18 @@ import type { ErrorBody } from './types'
 const TOKEN_KEY = 'qclinic.console.token'
 const EXPIRES_KEY = 'qclinic.console.expires_at'
 
+export interface FieldError {
+  field: string
+  message: string
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** one Chinese message per form field, when the API sends them (422) */
+    readonly errors: FieldError[] = [],
   ) {
     super(message)
     this.name = 'ApiError'
@@ -51,10 +58,10 @@ const STATUS_MESSAGES: Record<number, string> = {
   422: '填写的内容不符合要求，请检查。',
 }
 
-function messageOf(status: number, body: unknown): { code: string; message: string } {
+function messageOf(status: number, body: unknown): { code: string; message: string; errors?: FieldError[] } {
   const detail = (body as ErrorBody | null)?.detail
   if (detail && typeof detail === 'object' && !Array.isArray(detail) && 'message' in detail) {
-    return { code: detail.code, message: detail.message }
+    return { code: detail.code, message: detail.message, errors: detail.errors }
   }
   if (typeof detail === 'string') return { code: `http_${status}`, message: detail }
   return {
@@ -117,12 +124,12 @@ export async function request<T>(
     }
   }
   if (!response.ok) {
-    const { code, message } = messageOf(response.status, data)
+    const { code, message, errors } = messageOf(response.status, data)
     if (response.status === 401 && auth) {
       clearToken()
       unauthorizedHandler()
     }
-    throw new ApiError(response.status, code, message)
+    throw new ApiError(response.status, code, message, errors ?? [])
   }
   return data as T
 }
