@@ -11,7 +11,7 @@ Who may see or act on which case is decided here too (:func:`ensure_visible`,
 Keyword-only and free of HTTP; the errors are domain errors that the app maps to status codes.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -213,6 +213,37 @@ def transition(
         action=action,
         details={"from": case.status, "to": to} if details is None else details,
         at=at,
+    )
+    case.status = to
+
+
+def reopen(
+    session: Session,
+    kind: CaseKind[C],
+    case: C,
+    *,
+    to: str,
+    from_statuses: Sequence[str],
+    actor: str,
+    note: str,
+    refusal: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Move a finished case back to ``to`` on request (e.g. a complainant not satisfied with the
+    outcome): outside the forward graph, only from ``from_statuses``; the step says why and the
+    audit entry is ``<kind>.reopen``."""
+    if case.status not in from_statuses:
+        raise IllegalTransition(refusal)
+    _step_and_audit(
+        session,
+        kind,
+        case,
+        to=to,
+        actor=actor,
+        note=note,
+        action="reopen",
+        details={"from": case.status, "to": to} if details is None else details,
+        at=None,
     )
     case.status = to
 

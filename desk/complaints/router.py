@@ -16,6 +16,7 @@ from desk.complaints.schemas import (
     ComplaintEventPublic,
     ComplaintList,
     ComplaintPublic,
+    ComplaintReopen,
     ComplaintTransition,
     FollowUpPublic,
     FollowUpQuery,
@@ -122,6 +123,35 @@ def transition(
         channel_label=CHANNEL_LABELS.get(complaint.channel, complaint.channel),
     )
     return service.public(complaint, today=today())
+
+
+@router.post("/{number}/reopen", response_model=ComplaintPublic)
+def reopen(
+    number: str,
+    body: ComplaintReopen,
+    session: SessionDep,
+    caller: DeskReadDep,
+    notices: NoticesDep,
+) -> ComplaintPublic:
+    """The complainant asks again: in its own conversation (the bot) or to staff (phone, letter)."""
+    complaint = service.get_complaint(session, number=number)
+    cases.ensure_visible(
+        session, service.COMPLAINTS, complaint, caller=caller, conversation_id=body.conversation_id
+    )
+    complaint = service.reopen(
+        session, number=number, reason=body.reason, actor=caller.username, today=today()
+    )
+    if not cases.is_bot(caller):  # the bot answers in the conversation itself
+        case_notices.tell_enterprise(
+            session,
+            service.COMPLAINTS,
+            complaint,
+            port=notices,
+            actor=caller.username,
+            extra=board.notice_extra(complaint),
+            channel_label=CHANNEL_LABELS.get(complaint.channel, complaint.channel),
+        )
+    return service.public(complaint, today=today(), masked=cases.is_bot(caller))
 
 
 @router.get("/{number}/events", response_model=list[ComplaintEventPublic])

@@ -139,6 +139,13 @@ class ComplaintTransition(BaseModel):
     upheld: bool = False  # for "resolved": found justified (投诉成立): opens an improvement item
 
 
+class ComplaintReopen(BaseModel):
+    """The complainant is not satisfied with the outcome (§8.2): why, in their words."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    conversation_id: str | None = Field(default=None, max_length=80)  # the bot: the complaint's
+
+
 ComplaintEventPublic = TimelineStepPublic
 
 

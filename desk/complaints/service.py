@@ -244,5 +244,33 @@ def transition(
     return complaint
 
 
+REOPEN_FROM = ("resolved", "informed")  # §8.2: a complainant not satisfied with the outcome
+
+
+def reopen(session: Session, *, number: str, reason: str, actor: str, today: date) -> Complaint:
+    """The complainant is not satisfied: back to investigation, with a new 7-working-day
+    deadline from today; the earlier outcome stays on the timeline."""
+    complaint = get_complaint(session, number=number)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("请写明投诉人对处理结果不满意的原因。", code="reason_required")
+    cases.reopen(
+        session,
+        COMPLAINTS,
+        complaint,
+        to="investigating",
+        from_statuses=REOPEN_FROM,
+        actor=actor,
+        note=f"投诉人对处理结果不满意，要求重新处理：{reason}",
+        refusal="该投诉尚未办结，正在处理中，无需重新处理。",
+    )
+    complaint.investigation_due = load_calendar(session).add_working_days(
+        today, COMPLAINT_WORKING_DAYS
+    )
+    complaint.resolved_at = complaint.informed_at = None
+    session.commit()
+    return complaint
+
+
 def events(session: Session, *, number: str) -> list[ComplaintEvent]:
     return cases.timeline(session, COMPLAINTS, get_complaint(session, number=number))

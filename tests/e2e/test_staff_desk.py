@@ -420,3 +420,20 @@ def test_a_letter_complaint_entered_and_handled_to_the_end(
         timeout=10,
     ).json()["items"]
     assert [i["source_number"] for i in items].count(number) == 1  # upheld: exactly one item
+
+    # The complainant writes back, not satisfied: staff reopen it with the reason.
+    page.get_by_role("button", name="投诉人要求重新处理").click()
+    reopen = page.get_by_role("dialog", name="投诉人要求重新处理")
+    expect(reopen.get_by_text("请写明投诉人不满意的原因。")).to_be_visible()
+    reopen.get_by_label("不满意的原因").fill("来信：报告仍未寄到，要求说明寄送情况")
+    reopen.get_by_role("button", name="重新处理").click()
+    expect(page.get_by_text("已重新进入调查核实")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("要求重新处理：来信：报告仍未寄到")).to_be_visible()
+    page.wait_for_timeout(3500)  # the confirmation fades
+    page.screenshot(path=SHOTS / "11-complaint-reopened.png", full_page=True)
+    again = httpx.get(
+        f"{stack.settings.desk_url}/api/complaints/{number}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert (again["status"], again["resolved_at"]) == ("investigating", None)

@@ -55,6 +55,9 @@ export const complaintDeskApi = {
     call('post', '/api/complaints/{number}/transitions', { path: byNumber(number), body }),
   assign: (number: string, body: BodyOf<Op<'/api/desk/complaints/{number}/assignee', 'put'>>) =>
     call('put', '/api/desk/complaints/{number}/assignee', { path: byNumber(number), body }),
+  /** the complainant is not satisfied with the outcome (§8.2): back to investigation */
+  reopen: (number: string, reason: string) =>
+    call('post', '/api/complaints/{number}/reopen', { path: byNumber(number), body: { reason } }),
 }
 
 export const assigneesApi = {
