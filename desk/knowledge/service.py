@@ -22,7 +22,13 @@ from desk.knowledge.changes import diff, summary
 from desk.knowledge.models import KnowledgeEntry, KnowledgeEntryVersion
 from knowledge.schema import Entry, parse_entry
 from knowledge.store import KnowledgeBase, Located, describe_error, load_knowledge
-from knowledge.validate import check_ids, check_references, check_review, check_text
+from knowledge.validate import (
+    check_ids,
+    check_platform_sections,
+    check_references,
+    check_review,
+    check_text,
+)
 
 SEED_ACTOR = "seed"
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -116,6 +122,7 @@ def _check_whole(session: Session, entry: Entry, *, today: date) -> None:
             check_references(located),
             check_text([located[-1]]),
             check_review([located[-1]], today),
+            check_platform_sections([located[-1]]),  # never a screen the platform lacks
         )
         for p in check
         if p.level == "error" and p.entry_id == entry.id

@@ -180,3 +180,21 @@ def test_experts_read_staff_write(kclient: TestClient, staff: dict[str, str]) ->
     assert refused.status_code == 403
     assert kclient.post("/api/knowledge/publish", headers=expert, json={}).status_code == 403
     assert kclient.get(URL).status_code == 401
+
+
+def test_an_answer_naming_a_section_the_platform_lacks_is_refused(
+    kclient: TestClient, staff: dict[str, str]
+) -> None:
+    faq = load_knowledge().faqs[0]
+    current = _get(kclient, staff, faq.id)
+    payload = current["payload"] | {"answer": "请登录后进入“我的需求”栏目查看办理进度。"}
+    refused = kclient.put(
+        f"{URL}/{faq.id}",
+        headers=staff,
+        json={"payload": payload, "expected_version": current["version"]},
+    )
+    assert refused.status_code == 422, refused.text
+    assert "我的需求" in refused.text  # the reason names what does not exist
+    assert _get(kclient, staff, faq.id)["version"] == current["version"]  # nothing saved
+    fine = _put(kclient, staff, faq.id, answer="在本对话中回复“查进度”并提供需求编号即可查询。")
+    assert fine["version"] == current["version"] + 1
