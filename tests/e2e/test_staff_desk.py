@@ -180,6 +180,24 @@ def test_a_phone_demand_entered_and_moved_through_its_states(
         page.get_by_text("该需求已办结，无需再变更。")
     ).to_be_visible()  # 评价 is the enterprise's
 
+    # The board finds it by the institution chosen, and among the unassigned ones.
+    page.goto(f"{stack.settings.desk_url}/console/desk/demands")
+    rows = page.locator(".el-table__body tr")
+    expect(rows.first).to_be_visible()
+    search = page.get_by_role("combobox", name="推荐或选定机构")
+    search.click()
+    search.fill(institution.title)
+    page.get_by_role("option", name=institution.title).click()
+    page.get_by_role("combobox", name="经办人").click(force=True)
+    page.get_by_role("option", name="未指派").click()
+    expect(rows.filter(has_text=number)).to_have_count(1)
+    shown = [n for n in page.locator(".el-table__body tr td:first-child").all_inner_texts()]
+    demands = [_demand(stack, n.strip()) for n in shown]
+    assert all(
+        institution.id in d.institution_ids or d.chosen_institution_id == institution.id
+        for d in demands
+    ), shown
+
 
 def _enterprise_says(page: Any, text: str) -> None:
     before = page.locator(".msg.bot, .msg.system, .msg.expert").count()
