@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.stack import Stack
 from desk.db import get_sessionmaker
 from desk.improvements.models import ImprovementEvent, ImprovementItem
+from tests.e2e.conftest import on_both_databases
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -50,6 +51,12 @@ def _admin(stack: Stack) -> dict[str, str]:
         timeout=10,
     ).json()["token"]
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    """Every test here runs on the SQLite stack and again on the PostgreSQL one."""
+    return on_both_databases(request, stack)
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from desk.demands.schemas import StaffDemandCreate
 from desk.demands.service import create_demand
 from desk.paths import REPO_ROOT
 from knowledge.store import get_knowledge
+from tests.e2e.conftest import on_both_databases
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -39,6 +40,12 @@ PHONE = {"width": 390, "height": 844}
 STAFF = "zhou.staff"
 STAFF_PASSWORD = "staff-pass-" + secrets.token_hex(4)
 SHOTS = REPO_ROOT / "var" / "screenshots" / "desk"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    """Every test here runs on the SQLite stack and again on the PostgreSQL one."""
+    return on_both_databases(request, stack)
 
 
 @pytest.fixture(scope="module")
