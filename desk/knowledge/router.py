@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from desk.clock import as_utc, today
 from desk.deps import SessionDep, SettingsDep, StaffDep, require_roles
 from desk.knowledge import publishing, service
+from desk.knowledge.vocabulary import vocabulary
 from desk.knowledge.models import KnowledgeEntry, KnowledgeEntryVersion, PublishJob
 from desk.knowledge.schemas import (
     EntryCreate,
@@ -27,6 +28,7 @@ from desk.knowledge.schemas import (
     Status,
     StatusChange,
     VersionPublic,
+    Vocabulary,
 )
 from desk.users.service import Principal
 from knowledge.constants import KIND_LABELS
@@ -176,6 +178,12 @@ def list_entries(
         limit=limit,
         pending=len(pending),
     )
+
+
+@router.get("/vocabulary", response_model=Vocabulary)
+def entry_vocabulary(session: KnowledgeSession, caller: ReaderDep) -> Vocabulary:
+    """The choices of the entry forms: domains, types, qualification kinds, modes, services."""
+    return vocabulary(session)
 
 
 @router.get("/entries/{entry_id}", response_model=EntryDetail)
