@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from desk.clock import as_utc, today
 from desk.deps import SessionDep, SettingsDep, StaffDep, require_roles
 from desk.knowledge import publishing, service
-from desk.knowledge.vocabulary import vocabulary
 from desk.knowledge.models import KnowledgeEntry, KnowledgeEntryVersion, PublishJob
 from desk.knowledge.schemas import (
     EntryCreate,
@@ -30,6 +29,7 @@ from desk.knowledge.schemas import (
     VersionPublic,
     Vocabulary,
 )
+from desk.knowledge.vocabulary import vocabulary
 from desk.users.service import Principal
 from knowledge.constants import KIND_LABELS
 from knowledge.store import KnowledgeBase
