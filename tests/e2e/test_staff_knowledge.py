@@ -242,12 +242,22 @@ def test_edit_an_institution_through_its_form(
     drawer.get_by_role("button", name="添加能力").click()
     added = drawer.locator(f'[aria-label="能力 {rows + 1}"]')
     added.get_by_label(f"能力 {rows + 1} 产品").fill("电子秤\n血压计")
+    drawer.get_by_role("button", name="添加依据").click()  # this entry cites none yet
+    source = drawer.locator('[aria-label="依据 1"]')
+    source.get_by_label("依据 1 编号").fill("JJF 1001-2011")
+    source.get_by_label("依据 1 名称").fill("通用计量术语及定义")
+    for label, day in (("实施日期", "2012-03-01"), ("废止日期", "2011-01-01")):
+        source.get_by_label(f"依据 1 {label}").fill(day)
+        source.get_by_label(f"依据 1 {label}").press("Enter")
     drawer.get_by_role("button", name="保存").click()
+    expect(source.locator(".el-form-item__error")).to_contain_text("废止日期早于实施日期")
     # the API names capabilities.N.service_id; the form shows it under that row's select
     expect(added.locator(".el-form-item__error")).to_have_text(
         f"字段 服务能力（capabilities[{rows}].service_id）不能为空"
     )
     assert _entry(kstack, staff, inst_id)["version"] == before["version"]  # nothing saved
+    drawer.get_by_role("button", name="删除依据 1").click()
+    expect(source).to_have_count(0)
 
     added.get_by_label(f"能力 {rows + 1} 服务事项").click()
     page.get_by_role("option", name=re.compile(r"^6\.4\.1 ")).click()
