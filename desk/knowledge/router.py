@@ -27,7 +27,9 @@ from desk.knowledge.schemas import (
     Status,
     StatusChange,
     VersionPublic,
+    Vocabulary,
 )
+from desk.knowledge.vocabulary import vocabulary
 from desk.users.service import Principal
 from knowledge.constants import KIND_LABELS
 from knowledge.store import KnowledgeBase
@@ -176,6 +178,12 @@ def list_entries(
         limit=limit,
         pending=len(pending),
     )
+
+
+@router.get("/vocabulary", response_model=Vocabulary)
+def entry_vocabulary(session: KnowledgeSession, caller: ReaderDep) -> Vocabulary:
+    """The choices of the entry forms: domains, types, qualification kinds, modes, services."""
+    return vocabulary(session)
 
 
 @router.get("/entries/{entry_id}", response_model=EntryDetail)

@@ -108,3 +108,19 @@ class PublishJobPublic(BaseModel):
 class PublishJobList(BaseModel):
     items: list[PublishJobPublic]
     pending: list[str]
+
+
+class Option(BaseModel):
+    value: str
+    label: str
+
+
+class Vocabulary(BaseModel):
+    """The fixed choices of an entry form (knowledge/constants.py is their source)."""
+
+    domains: list[Option]
+    institution_types: list[Option]
+    station_types: list[Option]
+    qualification_kinds: list[Option]
+    service_modes: list[Option]
+    services: list[Option] = Field(description="every service id, labelled with its entry's title")

@@ -220,6 +220,68 @@ def test_edit_publish_and_the_bot_answers_with_it(
     assert _entry(kstack, staff, faq_id)["pending"] is False
 
 
+def test_edit_an_institution_through_its_form(
+    kstack: Stack, staff: dict[str, str], page: Any
+) -> None:
+    """No JSON: a new capability row with a service chosen from the list, the hours and the
+    rating edited in their own inputs; the API's error lands under the row's service select."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    inst_id = "inst-chengheng-metrology"
+    before = _entry(kstack, staff, inst_id)
+    rows = len(before["payload"]["capabilities"])
+    new_hours = f"工作日 8:30—17:30（已更新 {secrets.token_hex(2)}）"
+
+    page.goto(f"{kstack.settings.desk_url}/console/knowledge/entries?entry={inst_id}")
+    drawer = page.get_by_role("dialog")
+    expect(drawer.get_by_label("服务时间")).to_have_value(
+        before["payload"]["hours"], timeout=10_000
+    )
+    expect(drawer.get_by_label("其他字段")).to_have_count(0)
+    first_products = "\n".join(before["payload"]["capabilities"][0]["products"])
+    expect(drawer.get_by_label("能力 1 产品")).to_have_value(first_products)  # one per line
+    drawer.get_by_role("button", name="添加能力").click()
+    added = drawer.locator(f'[aria-label="能力 {rows + 1}"]')
+    added.get_by_label(f"能力 {rows + 1} 产品").fill("电子秤\n血压计")
+    drawer.get_by_role("button", name="添加依据").click()  # this entry cites none yet
+    source = drawer.locator('[aria-label="依据 1"]')
+    source.get_by_label("依据 1 编号").fill("JJF 1001-2011")
+    source.get_by_label("依据 1 名称").fill("通用计量术语及定义")
+    for label, day in (("实施日期", "2012-03-01"), ("废止日期", "2011-01-01")):
+        source.get_by_label(f"依据 1 {label}").fill(day)
+        source.get_by_label(f"依据 1 {label}").press("Enter")
+    drawer.get_by_role("button", name="保存").click()
+    expect(source.locator(".el-form-item__error")).to_contain_text("废止日期早于实施日期")
+    # the API names capabilities.N.service_id; the form shows it under that row's select
+    expect(added.locator(".el-form-item__error")).to_have_text(
+        f"字段 服务能力（capabilities[{rows}].service_id）不能为空"
+    )
+    assert _entry(kstack, staff, inst_id)["version"] == before["version"]  # nothing saved
+    drawer.get_by_role("button", name="删除依据 1").click()
+    expect(source).to_have_count(0)
+
+    added.get_by_label(f"能力 {rows + 1} 服务事项").click()
+    page.get_by_role("option", name=re.compile(r"^6\.4\.1 ")).click()
+    drawer.get_by_label("服务时间").fill(new_hours)
+    drawer.get_by_label("评分").fill("4.5")
+    drawer.get_by_label("服务时间").click()  # the number input commits on blur
+    drawer.get_by_role("button", name="保存").click()
+    expect(page.get_by_text(f"已保存为第 {before['version'] + 1} 版")).to_be_visible()
+    expect(added.locator(".el-form-item__error")).to_have_count(0)
+    page.wait_for_timeout(300)
+    page.screenshot(path=SHOTS / "10-institution-form.png")
+    drawer.get_by_label("能力 1 产品").scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "11-institution-form-capabilities.png")
+    page.keyboard.press("Escape")
+
+    stored = _entry(kstack, staff, inst_id)["payload"]
+    assert stored["hours"] == new_hours and stored["rating"] == 4.5
+    assert stored["capabilities"][:rows] == before["payload"]["capabilities"][:rows]
+    assert stored["capabilities"][rows]["service_id"] == "6.4.1"
+    assert stored["capabilities"][rows]["products"] == ["电子秤", "血压计"]
+    unchanged = ("qualifications", "contact", "service_modes", "sources", "keywords", "type")
+    assert {k: stored[k] for k in unchanged} == {k: before["payload"][k] for k in unchanged}
+
+
 def test_import_with_a_bad_row_then_a_good_one(
     kstack: Stack, staff: dict[str, str], page: Any, tmp_path: Path
 ) -> None:

@@ -14,6 +14,8 @@ export type ReviewQueue = Schemas['ReviewQueue']
 export type DraftPublic = Schemas['DraftPublic']
 export type DueItem = Schemas['DueItem']
 export type ImportOut = Schemas['ImportOut']
+export type Vocabulary = Schemas['Vocabulary']
+export type Option = Schemas['Option']
 export type Kind = EntrySummary['kind']
 export type EntryStatus = EntrySummary['status']
 export type ListQuery = NonNullable<QueryOf<Op<'/api/knowledge/entries', 'get'>>>
@@ -32,6 +34,7 @@ const byId = (entryId: string) => ({ path: { entry_id: entryId } })
 
 export const knowledgeApi = {
   list: (query: ListQuery) => call('get', '/api/knowledge/entries', { query }),
+  vocabulary: () => call('get', '/api/knowledge/vocabulary'),
   get: (entryId: string) => call('get', '/api/knowledge/entries/{entry_id}', byId(entryId)),
   create: (payload: Record<string, unknown>) => call('post', '/api/knowledge/entries', { body: { payload } }),
   update: (entryId: string, payload: Record<string, unknown>, expectedVersion: number) =>
