@@ -2,6 +2,7 @@
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,10 +45,9 @@ def stack(e2e_settings: AppSettings, tmp_path_factory: pytest.TempPathFactory) -
         stack.stop()
 
 
-@pytest.fixture(scope="session")
-def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The same stack on PostgreSQL: the desk, the transcripts and Rasa's tracker store in one
-    new database on the real server (the app migrates it at start), dropped afterwards."""
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty database on the real PostgreSQL server (the app migrates it at start)."""
     import psycopg
 
     from tests.conftest import POSTGRES_ADMIN_URL
@@ -55,30 +55,40 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     name = f"qclinic_e2e_{secrets.token_hex(6)}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as db:
         db.execute(f'CREATE DATABASE "{name}"')
-    folder: Path = tmp_path_factory.mktemp("e2e-pg")
-    settings = AppSettings(
-        database_url=f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}",
-        port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
-        rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
-        admin_password=SecretStr("e2e-admin-" + secrets.token_hex(8)),
-    )
-    stack = Stack(settings=settings, log_dir=folder / "logs")
-    stack.start()
     try:
-        stack.wait_ready(timeout_s=240)
-        stack.warm()
-        yield stack
-    except Exception:
-        for log in sorted(stack.log_dir.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
-        raise
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
-        stack.stop()
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as db:
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The same stack on PostgreSQL: the desk, the transcripts and Rasa's tracker store in one
+    new database on the real server."""
+    folder: Path = tmp_path_factory.mktemp("e2e-pg")
+    with postgres_database() as url:
+        settings = AppSettings(
+            database_url=url,
+            port=free_port(),
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
+            rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
+            admin_password=SecretStr("e2e-admin-" + secrets.token_hex(8)),
+        )
+        stack = Stack(settings=settings, log_dir=folder / "logs")
+        stack.start()
+        try:
+            stack.wait_ready(timeout_s=240)
+            stack.warm()
+            yield stack
+        except Exception:
+            for log in sorted(stack.log_dir.glob("*.log")):
+                print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+            raise
+        finally:
+            stack.stop()
 
 
 def on_both_databases(request: pytest.FixtureRequest, sqlite_stack: Stack) -> Stack:

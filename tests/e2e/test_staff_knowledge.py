@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from desk.consultations.models import KnowledgeDraft
 from desk.db import get_sessionmaker
 from desk.paths import REPO_ROOT
 from retrieval.index import copy_live
+from tests.e2e.conftest import postgres_database
 from tests.support import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -56,12 +58,25 @@ def index_from_this_checkout(target: Path) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def kstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("knowledge-e2e")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def kstack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """Its own stack, database and index copy; every test runs on SQLite and on PostgreSQL."""
+    with ExitStack() as cleanup:
+        folder = tmp_path_factory.mktemp("knowledge-e2e")
+        url = (
+            f"sqlite:///{folder / 'desk.db'}"
+            if request.param == "sqlite"
+            else cleanup.enter_context(postgres_database())
+        )
+        yield from _kstack(folder, url)
+
+
+def _kstack(folder: Path, url: str) -> Iterator[Stack]:
     index_from_this_checkout(folder / "index")
     settings = AppSettings(
-        database_url=f"sqlite:///{folder / 'desk.db'}",
+        database_url=url,
         port=free_port(),
         rasa_port=free_port(),
         actions_port=free_port(),
@@ -339,7 +354,12 @@ def test_approve_an_experts_draft(kstack: Stack, staff: dict[str, str], page: An
     row.get_by_role("button", name="采纳").click()
     dialog = page.get_by_role("dialog", name="采纳为常见问题")
     dialog.get_by_label("编号").fill("faq-certificate-reissue")
-    dialog.get_by_label("答案").fill("可在平台计量服务中申请补发电子证书（工作人员已核实）。")
+    # as the expert wrote it, the answer sends users to a section the platform lacks
+    dialog.get_by_role("button", name="采纳并发布").click()
+    expect(dialog.get_by_role("alert").filter(has_text="计量服务")).to_be_visible(timeout=10_000)
+    dialog.get_by_label("答案").fill(
+        "请联系原检定机构申请补发证书；也可在本对话中回复“转人工”，由工作人员协助（工作人员已核实）。"
+    )
     page.wait_for_timeout(500)  # the dialog's fade-in, for the screenshot
     page.screenshot(path=SHOTS / "06-approve-draft.png")
     dialog.get_by_role("button", name="采纳并发布").click()
