@@ -6,6 +6,7 @@ import time
 
 from app.settings import get_settings
 from app.stack import Stack
+from app.supervisor import Supervisor
 
 
 def main() -> int:
@@ -28,11 +29,13 @@ def main() -> int:
         print(f"  Rasa 服务  {settings.rasa_url}  (token: var/secrets/rasa_token)")
         print(f"  日志目录   {stack.log_dir}")
         print("按 Ctrl-C 停止。", flush=True)
-        while True:
-            for name, process in stack.processes.items():
-                if process.poll() is not None:
-                    print(f"{name} 已退出（{process.returncode}），请查看日志。", file=sys.stderr)
-                    return 1
+        supervisor = Supervisor(
+            processes=dict(stack.processes),
+            start=stack.start_one,
+            say=lambda line: print(f"{line}，详见 {stack.log_dir}", file=sys.stderr, flush=True),
+        )
+        while True:  # a part that exits is started again, with backoff (app.supervisor)
+            supervisor.check()
             time.sleep(0.5)
     except (RuntimeError, TimeoutError) as exc:
         print(f"启动失败：{exc}", file=sys.stderr)

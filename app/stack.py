@@ -146,18 +146,24 @@ class Stack:
         }
 
     def start(self) -> None:
+        for name in self.commands():
+            self.start_one(name)
+
+    def start_one(self, name: str) -> subprocess.Popen:  # type: ignore[type-arg]
+        """Start one part (again, after a crash: app.supervisor); its log is appended to."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = child_env(self.settings)
-        for name, command in self.commands().items():
-            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the child
-            self.processes[name] = subprocess.Popen(
+        command = self.commands()[name]
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
                 command,
                 cwd=REPO_ROOT,
-                env=env,
+                env=child_env(self.settings),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.processes[name] = process
+        return process
 
     def ready_checks(self) -> dict[str, str]:
         s = self.settings
