@@ -7,13 +7,16 @@ no worker), which the desk's tests use.
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from app import metrics
 from app.console import mount_console
 from app.database import migrate
+from app.health import report as health_report
 from app.settings import AppSettings
 from app.settings import get_settings as get_app_settings
 from channels import runtime as channels_runtime
@@ -139,9 +142,12 @@ def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
         app.include_router(router)
     mount_console(app)
 
+    metrics.install(app)
+
     @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, Any]:
+        """200 while the app is up; each part's state (database, Redis, Rasa, actions, index)."""
+        return await health_report(settings, channels=channels)
 
     return app
 

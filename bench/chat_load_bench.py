@@ -154,6 +154,9 @@ def start(variant: str, folder: Path) -> Stack:
         admin_password=SecretStr("bench-" + secrets.token_hex(8)),
     )
     os.environ["QCLINIC_RASA_PATCHES"] = "none" if variant == "stock" else "all"
+    # one client address and no think time: the chat's rate limits would refuse the load
+    os.environ["QCLINIC_RATE_LIMIT_PER_ADDRESS"] = "0"
+    os.environ["QCLINIC_RATE_LIMIT_PER_CONVERSATION"] = "0"
     kind = StockStack if variant == "stock" else Stack
     stack = kind(settings=settings, log_dir=folder / "logs")
     stack.start()

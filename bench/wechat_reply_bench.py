@@ -13,6 +13,7 @@ is measured with the double only.
 """
 
 import argparse
+import os
 import secrets
 import statistics
 import sys
@@ -78,6 +79,8 @@ class Bench:
             rasa_token=SecretStr(rasa_token or "bench-rasa-" + secrets.token_hex(8)),
             admin_password=SecretStr("bench-admin-pass"),
             rasa_port=rasa_port,
+            rate_limit_per_conversation=0,  # one follower sends the whole series at once
+            rate_limit_per_address=0,
             actions_port=actions_port,
             rasa_timeout_s=20,
             retry_interval_s=0.5,
@@ -171,6 +174,7 @@ def run_real(args: argparse.Namespace, folder: Path) -> None:
         service_token=SecretStr("bench-service-" + secrets.token_hex(8)),
         rasa_token=SecretStr("bench-rasa-" + secrets.token_hex(8)),
     )
+    os.environ["QCLINIC_RATE_LIMIT_PER_CONVERSATION"] = "0"  # the bench's series is no person
     stack = Stack(settings=settings, log_dir=folder / "logs")
     print("starting Rasa, the action server and the app (about 2 minutes) …", flush=True)
     stack.start()

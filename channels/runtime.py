@@ -8,6 +8,7 @@ import logging
 
 from fastapi import FastAPI
 
+from channels import rate_limits
 from channels.consultation import ChannelConversations
 from channels.conversations import Conversations
 from channels.gateway import RasaGateway
@@ -40,6 +41,11 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         consultation=settings.consultation,
     )
     conversations.register("web", WebDeliverer())
+    app.state.rate_limits = rate_limits.build(
+        redis_url=settings.redis_url,
+        per_conversation=settings.rate_limit_per_conversation,
+        per_address=settings.rate_limit_per_address,
+    )
     app.state.notifier, app.state.gateway, app.state.conversations = (
         notifier,
         gateway,
@@ -94,3 +100,4 @@ async def stop(app: FastAPI) -> None:
             await task
     await app.state.conversations.aclose()
     await app.state.gateway.aclose()
+    await app.state.rate_limits.close()

@@ -26,6 +26,10 @@ class ChannelSettings(WeChatSettings, DeskSettings):
     # still be running there) and sending it again only if Rasa never took it.
     turn_settle_s: float = Field(default=60.0, gt=0)
     background_workers: bool = True
+    # incoming chat messages per minute (channels/rate_limits.py; 0 = off): one conversation or
+    # WeChat follower, and one client address (a park behind one NAT address stays below it)
+    rate_limit_per_conversation: int = Field(default=30, ge=0)
+    rate_limit_per_address: int = Field(default=600, ge=0)
     # the enterprise's side of a handoff (QCLINIC_CONSULT_*): holding notes, timers, sweep
     consultation: ConsultationSettings = Field(default_factory=ConsultationSettings, exclude=True)
 

@@ -8,12 +8,13 @@ saw (``Last-Event-ID``) and gets everything after it, so a network drop loses no
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -21,6 +22,8 @@ from channels import transcript
 from channels.contracts import Incoming
 from channels.conversations import Conversations
 from channels.deps import ChannelSettingsDep as SettingsDep
+from channels.metrics import observe_turn
+from channels.rate_limits import RateLimits
 from desk.db import get_sessionmaker
 from desk.deps import SessionDep
 from desk.live.notifier import Notifier
@@ -77,8 +80,25 @@ def page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
-@router.post("/api/chat/messages", response_model=ChatOut)
-async def post_message(body: ChatIn, request: Request, settings: SettingsDep) -> ChatOut:
+@router.post(
+    "/api/chat/messages",
+    response_model=ChatOut,
+    responses={429: {"description": "发送过于频繁（Retry-After 秒后再试）"}},
+)
+async def post_message(
+    body: ChatIn, request: Request, settings: SettingsDep
+) -> ChatOut | JSONResponse:
+    started = time.perf_counter()
+    limits: RateLimits = request.app.state.rate_limits
+    address = request.client.host if request.client else None
+    decision = await limits.message(conversation_id=body.conversation_id, address=address)
+    if not decision.allowed:
+        observe_turn("web", "rate_limited", 0.0)
+        return JSONResponse(
+            status_code=429,
+            content={"detail": {"code": "rate_limited", "message": decision.message}},
+            headers={"Retry-After": str(decision.retry_after_s)},
+        )
     conversations: Conversations = request.app.state.conversations
     text = body.text.strip() or body.text
     key = f"{body.conversation_id}:{body.message_id}" if body.message_id else None
@@ -92,6 +112,7 @@ async def post_message(body: ChatIn, request: Request, settings: SettingsDep) ->
         payload={"payload": text} if shown else {},
     )
     outcome = await conversations.handle(incoming, deadline_s=settings.web_reply_deadline_s)
+    observe_turn("web", outcome.state, time.perf_counter() - started)
     if outcome.state == "later":
         return ChatOut(
             messages=[{"sender": "system", "text": LATER, "buttons": [], "pending": True}]

@@ -62,7 +62,11 @@ class WeChatChannel:
         if rest and not outcome.duplicate:
             await run_in_threadpool(self._queue, message.source, rest, outcome.inbound_id)
             await self.outbox.wake()
-        reply = TextReply(source=message.target, target=message.source, content=_cdata_safe(first))
+        return self.text_reply(message, first)
+
+    def text_reply(self, message: BaseMessage, text: str) -> str:
+        """A passive text reply's XML (before sealing)."""
+        reply = TextReply(source=message.target, target=message.source, content=_cdata_safe(text))
         return str(reply.render())
 
     def _queue(self, openid: str, pieces: list[str], inbound_id: int) -> None:

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from channels.conversations import Conversations
+from channels.metrics import observe_turn
+from channels.rate_limits import RateLimits
 from channels.wechat import inbound
 from channels.wechat.channel import WeChatChannel
 from channels.wechat.security import Rejected
@@ -53,9 +55,18 @@ async def callback(request: Request) -> Response:
     except Rejected as exc:
         return _refuse(exc)
     incoming = inbound.understand(message)  # kinds, events, menu keys
+    limits: RateLimits = request.app.state.rate_limits
+    decision = await limits.message(conversation_id=incoming.conversation_id, address=None)
+    if not decision.allowed:  # told in a passive reply; the message is not taken
+        observe_turn(inbound.CHANNEL, "rate_limited", 0.0)
+        refusal = channel.text_reply(message, decision.message)
+        return Response(
+            channel.envelope.seal(refusal, params.get("nonce", "")), media_type="application/xml"
+        )
     remaining = channel.deadline_s - (time.monotonic() - started) - MARGIN_S
     outcome = await conversations.handle(incoming, deadline_s=max(0.0, remaining))  # dedupe
     reply = await channel.reply(message, outcome)  # passive reply, or queued for later
+    observe_turn(inbound.CHANNEL, outcome.state, time.monotonic() - started)
     if reply is None:
         return PlainTextResponse(SUCCESS)
     sealed = channel.envelope.seal(reply, params.get("nonce", ""))

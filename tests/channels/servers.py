@@ -22,7 +22,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from channels.wechat.menu import menu_problems
@@ -160,6 +160,9 @@ def fake_rasa_app(rasa: FakeRasa) -> Starlette:
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"}, status_code=200 if rasa.actions_up else 503)
 
+    async def hello(_request: Request) -> Response:  # Rasa's own root answer
+        return PlainTextResponse("Hello from Rasa: 3.6.21")
+
     return Starlette(
         routes=[
             Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
@@ -167,6 +170,7 @@ def fake_rasa_app(rasa: FakeRasa) -> Starlette:
             Route("/conversations/{sender}/tracker/events", append_events, methods=["POST"]),
             Route("/conversations/{sender}/execute", execute, methods=["POST"]),
             Route("/health", health),
+            Route("/", hello),
         ]
     )
 
