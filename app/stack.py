@@ -123,12 +123,10 @@ class Stack:
                 "--credentials",
                 "bot/credentials.yml",
             ],
-            "actions": [
+            "actions": [  # rasa_sdk's command line, its logs masked (bot/actions/server.py)
                 sys.executable,
                 "-m",
-                "rasa_sdk",
-                "--actions",
-                "bot.actions",
+                "bot.actions.server",
                 "-p",
                 str(s.actions_port),
             ],

@@ -22,8 +22,18 @@ import phonenumbers
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
+from knowledge.masking import (  # noqa: F401 - the masking rules, re-exported for their users
+    CODE_CHARS,
+    MOBILE_LENGTH,
+    NO_MOBILE,
+    mask_code,
+    mask_credit_code,
+    mask_id_number,
+    mask_mobile,
+    mask_text,
+)
+
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-MOBILE_LENGTH = 11
 
 # --- mobiles ----------------------------------------------------------------------------------
 
@@ -82,7 +92,6 @@ def find_mobile(raw: str | None) -> str | None:
 # --- ID card numbers and credit codes ---------------------------------------------------------
 
 #: the GB 32100 alphabet (no I, O, S, V, Z)
-CODE_CHARS = "0-9A-HJ-NP-RTUW-Y"
 _CREDIT_CODE_IN_TEXT = re.compile(rf"[{CODE_CHARS}]{{18}}")
 
 
@@ -125,46 +134,3 @@ def normalise_id_number(raw: str) -> str:
         raise ValueError("身份证号码校验位不正确，请核对后重新输入") from exc
     except stdnum_errors.ValidationError as exc:
         raise ValueError("身份证号码格式不正确") from exc
-
-
-# --- masking ----------------------------------------------------------------------------------
-
-NO_MOBILE = "-"
-
-
-def mask_mobile(mobile: str | None) -> str:
-    """139****5678; "-" when there is none, "****" for anything shorter than a mobile (keeping
-    3 + 4 characters of a shorter string would show most or all of it)."""
-    if not mobile:
-        return NO_MOBILE
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= MOBILE_LENGTH else "****"
-
-
-def mask_code(value: str, *, keep: int = 2) -> str:
-    """An ID number or credit code with only the first and last ``keep`` characters: 91**…**1L."""
-    if len(value) <= 2 * keep:
-        return "*" * len(value)
-    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
-
-
-mask_id_number = mask_code
-mask_credit_code = mask_code
-
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_CREDIT_RE = re.compile(
-    rf"(?<![0-9A-Za-z])[{CODE_CHARS}]{{2}}\d{{6}}[{CODE_CHARS}]{{10}}"
-    r"(?![0-9A-Za-z])"
-)
-_MOBILE_TEXT_RE = re.compile(
-    r"(?<![0-9])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})"
-    r"(?![0-9])"
-)
-
-
-def mask_text(text: str) -> str:
-    """Mask every mobile number, ID card number and credit code that appears in free text."""
-    if not any(ch.isdigit() for ch in text):
-        return text
-    text = _ID_RE.sub(lambda m: mask_code(m.group(0)), text)
-    text = _CREDIT_RE.sub(lambda m: mask_code(m.group(0)), text)
-    return _MOBILE_TEXT_RE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)

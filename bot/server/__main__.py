@@ -7,10 +7,11 @@ Run with the Rasa environment's interpreter (``.venv-rasa/bin/python``) from the
 import os
 import sys
 
-from bot.server import patches
+from bot.server import log_masking, patches
 
 
 def main() -> None:
+    log_masking.install()  # mobiles, ID numbers and credit codes never reach Rasa's log
     off = os.environ.get("QCLINIC_RASA_PATCHES", "all") == "none"
     applied = [] if off else patches.apply()
     from rasa.__main__ import main as rasa_main
