@@ -187,6 +187,11 @@ def find_quantity(text: str) -> str | None:
     return words.group(0) if words else None
 
 
+def is_vague(kind: str, value: object) -> bool:
+    """A value a more precise one replaces: 「一批」 before 「20块」."""
+    return kind == "quantity" and isinstance(value, str) and bool(_QUANTITY_WORDS.fullmatch(value))
+
+
 def find_date(text: str) -> str | None:
     match = _DATE.search(text)
     return match.group(0) if match else None

@@ -15,7 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import latest_text
-from bot.actions.details import Details, kind_of, read_details
+from bot.actions.details import Details, is_vague, kind_of, read_details
 from bot.actions.faq import plan_faq, search_faq
 from bot.actions.templates import phrase
 
@@ -56,8 +56,9 @@ def wrong_kind(slot: str, text: str) -> bool:
 def heard_slots(tracker: Tracker, slot_of: dict[str, str]) -> dict[str, Any]:
     """Slot candidates for what the latest message says beyond the slot mappings.
 
-    An empty slot (None, or "" after 跳过) gets the typed value of its kind; a slot that already
-    has a value keeps it (corrections come as correct_info). The open question's own free-text
+    An empty slot (None, or "" after 跳过) gets the typed value of its kind, and so does a vague
+    one (「一批」 → 「20块」); a slot that already has a value keeps it (corrections come as
+    correct_info). The open question's own free-text
     candidate is replaced by the typed value inside it when the message carried several
     details (「周庄镇，50台」 → place 周庄镇, quantity 50台) or when a name was asked.
     """
@@ -78,7 +79,8 @@ def heard_slots(tracker: Tracker, slot_of: dict[str, str]) -> dict[str, Any]:
             continue
         if slot in candidates:
             continue  # an entity mapping took it already
-        if tracker.get_slot(slot) in (None, ""):
+        current = tracker.get_slot(slot)
+        if current in (None, "") or (is_vague(kind, current) and not is_vague(kind, value)):
             heard[slot] = value
     asked_back = question and requested in candidates and requested not in heard
     if asked_back and candidates[requested] == text:  # the question is not the answer

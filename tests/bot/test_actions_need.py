@@ -1067,3 +1067,16 @@ async def test_details_that_state_a_need_start_it() -> None:
     events = await ActionRouteDetails().run(dispatcher, make_tracker(text="江阴"), DOMAIN)
     assert events == [SlotSet("need_detected", False)]
     assert responses(dispatcher) == ["utter_need_ask_what"]
+
+
+async def test_a_count_replaces_a_vague_quantity_but_not_a_count() -> None:
+    slots = WHAT_AND_WHERE | {"privacy_consent": True, "requested_slot": "contact_name"}
+    events, _ = await validate(
+        {"contact_name": "20块"}, slots=slots | {"need_quantity": "一批"}, text="20块"
+    )
+    assert SlotSet("need_quantity", "20块") in events
+    events, dispatcher = await validate(
+        {"contact_name": "20块"}, slots=slots | {"need_quantity": "50台"}, text="20块"
+    )
+    assert all(e["name"] != "need_quantity" for e in events)
+    assert responses(dispatcher) == ["utter_need_name_invalid"]
