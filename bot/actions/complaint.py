@@ -22,7 +22,7 @@ from bot.actions.common import (
     numbered,
 )
 from bot.actions.consent import retrying_after_consent
-from bot.actions.listening import shown_before
+from bot.actions.listening import notice_shown
 from bot.actions.templates import phrase, phrases
 from bot.actions.validators import compact, parse_choice
 from knowledge.personal_data import mask_mobile
@@ -207,7 +207,7 @@ class ActionAskComplaintContactMobile(Action):
         options = contact_options(known_contact(dict(tracker.slots)))
         if tracker.get_slot("privacy_consent") is True:
             response = "utter_ask_complaint_contact"
-        elif notice_shown(tracker):
+        elif notice_shown(tracker, START):
             response = "utter_ask_complaint_contact_again"
         else:
             response = "utter_ask_complaint_contact_with_notice"
@@ -217,30 +217,7 @@ class ActionAskComplaintContactMobile(Action):
         return []
 
 
-NOTICE_MARK = "【隐私提示】"  # the first words of every privacy notice (domain responses)
-
-
-def notice_shown(tracker: Tracker) -> bool:
-    return shown_before(tracker, NOTICE_MARK, since_action="utter_complaint_start")
-
-
-class ActionAskComplaintConsent(Action):
-    """A mobile given before the notice could be shown: kept, and the notice asked for it."""
-
-    def name(self) -> str:
-        return "action_ask_complaint_consent"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        mobile = mask_mobile(str(tracker.get_slot("complaint_contact_mobile") or ""))
-        response = (
-            "utter_ask_complaint_consent_again"
-            if notice_shown(tracker)
-            else "utter_ask_complaint_consent"
-        )
-        dispatcher.utter_message(response=response, mobile=mobile)
-        return []
+START = "utter_complaint_start"  # the complaint's first action: a notice before it was another
 
 
 class ActionAskComplaintDecision(Action):

@@ -7,7 +7,7 @@ contact when the user agreed before ("同上"), or anonymity (the desk then give
 import re
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -23,13 +23,20 @@ from bot.actions.common import (
 from bot.actions.complaint import (
     MAX_CONTENT,
     MAX_REQUEST,
+    START,
     complaint_required_slots,
     complaint_type_of,
     contact_options,
     known_contact,
 )
 from bot.actions.consent import record_consent
-from bot.actions.listening import COMPLAINT_SLOT_OF, heard_slots, wrong_kind
+from bot.actions.listening import (
+    COMPLAINT_SLOT_OF,
+    heard_slots,
+    notice_shown,
+    say_first,
+    wrong_kind,
+)
 from bot.actions.validators import (
     clean_detail,
     clean_name,
@@ -40,7 +47,7 @@ from bot.actions.validators import (
     is_skip,
     parse_choice,
 )
-from knowledge.personal_data import find_mobile
+from knowledge.personal_data import find_mobile, mask_mobile
 
 _REUSE = re.compile(r"同上|刚才|之前|上面|一样|原来的")
 _FREE_TEXT = ("complaint_request", "complaint_content", "complaint_institution")
@@ -93,9 +100,7 @@ class ValidateComplaintForm(FormValidationAction):
         tracker.add_slots([SlotSet(name, value) for name, value in heard.items()])
         events = await super().run(dispatcher, tracker, domain)
         if heard.get("complaint_contact_mobile") and requested != "complaint_contact_mobile":
-            ack = CollectingDispatcher()
-            ack.utter_message(response="utter_complaint_contact_noted")
-            dispatcher.messages[:0] = ack.messages
+            say_first(dispatcher, response="utter_complaint_contact_noted")
         return events
 
     async def next_requested_slot(
@@ -257,3 +262,22 @@ class ValidateComplaintForm(FormValidationAction):
         if not other_slots_this_turn(tracker, "complaint_decision"):
             dispatcher.utter_message(response="utter_complaint_decision_invalid")
         return {"complaint_decision": None}
+
+
+class ActionAskComplaintConsent(Action):
+    """A mobile given before the notice could be shown: kept, and the notice asked for it."""
+
+    def name(self) -> str:
+        return "action_ask_complaint_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        mobile = mask_mobile(str(tracker.get_slot("complaint_contact_mobile") or ""))
+        response = (
+            "utter_ask_complaint_consent_again"
+            if notice_shown(tracker, START)
+            else "utter_ask_complaint_consent"
+        )
+        dispatcher.utter_message(response=response, mobile=mobile)
+        return []

@@ -12,14 +12,9 @@ taken as a name. Pure functions: no tracker, no I/O beyond reading the lookups o
 import re
 import unicodedata
 from dataclasses import dataclass, fields
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
-
+from bot.actions.lookups import lookup, spans, synonyms
 from knowledge.personal_data import find_credit_code, find_mobile
-
-LOOKUPS = Path(__file__).resolve().parents[1] / "data" / "lookups"
 
 _CN_NUMBER = "0-9一二两三四五六七八九十百千万几半"
 _UNIT_CHARS = "台套件批个只根米吨块卷箱片组把支份袋瓶条辆盘张桶包罐具樘株盒枚双对款种项"
@@ -119,58 +114,18 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
-@lru_cache(maxsize=4)
-def lookup(name: str) -> tuple[str, ...]:
-    """The words of one NLU lookup (and the synonyms' values), longest first."""
-    data = yaml.safe_load((LOOKUPS / f"{name}.yml").read_text(encoding="utf-8")) or {}
-    words: set[str] = set()
-    for block in data.get("nlu") or []:
-        if block.get("lookup") == name or block.get("synonym"):
-            words.update(_examples(block.get("examples") or ""))
-        if block.get("synonym"):
-            words.add(str(block["synonym"]))
-    return tuple(sorted(words, key=len, reverse=True))
-
-
-@lru_cache(maxsize=4)
-def synonyms(name: str) -> dict[str, str]:
-    """Word → the value the NLU maps it to (江阴周庄 → 江阴市周庄镇)."""
-    data = yaml.safe_load((LOOKUPS / f"{name}.yml").read_text(encoding="utf-8")) or {}
-    return {
-        word: str(block["synonym"])
-        for block in data.get("nlu") or []
-        if block.get("synonym")
-        for word in _examples(block.get("examples") or "")
-    }
-
-
-def _examples(block: str) -> list[str]:
-    return [line.strip()[2:].strip() for line in block.splitlines() if line.strip()[:2] == "- "]
-
-
-def _spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Non-overlapping spans of lookup words, longest word first, in text order."""
-    taken: list[tuple[int, int]] = []
-    for word in words:
-        for match in re.finditer(re.escape(word), text):
-            span = match.span()
-            if all(span[1] <= a or span[0] >= b for a, b in taken):
-                taken.append(span)
-    return sorted(taken)
-
-
 def find_products(text: str) -> list[str]:
-    words = (text[a:b] for a, b in _spans(text, lookup("product")))
+    words = (text[a:b] for a, b in spans(text, lookup("product")))
     return list(dict.fromkeys(synonyms("product").get(word, word) for word in words))
 
 
 def find_place(text: str) -> str | None:
     """The first run of adjacent place words (江阴市 + 周庄镇 → 江阴市周庄镇)."""
-    spans = _spans(text, lookup("place"))
-    if not spans:
+    found = spans(text, lookup("place"))
+    if not found:
         return None
-    start, end = spans[0]
-    for a, b in spans[1:]:
+    start, end = found[0]
+    for a, b in found[1:]:
         if a != end:
             break
         end = b

@@ -88,6 +88,22 @@ def heard_slots(tracker: Tracker, slot_of: dict[str, str]) -> dict[str, Any]:
     return heard
 
 
+def kept_beside(events: list[Any], heard: dict[str, Any], requested: Any) -> dict[str, Any]:
+    """The heard details the validators accepted, besides the open question's own slot."""
+    return {
+        e["name"]: e["value"]
+        for e in events
+        if e.get("name") in heard and e["value"] and e["name"] != requested
+    }
+
+
+def say_first(dispatcher: CollectingDispatcher, **message: Any) -> None:
+    """A message before those the validators sent (the acknowledgment, then any question)."""
+    first = CollectingDispatcher()
+    first.utter_message(**message)
+    dispatcher.messages[:0] = first.messages
+
+
 def noted_text(feature: str, slots: dict[str, Any]) -> str:
     """「数量 20块、时间要求 下周」: what was kept beside the open question."""
     return "、".join(f"{phrase(feature, f'noted.{name}')} {value}" for name, value in slots.items())
@@ -101,6 +117,14 @@ def shown_before(tracker: Tracker, marker: str, *, since_action: str | None = No
         if event.get("event") == "bot" and marker in str(event.get("text") or ""):
             return True
     return False
+
+
+NOTICE_MARK = "【隐私提示】"  # the first words of every privacy notice (domain responses)
+
+
+def notice_shown(tracker: Tracker, since_action: str) -> bool:
+    """The privacy notice was shown since the form's first action (utter_need_start …)."""
+    return shown_before(tracker, NOTICE_MARK, since_action=since_action)
 
 
 # --- a question in passing ----------------------------------------------------------------------

@@ -26,8 +26,10 @@ from bot.actions.listening import (
     NEED_SLOT_OF,
     answer_in_passing,
     heard_slots,
+    kept_beside,
     noted_text,
     question_of,
+    say_first,
     wrong_kind,
 )
 from bot.actions.need import DETAIL_SLOTS, RECOMMENDATION_SLOTS, need_required_slots
@@ -77,15 +79,9 @@ class ValidateNeedForm(FormValidationAction):
         tracker.add_slots([SlotSet(name, value) for name, value in heard.items()])
         question = question_of(tracker)
         events = await super().run(dispatcher, tracker, domain)
-        kept = {
-            e["name"]: e["value"]
-            for e in events
-            if e.get("name") in heard and e["value"] and e["name"] != requested
-        }
+        kept = kept_beside(events, heard, requested)
         if kept and not activating:
-            ack = CollectingDispatcher()
-            ack.utter_message(response="utter_need_noted", noted=noted_text(FEATURE, kept))
-            dispatcher.messages[:0] = ack.messages
+            say_first(dispatcher, response="utter_need_noted", noted=noted_text(FEATURE, kept))
         if question and (activating or heard or latest_intent(tracker) != "ask_faq"):
             slots = dict(tracker.slots)
             need = need_query(slots.get("need_text"), slots.get("need_product"))

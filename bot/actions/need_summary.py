@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import Option, buttons, numbered, own_words
-from bot.actions.listening import shown_before
+from bot.actions.listening import notice_shown, shown_before
 from bot.actions.recommend import find_recommendations, need_query, plan_reply
 from bot.actions.templates import phrase
 from bot.actions.validators import compact, is_agreement, parse_choice
@@ -156,19 +156,14 @@ class ActionAskContactName(Action):
     ) -> list[EventType]:
         if tracker.get_slot("privacy_consent") is True:
             dispatcher.utter_message(response="utter_ask_contact_name")
-        elif notice_shown(tracker):
+        elif notice_shown(tracker, NEED_START):
             dispatcher.utter_message(response="utter_ask_contact_name_again")
         else:
             dispatcher.utter_message(response="utter_ask_contact_name_with_notice")
         return []
 
 
-NOTICE_MARK = "【隐私提示】"  # the first words of every privacy notice (domain responses)
 NEED_START = "utter_need_start"  # the need's first action: a notice before it was another need
-
-
-def notice_shown(tracker: Tracker) -> bool:
-    return shown_before(tracker, NOTICE_MARK, since_action=NEED_START)
 
 
 class ActionAskPrivacyConsent(Action):
@@ -180,7 +175,7 @@ class ActionAskPrivacyConsent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        again = notice_shown(tracker)
+        again = notice_shown(tracker, NEED_START)
         response = "utter_ask_privacy_consent_again" if again else "utter_ask_privacy_consent"
         dispatcher.utter_message(response=response)
         return []

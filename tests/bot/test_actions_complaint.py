@@ -404,7 +404,7 @@ async def test_a_request_with_a_mobile_keeps_both_apart() -> None:
 
 
 async def test_the_notice_for_a_kept_mobile_then_agreed(fake_desk: FakeDesk) -> None:
-    from bot.actions.complaint import ActionAskComplaintConsent
+    from bot.actions.complaint_form import ActionAskComplaintConsent
 
     fake_desk.on("POST", "/api/consents", {"id": 1}, status=201)
     kept = FILLED | {"complaint_contact_mobile": "13912345678", "complaint_contact_name": "张伟"}
