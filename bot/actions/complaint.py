@@ -22,6 +22,7 @@ from bot.actions.common import (
     numbered,
 )
 from bot.actions.consent import retrying_after_consent
+from bot.actions.listening import notice_shown
 from bot.actions.templates import phrase, phrases
 from bot.actions.validators import compact, parse_choice
 from knowledge.personal_data import mask_mobile
@@ -36,6 +37,7 @@ COMPLAINT_SLOTS = (
     "complaint_request",
     "complaint_contact_mobile",
     "complaint_contact_name",
+    "complaint_consent",
     "complaint_decision",
     "complaint_pending",
     "complaint_submit_key",
@@ -104,6 +106,8 @@ def complaint_required_slots(slots: dict[str, Any]) -> list[str]:
         "complaint_contact_mobile",
     ]
     if slots.get("complaint_contact_mobile"):  # not anonymous: whom to call
+        if slots.get("privacy_consent") is not True:  # given before the notice was shown
+            required.insert(required.index("complaint_contact_mobile"), "complaint_consent")
         required.append("complaint_contact_name")
     return [*required, "complaint_decision"]
 
@@ -201,15 +205,19 @@ class ActionAskComplaintContactMobile(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         options = contact_options(known_contact(dict(tracker.slots)))
-        response = (
-            "utter_ask_complaint_contact"
-            if tracker.get_slot("privacy_consent") is True
-            else "utter_ask_complaint_contact_with_notice"
-        )
+        if tracker.get_slot("privacy_consent") is True:
+            response = "utter_ask_complaint_contact"
+        elif notice_shown(tracker, START):
+            response = "utter_ask_complaint_contact_again"
+        else:
+            response = "utter_ask_complaint_contact_with_notice"
         dispatcher.utter_message(
             response=response, contact_options=numbered(options), buttons=buttons(options)
         )
         return []
+
+
+START = "utter_complaint_start"  # the complaint's first action: a notice before it was another
 
 
 class ActionAskComplaintDecision(Action):

@@ -7,7 +7,8 @@ contact when the user agreed before ("同上"), or anonymity (the desk then give
 import re
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -22,12 +23,20 @@ from bot.actions.common import (
 from bot.actions.complaint import (
     MAX_CONTENT,
     MAX_REQUEST,
+    START,
     complaint_required_slots,
     complaint_type_of,
     contact_options,
     known_contact,
 )
 from bot.actions.consent import record_consent
+from bot.actions.listening import (
+    COMPLAINT_SLOT_OF,
+    heard_slots,
+    notice_shown,
+    say_first,
+    wrong_kind,
+)
 from bot.actions.validators import (
     clean_detail,
     clean_name,
@@ -38,9 +47,30 @@ from bot.actions.validators import (
     is_skip,
     parse_choice,
 )
-from knowledge.personal_data import find_mobile
+from knowledge.personal_data import find_mobile, mask_mobile
 
 _REUSE = re.compile(r"同上|刚才|之前|上面|一样|原来的")
+_FREE_TEXT = ("complaint_request", "complaint_content", "complaint_institution")
+MIN_ANSWER = 2
+_CONTACT_WORDS = re.compile(
+    r"我的|我|手机号?码?|电话号?码?|联系方式|联系人|号码|是|叫|姓名|名字|[:：,，。\s]"
+)
+
+
+_TRAILING_CONTACT = re.compile(
+    r"[，,。\s]*(?:我的|我)?(?:手机|电话|联系方式|联系人)(?:号码|号)?(?:是|为)?[:：]?\s*$"
+)
+
+
+def without_contact(text: str, heard: dict[str, Any]) -> str:
+    """The answer once the contact given with it is taken out: "" when it was only that."""
+    rest = text
+    for value in heard.values():
+        if isinstance(value, str) and value:
+            rest = rest.replace(value, " ")
+    rest = re.sub(r"\+?86|[-\s]", " ", rest).strip(" ，,。；;")
+    rest = _TRAILING_CONTACT.sub("", rest).strip(" ，,。；;")
+    return "" if not _CONTACT_WORDS.sub("", rest) else rest
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -55,6 +85,56 @@ class ValidateComplaintForm(FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         return complaint_required_slots(tracker.slots)
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A mobile (and name) given at any question is kept as the contact, and is not taken
+        as the answer to that question (「您希望如何处理？」「张伟 13912345678」)."""
+        heard = heard_slots(tracker, COMPLAINT_SLOT_OF)
+        requested = tracker.get_slot("requested_slot")
+        candidate = tracker.slots_to_validate().get(requested)
+        if heard and requested in _FREE_TEXT and isinstance(candidate, str):
+            rest = without_contact(candidate, heard)
+            heard[requested] = rest if len(rest) >= MIN_ANSWER else None
+        tracker.add_slots([SlotSet(name, value) for name, value in heard.items()])
+        events = await super().run(dispatcher, tracker, domain)
+        if heard.get("complaint_contact_mobile") and requested != "complaint_contact_mobile":
+            say_first(dispatcher, response="utter_complaint_contact_noted")
+        return events
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
+        """Always said, also when this turn's slots happen to equal the domain's list."""
+        required = complaint_required_slots(dict(tracker.slots))
+        return SlotSet(
+            "requested_slot", next((s for s in required if tracker.get_slot(s) is None), None)
+        )
+
+    async def validate_complaint_consent(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None or isinstance(slot_value, bool):
+            return {"complaint_consent": slot_value}
+        text, intent = as_text(slot_value), latest_intent(tracker)
+        choice = parse_choice(text, 2)  # 1. 同意  2. 不同意（匿名）
+        if choice == 2 or is_refusal(text) or is_anonymous(text) or intent == "deny":
+            await record_consent(tracker.sender_id, agreed=False)
+            return {
+                "complaint_consent": False,
+                "privacy_consent": False,
+                "complaint_contact_mobile": "",
+                "complaint_contact_name": "",
+            }
+        if choice == 1 or is_agreement(text) or intent == "affirm":
+            await record_consent(tracker.sender_id, agreed=True)
+            return {"complaint_consent": True, "privacy_consent": True}
+        return {"complaint_consent": None}  # asked again, briefly
 
     async def validate_complaint_institution(
         self,
@@ -141,7 +221,8 @@ class ValidateComplaintForm(FormValidationAction):
                 dispatcher, tracker, "complaint_contact_mobile", "utter_complaint_contact_invalid"
             )
         result: dict[str, Any] = {"complaint_contact_mobile": mobile}
-        if not consented:  # answering after the notice is consent
+        asked = tracker.get_slot("requested_slot") == "complaint_contact_mobile"
+        if not consented and asked:  # answering after the notice is consent
             await record_consent(tracker.sender_id, agreed=True)
             result["privacy_consent"] = True
         return result
@@ -158,7 +239,7 @@ class ValidateComplaintForm(FormValidationAction):
         if skipped(slot_value, tracker):
             return {"complaint_contact_name": ""}
         name = clean_name(as_text(slot_value))
-        if name is None:
+        if name is None or wrong_kind("complaint_contact_name", name):
             return reject(dispatcher, tracker, "complaint_contact_name", "utter_need_name_invalid")
         return {"complaint_contact_name": name}
 
@@ -181,3 +262,22 @@ class ValidateComplaintForm(FormValidationAction):
         if not other_slots_this_turn(tracker, "complaint_decision"):
             dispatcher.utter_message(response="utter_complaint_decision_invalid")
         return {"complaint_decision": None}
+
+
+class ActionAskComplaintConsent(Action):
+    """A mobile given before the notice could be shown: kept, and the notice asked for it."""
+
+    def name(self) -> str:
+        return "action_ask_complaint_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        mobile = mask_mobile(str(tracker.get_slot("complaint_contact_mobile") or ""))
+        response = (
+            "utter_ask_complaint_consent_again"
+            if notice_shown(tracker, START)
+            else "utter_ask_complaint_consent"
+        )
+        dispatcher.utter_message(response=response, mobile=mobile)
+        return []

@@ -13,9 +13,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import (
-    entity_values,
-)
+from bot.actions.common import entity_values, latest_text, own_words
+from bot.actions.details import read_details, states_a_need
 
 DETAIL_SLOTS = (
     "need_quantity",
@@ -118,3 +117,25 @@ class ActionResetNeed(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         return reset_need_events()
+
+
+class ActionRouteDetails(Action):
+    """Details with no need in progress: a message that names a product or a service (a whole
+    need written in one line, classified as inform) starts the need (need_detected: the rules
+    then start the form); details without one get the question what is needed."""
+
+    def name(self) -> str:
+        return "action_route_details"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = own_words(latest_text(tracker))
+        if not states_a_need(read_details(text), text):
+            dispatcher.utter_message(response="utter_need_ask_what")
+            return [SlotSet("need_detected", False)]
+        return [
+            *start_need_events(tracker),
+            SlotSet("need_text", text),
+            SlotSet("need_detected", True),
+        ]

@@ -8,6 +8,7 @@ knowledge.personal_data, the rules the desk applies too.
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -21,8 +22,19 @@ from bot.actions.common import (
     skipped,
 )
 from bot.actions.consent import record_consent
+from bot.actions.listening import (
+    NEED_SLOT_OF,
+    answer_in_passing,
+    heard_slots,
+    kept_beside,
+    noted_text,
+    question_of,
+    say_first,
+    wrong_kind,
+)
 from bot.actions.need import DETAIL_SLOTS, RECOMMENDATION_SLOTS, need_required_slots
-from bot.actions.need_summary import decision_for
+from bot.actions.need_summary import FEATURE, decision_for
+from bot.actions.recommend import need_query
 from bot.actions.validators import (
     clean_detail,
     clean_name,
@@ -55,6 +67,29 @@ class ValidateNeedForm(FormValidationAction):
     def name(self) -> str:
         return "validate_need_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Every detail of the message becomes a candidate (bot.actions.listening) before the
+        validators run; a question asked in passing is answered; what was kept beside the open
+        question is acknowledged, before the question is asked again."""
+        activating = not tracker.active_loop.get("name")
+        requested = tracker.get_slot("requested_slot")
+        heard = heard_slots(tracker, NEED_SLOT_OF)
+        tracker.add_slots([SlotSet(name, value) for name, value in heard.items()])
+        question = question_of(tracker)
+        events = await super().run(dispatcher, tracker, domain)
+        kept = kept_beside(events, heard, requested)
+        if kept and not activating:
+            say_first(dispatcher, response="utter_need_noted", noted=noted_text(FEATURE, kept))
+        if question and (activating or heard or latest_intent(tracker) != "ask_faq"):
+            slots = dict(tracker.slots)
+            need = need_query(slots.get("need_text"), slots.get("need_product"))
+            await answer_in_passing(dispatcher, question, need.replace(question, ""))
+        if activating and tracker.get_slot("need_detected") is not None:
+            events.append(SlotSet("need_detected", None))
+        return events
+
     async def required_slots(
         self,
         domain_slots: list[str],
@@ -76,7 +111,7 @@ class ValidateNeedForm(FormValidationAction):
         named = entity_values(tracker, "product")
         raw = "、".join(named) if len(named) > 1 and as_text(slot_value) in named else slot_value
         product = clean_product(as_text(raw))
-        if product is None:
+        if product is None or wrong_kind("need_product", product):
             return reject(dispatcher, tracker, "need_product", "utter_need_product_invalid")
         return {"need_product": product, **_after_recommendation(tracker)}
 
@@ -90,7 +125,7 @@ class ValidateNeedForm(FormValidationAction):
         if slot_value is None:
             return {"need_place": None}
         place = clean_place(as_text(slot_value))
-        if place is None:
+        if place is None or wrong_kind("need_place", place):
             return reject(dispatcher, tracker, "need_place", "utter_need_place_invalid")
         return {"need_place": place, **_after_recommendation(tracker)}
 
@@ -102,7 +137,7 @@ class ValidateNeedForm(FormValidationAction):
         if skipped(slot_value, tracker):
             return {slot: ""}  # answered: nothing to say
         value = clean_detail(as_text(slot_value))
-        if value is None:
+        if value is None or wrong_kind(slot, value):
             return reject(dispatcher, tracker, slot, "utter_need_detail_invalid")
         return {slot: value}
 
@@ -190,8 +225,11 @@ class ValidateNeedForm(FormValidationAction):
         return {"privacy_consent": None}  # asked again
 
     async def _implied_consent(self, tracker: Tracker) -> dict[str, Any]:
-        """Answering the contact question after the notice is consent (recorded once)."""
+        """Answering the contact question after the notice is consent (recorded once); a
+        contact volunteered before the notice was shown is kept, and the notice is asked."""
         if tracker.get_slot("privacy_consent") is True:
+            return {}
+        if tracker.get_slot("requested_slot") not in ("contact_name", "contact_mobile"):
             return {}
         await record_consent(tracker.sender_id, agreed=True)
         return {"privacy_consent": True}
@@ -217,7 +255,7 @@ class ValidateNeedForm(FormValidationAction):
             if is_agreement(text) or intent == "affirm":
                 return {"contact_name": None, **await self._implied_consent(tracker)}
         name = clean_name(text)
-        if name is None:
+        if name is None or wrong_kind("contact_name", name):  # 「下周」 is never a name
             return reject(dispatcher, tracker, "contact_name", "utter_need_name_invalid")
         return {"contact_name": name, **await self._implied_consent(tracker)}
 

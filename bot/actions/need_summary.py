@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import Option, buttons, numbered, own_words
+from bot.actions.listening import notice_shown, shown_before
 from bot.actions.recommend import find_recommendations, need_query, plan_reply
 from bot.actions.templates import phrase
 from bot.actions.validators import compact, is_agreement, parse_choice
@@ -155,6 +156,44 @@ class ActionAskContactName(Action):
     ) -> list[EventType]:
         if tracker.get_slot("privacy_consent") is True:
             dispatcher.utter_message(response="utter_ask_contact_name")
+        elif notice_shown(tracker, NEED_START):
+            dispatcher.utter_message(response="utter_ask_contact_name_again")
         else:
             dispatcher.utter_message(response="utter_ask_contact_name_with_notice")
         return []
+
+
+NEED_START = "utter_need_start"  # the need's first action: a notice before it was another need
+
+
+class ActionAskPrivacyConsent(Action):
+    """The notice for a contact given before it could be shown; briefly once it was shown."""
+
+    def name(self) -> str:
+        return "action_ask_privacy_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        again = notice_shown(tracker, NEED_START)
+        response = "utter_ask_privacy_consent_again" if again else "utter_ask_privacy_consent"
+        dispatcher.utter_message(response=response)
+        return []
+
+
+class ActionAskNeedServiceMode(Action):
+    """The four modes with their explanations once; asked again, only the choice."""
+
+    def name(self) -> str:
+        return "action_ask_need_service_mode"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        again = shown_before(tracker, SERVICE_MODE_MARK, since_action=NEED_START)
+        response = "utter_ask_need_service_mode_again" if again else "utter_ask_need_service_mode"
+        dispatcher.utter_message(response=response)
+        return []
+
+
+SERVICE_MODE_MARK = "1. 送样（把样品送到机构或站点）"  # in utter_ask_need_service_mode

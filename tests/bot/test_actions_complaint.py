@@ -145,11 +145,11 @@ async def test_a_mobile_after_the_notice_is_consent(fake_desk: FakeDesk) -> None
         text=text,
         entities=[entity("person", "王芳", text), entity("mobile", "13912345678", text)],
     )
-    # with a name the form's slots are the domain's again: Rasa itself asks the next one
     assert events == [
         SlotSet("complaint_contact_mobile", "13912345678"),
         SlotSet("complaint_contact_name", "王芳"),
         SlotSet("privacy_consent", True),
+        SlotSet("requested_slot", "complaint_decision"),
     ]
     assert fake_desk.bodies("POST", "/api/consents")[0]["agreed"] is True
 
@@ -186,6 +186,7 @@ async def test_the_needs_contact_can_be_reused(fake_desk: FakeDesk) -> None:
     assert events == [
         SlotSet("complaint_contact_mobile", "13912345678"),
         SlotSet("complaint_contact_name", "张伟"),
+        SlotSet("requested_slot", "complaint_decision"),
     ]
     assert fake_desk.requests == []  # already agreed: nothing to record
 
@@ -361,3 +362,108 @@ def test_body_without_contact_is_anonymous() -> None:
         "web:x", FILLED | {"complaint_contact_mobile": "", "complaint_contact_name": ""}
     )
     assert body["contact_mobile"] is None and body["contact_name"] is None
+
+
+# --- a contact given one question early (bot/actions/listening.py) --------------------------------
+
+
+async def test_a_contact_given_for_the_request_is_kept_and_not_the_request(
+    fake_desk: FakeDesk,
+) -> None:
+    filled = {k: v for k, v in FILLED.items() if k != "complaint_request"}
+    text = "张伟 13912345678"
+    events, dispatcher = await validate(
+        {"complaint_request": text},
+        slots=filled | {"requested_slot": "complaint_request"},
+        text=text,
+        entities=[entity("person", "张伟", text), entity("mobile", "13912345678", text)],
+    )
+    assert events == [
+        SlotSet("complaint_request", None),
+        SlotSet("complaint_contact_name", "张伟"),
+        SlotSet("complaint_contact_mobile", "13912345678"),
+        SlotSet("requested_slot", "complaint_request"),  # what they want is still to be asked
+    ]
+    assert responses(dispatcher) == ["utter_complaint_contact_noted"]
+    assert fake_desk.requests == []  # the notice was not shown: no consent yet
+
+
+async def test_a_request_with_a_mobile_keeps_both_apart() -> None:
+    filled = {k: v for k, v in FILLED.items() if k != "complaint_request"}
+    text = "希望重新检测，电话13912345678"
+    events, _ = await validate(
+        {"complaint_request": text},
+        slots=filled | {"requested_slot": "complaint_request"},
+        text=text,
+    )
+    assert events == [
+        SlotSet("complaint_request", "希望重新检测"),
+        SlotSet("complaint_contact_mobile", "13912345678"),
+        SlotSet("requested_slot", "complaint_consent"),  # the notice for the kept mobile
+    ]
+
+
+async def test_the_notice_for_a_kept_mobile_then_agreed(fake_desk: FakeDesk) -> None:
+    from bot.actions.complaint_form import ActionAskComplaintConsent
+
+    fake_desk.on("POST", "/api/consents", {"id": 1}, status=201)
+    kept = FILLED | {"complaint_contact_mobile": "13912345678", "complaint_contact_name": "张伟"}
+    dispatcher = CollectingDispatcher()
+    await ActionAskComplaintConsent().run(dispatcher, make_tracker(slots=kept), DOMAIN)
+    assert responses(dispatcher) == ["utter_ask_complaint_consent"]
+    assert dispatcher.messages[0]["mobile"] == "139****5678"
+    events, _ = await validate(
+        {"complaint_consent": "1"}, slots=kept | {"requested_slot": "complaint_consent"}, text="1"
+    )
+    assert events == [
+        SlotSet("complaint_consent", True),
+        SlotSet("privacy_consent", True),
+        SlotSet("requested_slot", "complaint_decision"),
+    ]
+    assert fake_desk.bodies("POST", "/api/consents")[0]["agreed"] is True
+
+
+async def test_the_notice_for_a_kept_mobile_declined_makes_it_anonymous(
+    fake_desk: FakeDesk,
+) -> None:
+    fake_desk.on("POST", "/api/consents", {"id": 1}, status=201)
+    kept = FILLED | {"complaint_contact_mobile": "13912345678", "complaint_contact_name": "张伟"}
+    events, _ = await validate(
+        {"complaint_consent": "2"}, slots=kept | {"requested_slot": "complaint_consent"}, text="2"
+    )
+    assert events == [
+        SlotSet("complaint_consent", False),
+        SlotSet("privacy_consent", False),
+        SlotSet("complaint_contact_mobile", ""),
+        SlotSet("complaint_contact_name", ""),
+        SlotSet("requested_slot", "complaint_decision"),
+    ]
+    assert fake_desk.bodies("POST", "/api/consents")[0]["agreed"] is False
+
+
+async def test_the_contact_question_again_is_brief() -> None:
+    shown = [
+        {"event": "action", "name": "utter_complaint_start"},
+        {
+            "event": "bot",
+            "text": "为便于把处理结果反馈给您……\n【隐私提示】联系方式仅用于处理本次投诉……",
+        },
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionAskComplaintContactMobile().run(dispatcher, make_tracker(history=shown), DOMAIN)
+    assert responses(dispatcher) == ["utter_ask_complaint_contact_again"]
+
+
+async def test_a_date_word_is_not_the_complainants_name() -> None:
+    events, dispatcher = await validate(
+        {"complaint_contact_name": "下周"},
+        slots=FILLED
+        | {
+            "complaint_contact_mobile": "13912345678",
+            "privacy_consent": True,
+            "requested_slot": "complaint_contact_name",
+        },
+        text="下周",
+    )
+    assert events[0] == SlotSet("complaint_contact_name", None)
+    assert responses(dispatcher) == ["utter_need_name_invalid"]

@@ -213,9 +213,9 @@ async def test_form_rejects_a_bad_mobile_and_explains() -> None:
 
 async def test_form_rejects_a_number_as_name() -> None:
     events, dispatcher = await validate(
-        {"contact_name": "13912345678x"},
+        {"contact_name": "12345"},
         slots=WHAT_AND_WHERE | {"privacy_consent": True, "requested_slot": "contact_name"},
-        text="13912345678x",
+        text="12345",
     )
     assert events == [SlotSet("contact_name", None), SlotSet("requested_slot", "contact_name")]
     assert responses(dispatcher) == ["utter_need_name_invalid"]
@@ -849,3 +849,234 @@ async def test_explicit_consent_by_number_or_word(
     )
     assert events[0] == SlotSet("privacy_consent", agreed)
     assert consents.bodies("POST", "/api/consents")[0]["agreed"] is agreed
+
+
+# --- the form listens: every detail of every message (bot/actions/listening.py) -------------------
+
+WHOLE_NEED = (
+    "江阴华达机械有限公司，联系人王明13912345678，我们有50根电线电缆要测导体电阻，"
+    "在周庄镇，两周内要结果，送样"
+)
+
+
+async def test_a_whole_need_as_the_first_message_fills_every_slot(fake_desk: FakeDesk) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text=WHOLE_NEED, slots={"need_text": WHOLE_NEED, "need_detected": True})
+    events = await ValidateNeedForm().run(dispatcher, tracker, DOMAIN)  # at activation
+    assert events == [
+        SlotSet("need_product", "电线电缆"),
+        SlotSet("need_place", "周庄镇"),
+        SlotSet("need_quantity", "50根"),
+        SlotSet("need_date", "两周内"),
+        SlotSet("need_service_mode", "送样"),
+        SlotSet("need_company", "江阴华达机械有限公司"),
+        SlotSet("contact_name", "王明"),
+        SlotSet("contact_mobile", "13912345678"),
+        SlotSet("requested_slot", "privacy_consent"),  # only what is missing: the consent
+        SlotSet("need_detected", None),
+    ]
+    assert dispatcher.messages == []
+    assert fake_desk.requests == []  # no consent before the notice was shown
+
+
+async def test_asked_for_a_name_a_quantity_is_refused_but_kept() -> None:
+    events, dispatcher = await validate(
+        {"contact_name": "20块"},
+        slots=WHAT_AND_WHERE | {"privacy_consent": True, "requested_slot": "contact_name"},
+        text="20块",
+    )
+    assert events == [
+        SlotSet("contact_name", None),
+        SlotSet("need_quantity", "20块"),
+        SlotSet("requested_slot", "contact_name"),
+    ]
+    assert responses(dispatcher) == ["utter_need_noted"]
+    assert dispatcher.messages[0]["noted"] == "数量 20块"
+
+
+async def test_a_date_word_is_never_a_name_and_fills_the_open_date() -> None:
+    events, dispatcher = await validate(
+        {"contact_name": "下周"},
+        slots=WHAT_AND_WHERE
+        | {"need_quantity": "20块", "privacy_consent": True, "requested_slot": "contact_name"},
+        text="下周",
+    )
+    assert events == [
+        SlotSet("contact_name", None),
+        SlotSet("need_date", "下周"),
+        SlotSet("requested_slot", "contact_name"),
+    ]
+    assert responses(dispatcher) == ["utter_need_noted"]
+
+
+async def test_a_date_word_with_the_date_given_is_refused_as_a_name() -> None:
+    events, dispatcher = await validate(
+        {"contact_name": "下周"},
+        slots=WHAT_AND_WHERE
+        | {"need_date": "月底前", "privacy_consent": True, "requested_slot": "contact_name"},
+        text="下周",
+    )
+    assert SlotSet("contact_name", None) in events
+    assert SlotSet("need_date", "下周") not in events  # a detail given early is kept
+    assert responses(dispatcher) == ["utter_need_name_invalid"]
+
+
+async def test_several_details_for_the_place_question_fill_several_slots() -> None:
+    events, dispatcher = await validate(
+        {"need_place": "周庄镇，50台，月底前"},
+        slots={"need_product": "电线电缆", "requested_slot": "need_place"},
+        text="周庄镇，50台，月底前",
+    )
+    assert events == [
+        SlotSet("need_place", "周庄镇"),
+        SlotSet("need_quantity", "50台"),
+        SlotSet("need_date", "月底前"),
+        SlotSet("requested_slot", "contact_name"),  # both kept: not asked again
+    ]
+    assert responses(dispatcher) == ["utter_need_noted"]
+    assert dispatcher.messages[0]["noted"] == "数量 50台、时间要求 月底前"
+
+
+async def test_a_quantity_is_not_a_place() -> None:
+    events, _ = await validate(
+        {"need_place": "50台"},
+        slots={"need_product": "电线电缆", "requested_slot": "need_place"},
+        text="50台",
+    )
+    assert events[:2] == [SlotSet("need_place", None), SlotSet("need_quantity", "50台")]
+    assert events[-1] == SlotSet("requested_slot", "need_place")
+
+
+async def test_a_mobile_volunteered_before_the_notice_is_kept_without_consent(
+    fake_desk: FakeDesk,
+) -> None:
+    events, _ = await validate(
+        {"need_place": "周庄镇，电话13912345678"},
+        slots={"need_product": "电线电缆", "requested_slot": "need_place"},
+        text="周庄镇，电话13912345678",
+    )
+    assert SlotSet("contact_mobile", "13912345678") in events
+    assert all(e["name"] != "privacy_consent" for e in events)
+    assert events[-1] == SlotSet("requested_slot", "privacy_consent")  # the notice comes next
+    assert fake_desk.requests == []
+
+
+async def test_a_question_in_passing_is_answered_and_the_form_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from bot.actions import listening
+
+    searched: list[str] = []
+
+    def best_service(text: str) -> Any:
+        searched.append(text)
+        return SimpleNamespace(
+            title="检验检测需求匹配与委托检测", materials=["检测需求说明", "样品"]
+        )
+
+    monkeypatch.setattr(listening, "_best_service_sync", best_service)
+    text = "我们是做电机的，想找家机构做能效检测，顺便问下要准备什么材料"
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text=text,
+        intent="request_service",
+        entities=[entity("product", "电机", text)],
+        candidates={"need_product": "电机"},
+        slots={"need_text": text},
+    )
+    events = await ValidateNeedForm().run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("need_product", "电机"), SlotSet("requested_slot", "need_place")]
+    assert responses(dispatcher) == ["utter_need_passing_materials"]
+    assert dispatcher.messages[0]["answer"] == "1. 检测需求说明\n2. 样品"
+    assert searched and "要准备什么材料" not in searched[0] and "能效检测" in searched[0]
+
+
+async def test_a_question_during_the_form_is_not_taken_as_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.actions import listening
+
+    monkeypatch.setattr(listening, "_best_service_sync", lambda text: None)
+
+    async def no_faq(text: str) -> list:
+        return []
+
+    monkeypatch.setattr(listening, "search_faq", no_faq)
+    text = "顺便问下收费多少钱"
+    events, dispatcher = await validate(
+        {"need_place": text},
+        slots={"need_product": "电线电缆", "requested_slot": "need_place", "need_text": "电缆检测"},
+        text=text,
+    )
+    assert events == [SlotSet("need_place", None), SlotSet("requested_slot", "need_place")]
+    assert responses(dispatcher) == ["utter_need_passing_unknown"]
+
+
+async def test_the_notice_shown_once_is_not_repeated_word_for_word() -> None:
+    shown = [
+        {"event": "action", "name": "utter_need_start"},
+        {"event": "bot", "text": "【隐私提示】为便于服务机构联系您……请问联系人怎么称呼？"},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionAskContactName().run(dispatcher, make_tracker(history=shown), DOMAIN)
+    assert responses(dispatcher) == ["utter_ask_contact_name_again"]
+    dispatcher = CollectingDispatcher()
+    await ActionAskContactName().run(dispatcher, make_tracker(), DOMAIN)
+    assert responses(dispatcher) == ["utter_ask_contact_name_with_notice"]
+    # a notice of an earlier need does not count for this one
+    dispatcher = CollectingDispatcher()
+    later = [*shown, {"event": "action", "name": "utter_need_start"}]
+    await ActionAskContactName().run(dispatcher, make_tracker(history=later), DOMAIN)
+    assert responses(dispatcher) == ["utter_ask_contact_name_with_notice"]
+
+
+async def test_the_consent_question_and_the_modes_are_asked_briefly_again() -> None:
+    from bot.actions.need_summary import ActionAskNeedServiceMode, ActionAskPrivacyConsent
+
+    dispatcher = CollectingDispatcher()
+    await ActionAskPrivacyConsent().run(dispatcher, make_tracker(), DOMAIN)
+    assert responses(dispatcher) == ["utter_ask_privacy_consent"]
+    shown = [
+        {"event": "action", "name": "utter_need_start"},
+        {"event": "bot", "text": "【隐私提示】您提供的联系人姓名和手机号……"},
+        {
+            "event": "bot",
+            "text": "您希望以哪种方式办理？回复数字即可：\n1. 送样（把样品送到机构或站点）",
+        },
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionAskPrivacyConsent().run(dispatcher, make_tracker(history=shown), DOMAIN)
+    await ActionAskNeedServiceMode().run(dispatcher, make_tracker(history=shown), DOMAIN)
+    assert responses(dispatcher) == [
+        "utter_ask_privacy_consent_again",
+        "utter_ask_need_service_mode_again",
+    ]
+
+
+async def test_details_that_state_a_need_start_it() -> None:
+    from bot.actions.need import ActionRouteDetails
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionRouteDetails().run(dispatcher, make_tracker(text=WHOLE_NEED), DOMAIN)
+    assert SlotSet("need_text", WHOLE_NEED) in events
+    assert events[-1] == SlotSet("need_detected", True)
+    assert dispatcher.messages == []
+    dispatcher = CollectingDispatcher()
+    events = await ActionRouteDetails().run(dispatcher, make_tracker(text="江阴"), DOMAIN)
+    assert events == [SlotSet("need_detected", False)]
+    assert responses(dispatcher) == ["utter_need_ask_what"]
+
+
+async def test_a_count_replaces_a_vague_quantity_but_not_a_count() -> None:
+    slots = WHAT_AND_WHERE | {"privacy_consent": True, "requested_slot": "contact_name"}
+    events, _ = await validate(
+        {"contact_name": "20块"}, slots=slots | {"need_quantity": "一批"}, text="20块"
+    )
+    assert SlotSet("need_quantity", "20块") in events
+    events, dispatcher = await validate(
+        {"contact_name": "20块"}, slots=slots | {"need_quantity": "50台"}, text="20块"
+    )
+    assert all(e["name"] != "need_quantity" for e in events)
+    assert responses(dispatcher) == ["utter_need_name_invalid"]
