@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from app import metrics
+from app.body_limits import BodyLimitMiddleware
 from app.console import mount_console
 from app.database import migrate
 from app.health import report as health_report
@@ -143,6 +144,7 @@ def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
     mount_console(app)
 
     metrics.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, Any]:

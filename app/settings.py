@@ -17,6 +17,8 @@ from retrieval.settings import RetrievalSettings
 
 class AppSettings(ChannelSettings):
     warm_up: bool = False  # load the retrieval model at start (the launcher turns it on)
+    # JSON and form request bodies at most this large (app/body_limits.py; uploads have their own)
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, exclude=True)
     uploads: UploadSettings = Field(default_factory=UploadSettings, exclude=True)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, exclude=True)
