@@ -10,6 +10,7 @@ import secrets
 import time
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import select
 
 from channels.kept_notices import KeptNotice
@@ -187,3 +188,42 @@ def file_complaint(app: Live, conversation: str) -> str:
             institutions=[],
         )
         return complaint.number
+
+
+def test_a_kept_notice_is_shown_on_the_web_when_the_customer_writes_there_first(
+    live: LiveFactory,
+) -> None:
+    from desk.customers.models import Customer, CustomerConversation
+    from tests.channels.test_web_stream import post
+
+    app = live()
+    user, conversation = follower(app)
+    web = "web:kept" + secrets.token_hex(6)
+    with app.session() as session:
+        customer = Customer(kind="enterprise", name="江阴华达机械有限公司", created_by="test")
+        session.add(customer)
+        session.flush()
+        for linked in (conversation, web):
+            session.add(
+                CustomerConversation(
+                    conversation_id=linked, customer_id=customer.id, linked_by="test"
+                )
+            )
+        session.commit()
+    number = file_complaint(app, conversation)
+    headers = staff(app)
+    for to in ("investigating", "forwarded"):
+        move(app, headers, number, "complaints", to=to)
+    set_contact(app, user, last_contact_at=utcnow() - timedelta(hours=49))
+    move(app, headers, number, "complaints", to="resolved", resolution="机构已退还多收的费用")
+    assert "消息已保留" in timeline(app, headers, number, "complaints")[-1]
+
+    post(app, web, "你好")  # the next contact is on the web page
+    history = httpx.get(f"{app.url}/api/chat/history", params={"conversation_id": web}).json()
+    [outcome] = [m for m in history["messages"] if "是否满意" in m["text"]]
+    assert outcome["sender"] == "system"
+    assert [b["title"] for b in outcome["buttons"]] == ["满意", "不满意"]
+    assert all(k.shown_in == web for k in kept(app, number))
+    assert timeline(app, headers, number, "complaints")[-1].startswith("已在企业再次发来消息时告知")
+    time.sleep(0.5)
+    assert not any("是否满意" in t for t in app.wechat.texts(user))  # shown once, on the web
