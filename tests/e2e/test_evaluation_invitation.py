@@ -188,3 +188,67 @@ def test_later_then_progress_from_a_new_page_by_number_and_mobile(
     listed = chat.type("查进度")
     assert number in listed, listed
     second.close()
+
+
+def test_a_resolved_complaint_asks_and_not_satisfied_reopens_it(stack: Stack, browser: Any) -> None:
+    """The outcome on the page with 满意 / 不满意; 不满意 → the reason → the complaint is back
+    under investigation with the reason on its timeline."""
+    from desk.complaints import service as complaints
+    from desk.complaints.schemas import ComplaintCreate
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    page.goto(stack.settings.desk_url + "/")
+    chat = Page(page, stack)
+    page.wait_for_selector(".msg.bot")
+    assert stack.settings.database_url
+    with get_sessionmaker(stack.settings.database_url)() as session:
+        complaint, _, _ = complaints.create_complaint(
+            session,
+            data=ComplaintCreate(
+                conversation_id=chat.conversation_id,
+                channel="online",
+                institution_name="某检测公司",
+                complaint_type="fees",
+                content="检测费多收了三百元",
+                demand="退还多收的费用",
+                contact_name="王明",
+                contact_mobile="13912345678",
+            ),
+            idempotency_key=None,
+            today=today(),
+            actor="bot",
+            institutions=[],
+        )
+        number = complaint.number
+    headers = admin_headers(stack)
+    for to, extra in [
+        ("investigating", {}),
+        ("forwarded", {}),
+        ("resolved", {"resolution": "机构已核实，将退还多收的三百元", "upheld": True}),
+    ]:
+        httpx.post(
+            f"{stack.settings.desk_url}/api/complaints/{number}/transitions",
+            headers=headers,
+            json={"to": to, **extra},
+            timeout=20,
+        ).raise_for_status()
+    outcome = page.locator(".msg.system").filter(has_text="是否满意").last
+    outcome.wait_for(timeout=20_000)
+    assert "机构已核实，将退还多收的三百元" in outcome.inner_text()
+    assert outcome.locator(".buttons button").all_inner_texts() == ["满意", "不满意"]
+    page.screenshot(path=str(SHOTS / "04-complaint-outcome.png"), full_page=True)
+
+    asked = click_notice(chat, "不满意")
+    assert "哪里不满意" in asked, asked
+    done = chat.type("到现在还没有退款，机构也不接电话")
+    assert f"已为您重新提交投诉 {number}" in done, done
+    page.screenshot(path=str(SHOTS / "05-complaint-reopened.png"), full_page=True)
+
+    detail = httpx.get(
+        f"{stack.settings.desk_url}/api/desk/complaints/{number}", headers=headers, timeout=10
+    ).json()
+    assert detail["complaint"]["status"] == "investigating"
+    notes = [step["note"] for step in detail["timeline"]]
+    assert any("到现在还没有退款，机构也不接电话" in note for note in notes), notes
+    context.close()
