@@ -39,11 +39,7 @@ def secret_in(text: str, number: str | None) -> str | None:
         return mobile
     if number is None or number.startswith("TS"):
         code = CODE_RE.search(rest.replace("-", ""))
-        if (
-            code
-            and any(c.isdigit() for c in code.group())
-            and any(c.isalpha() for c in code.group())
-        ):
+        if code and any(c.isalpha() for c in code.group()):  # not a date or other digits
             return code.group().upper()
     return None
 

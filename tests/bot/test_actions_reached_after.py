@@ -46,6 +46,7 @@ def test_the_pair_is_read_from_one_message() -> None:
     assert secret_in("查询码 k7mp-2qrt", "TS20260601-0003") == "K7MP2QRT"
     assert secret_in("查询码 K7MP2QRT", "XQ20260601-0001") is None  # demands have no codes
     assert secret_in("20260601", "TS20260601-0003") is None  # a date is not a code
+    assert secret_in("kmpqrtxy", "TS20260601-0003") == "KMPQRTXY"  # codes may lack digits
     assert prefilled("查一下xq20260601-0001，手机13912345678") == [
         SlotSet("progress_lookup_number", NUMBER),
         SlotSet("progress_lookup_secret", "13912345678"),
