@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from channels import transcript
 from channels.contracts import Deliverer, Incoming
 from channels.models import utcnow
+from channels.wechat.window import NO_CONTACT
 from desk import cases
 from desk.case_notices import CaseNotice
 from desk.complaints.models import Complaint
@@ -30,7 +31,6 @@ from desk.demands.service import DEMANDS
 
 log = logging.getLogger(__name__)
 
-NOT_A_CONTACT = ("unsubscribe", "event:unsubscribe", "event:view", "event:location")
 SHOWN = "已在企业再次发来消息时告知：“{status}”（此前未能送达）。"
 LATER_NOTE = "（此消息因当时无法送达而为您保留）"
 
@@ -101,7 +101,7 @@ def release(
 ) -> list[dict[str, Any]]:
     """Inside the transaction accepting the enterprise's message: its kept notices as system
     lines of this conversation, handed to its channel; each marked shown once."""
-    if incoming.kind in NOT_A_CONTACT:
+    if incoming.kind in NO_CONTACT:  # leaving, opening a menu link, a location report
         return []
     shown: list[dict[str, Any]] = []
     for kept in waiting(session, conversation_id=incoming.conversation_id):

@@ -9,7 +9,7 @@ import hmac
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -98,6 +98,7 @@ def lookup(
     actor: str,
 ) -> Found:
     """The case the pair proves, linked to ``conversation_id``; commits (the attempt counts)."""
+    moment = moment.astimezone(UTC)  # stored in UTC like the other tables (SQLite drops zones)
     if failures(session, conversation_id=conversation_id, moment=moment) >= MAX_FAILURES:
         log.warning("case lookup locked conversation=%s", conversation_id)
         raise TooManyAttempts(LOCKED)
