@@ -111,8 +111,10 @@ def test_wechat_outside_the_window_gets_the_evaluation_template(live: LiveFactor
     wait_until(lambda: payload(number) in app.rasa.messages(conversation))
 
 
-def test_unconfigured_template_keeps_the_notice_for_the_next_contact(live: LiveFactory) -> None:
-    app = live()  # no template of any kind
+def test_unconfigured_template_keeps_the_notice_for_the_next_contact(
+    live_any_db: LiveFactory,
+) -> None:
+    app = live_any_db()  # no template of any kind
     user, conversation = follower(app)
     number = open_demand(app, conversation)
     headers = staff(app)
@@ -191,12 +193,12 @@ def file_complaint(app: Live, conversation: str) -> str:
 
 
 def test_a_kept_notice_is_shown_on_the_web_when_the_customer_writes_there_first(
-    live: LiveFactory,
+    live_any_db: LiveFactory,
 ) -> None:
     from desk.customers.models import Customer, CustomerConversation
     from tests.channels.test_web_stream import post
 
-    app = live()
+    app = live_any_db()
     user, conversation = follower(app)
     web = "web:kept" + secrets.token_hex(6)
     with app.session() as session:
