@@ -29,6 +29,7 @@ from desk import errors_http
 from desk.audit.router import router as audit_router
 from desk.calendar.router import router as calendar_router
 from desk.canned.router import router as canned_router
+from desk.case_lookup.router import router as case_lookup_router
 from desk.case_notices import get_case_notice_port
 from desk.complaints.desk_router import router as complaint_desk_router
 from desk.complaints.router import router as complaints_router
@@ -83,6 +84,7 @@ DESK_ROUTERS = (
     public_reports_router,
     knowledge_router,
     knowledge_curation_router,
+    case_lookup_router,
 )
 
 

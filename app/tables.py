@@ -2,11 +2,13 @@
 
 
 def load_all() -> None:
+    import channels.kept_notices
     import channels.models
     import channels.transcript  # noqa: F401
     import desk.audit
     import desk.calendar.models
     import desk.canned.models
+    import desk.case_lookup.models
     import desk.complaints.models
     import desk.consultations.models
     import desk.customers.models

@@ -18,15 +18,18 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels import transcript, waiting
+from channels import kept_notices, transcript, waiting
 from channels.contracts import Deliverer, Incoming
 from channels.gateway import BotMessage, channel_options
 from channels.models import InboundMessage, utcnow
 from channels.schedule import Turn, next_owed
+from channels.transcript import ChatMessage
 from channels.waiting import WAITING_FOR_EXPERT
 from desk.escalations.settings import ConsultationSettings
 
 __all__ = ["WAITING_FOR_EXPERT", "Accepted", "Completed", "accept"]
+
+NOTICE_LOOKBACK = 6  # lines since the user last wrote in which a notice is looked for
 
 DIGITS = re.compile(r"^\s*(\d{1,2})\s*[.。、]?\s*$")
 
@@ -134,6 +137,7 @@ def accept(
     deliverer = deliverers.get(incoming.channel)
     if deliverer is not None:
         deliverer.on_contact(session, incoming)
+    kept_notices.release(session, incoming, deliverers)  # what could not reach them before
     if not bot:
         messages = _record_replies(
             session, row, incoming.local_replies, "system", extra=reply_payload
@@ -151,15 +155,17 @@ def choose(session: Session, incoming: Incoming) -> Incoming:
     match = DIGITS.match(incoming.text)
     if not match or incoming.bot_text is None:
         return incoming
-    latest = session.scalars(
-        select(InboundMessage)
-        .where(InboundMessage.conversation_id == incoming.conversation_id)
-        .order_by(InboundMessage.id.desc())
-        .limit(1)
-    ).first()
-    if latest is None or latest.status != "done":
-        return incoming
-    buttons = channel_options(latest.replies)
+    buttons = notice_options(session, incoming.conversation_id)
+    if not buttons:
+        latest = session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.conversation_id == incoming.conversation_id)
+            .order_by(InboundMessage.id.desc())
+            .limit(1)
+        ).first()
+        if latest is None or latest.status != "done":
+            return incoming
+        buttons = channel_options(latest.replies)
     number = int(match.group(1))
     if not 1 <= number <= len(buttons):
         return incoming
@@ -174,6 +180,27 @@ def choose(session: Session, incoming: Incoming) -> Incoming:
             "payload": button["payload"],
         },
     )
+
+
+def notice_options(session: Session, conversation_id: str) -> list[dict[str, str]]:
+    """The answers of a case notice (an evaluation invitation, a complaint's outcome) shown since
+    the user last wrote, unless a bot line with options of its own came after it: a digit
+    answers the notice."""
+    since_user = session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id)
+        .order_by(ChatMessage.id.desc())
+        .limit(NOTICE_LOOKBACK)
+    )
+    for line in since_user:
+        payload = line.payload or {}
+        if line.sender == "user":
+            break
+        if payload.get("notice") == "case" and payload.get("buttons"):
+            return list(payload["buttons"])
+        if payload.get("buttons"):
+            break  # newer options: the digit is theirs
+    return []
 
 
 def by_key(session: Session, key: str) -> InboundMessage | None:

@@ -30,6 +30,12 @@ class ChannelSettings(WeChatSettings, DeskSettings):
     # WeChat follower, and one client address (a park behind one NAT address stays below it)
     rate_limit_per_conversation: int = Field(default=30, ge=0)
     rate_limit_per_address: int = Field(default=600, ge=0)
+    # Template messages (模板消息) for followers outside the 48-hour window, beside
+    # QCLINIC_WECHAT_TEMPLATE_CASE (status changes): the invitation to evaluate a completed demand
+    # and a complaint's outcome. Fields as that one: keyword1 the number, keyword2 the news,
+    # keyword3 the time, first and remark. Unset: the notice is kept for the next contact.
+    wechat_template_evaluation: str | None = None
+    wechat_template_complaint: str | None = None
     # the enterprise's side of a handoff (QCLINIC_CONSULT_*): holding notes, timers, sweep
     consultation: ConsultationSettings = Field(default_factory=ConsultationSettings, exclude=True)
 

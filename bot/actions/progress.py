@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -199,10 +199,14 @@ class ActionShowProgress(Action):
                 exc.code,
                 exc.status,
             )
+            if exc.status == 404 and not in_form:  # not this conversation's: prove it is yours
+                return self._look_up(dispatcher, text, "utter_progress_lookup_elsewhere")
             key = "utter_progress_not_found" if exc.status == 404 else "utter_progress_unavailable"
             dispatcher.utter_message(response=key)
             return self._done()
         if not items:
+            if not in_form:
+                return self._look_up(dispatcher, text, "utter_progress_lookup_intro")
             dispatcher.utter_message(response="utter_progress_none")
             return self._done()
         options = digit_options([item.line for item in items])
@@ -217,6 +221,15 @@ class ActionShowProgress(Action):
             SlotSet("progress_items", [item.number for item in items]),
             SlotSet("pending_choice", "progress"),
         ]
+
+    def _look_up(
+        self, dispatcher: CollectingDispatcher, text: str, response: str
+    ) -> list[EventType]:
+        """Nothing of this conversation: the number and the mobile (or code) find it."""
+        from bot.actions.progress_lookup import FORM, prefilled
+
+        dispatcher.utter_message(response=response)
+        return [*self._done(), *prefilled(text), FollowupAction(FORM)]
 
     @staticmethod
     def _done() -> list[EventType]:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from desk import boards, case_notices, cases
+from desk.case_lookup import links
 from desk.case_notices import CaseNoticePort, get_case_notice_port
 from desk.clock import today
 from desk.complaints import board, service
@@ -17,6 +18,7 @@ from desk.complaints.schemas import (
     ComplaintList,
     ComplaintPublic,
     ComplaintReopen,
+    ComplaintSatisfied,
     ComplaintTransition,
     FollowUpPublic,
     FollowUpQuery,
@@ -98,7 +100,7 @@ def get_complaint(
     number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
 ) -> ComplaintPublic:
     complaint = service.get_complaint(session, number=number)
-    cases.ensure_visible(
+    links.ensure_visible(
         session, service.COMPLAINTS, complaint, caller=caller, conversation_id=conversation_id
     )
     return service.public(complaint, today=today(), masked=cases.is_bot(caller))
@@ -135,7 +137,7 @@ def reopen(
 ) -> ComplaintPublic:
     """The complainant asks again: in its own conversation (the bot) or to staff (phone, letter)."""
     complaint = service.get_complaint(session, number=number)
-    cases.ensure_visible(
+    links.ensure_visible(
         session, service.COMPLAINTS, complaint, caller=caller, conversation_id=body.conversation_id
     )
     complaint = service.reopen(
@@ -154,12 +156,25 @@ def reopen(
     return service.public(complaint, today=today(), masked=cases.is_bot(caller))
 
 
+@router.post("/{number}/satisfaction", response_model=ComplaintPublic)
+def satisfied(
+    number: str, body: ComplaintSatisfied, session: SessionDep, caller: DeskReadDep
+) -> ComplaintPublic:
+    """The complainant says, in its own conversation, that the outcome satisfies it."""
+    complaint = service.get_complaint(session, number=number)
+    links.ensure_visible(
+        session, service.COMPLAINTS, complaint, caller=caller, conversation_id=body.conversation_id
+    )
+    complaint = service.record_satisfied(session, number=number, actor=caller.username)
+    return service.public(complaint, today=today(), masked=cases.is_bot(caller))
+
+
 @router.get("/{number}/events", response_model=list[ComplaintEventPublic])
 def events(
     number: str, session: SessionDep, caller: DeskReadDep, conversation_id: ConversationQuery = None
 ) -> list[ComplaintEventPublic]:
     complaint = service.get_complaint(session, number=number)
-    cases.ensure_visible(
+    links.ensure_visible(
         session, service.COMPLAINTS, complaint, caller=caller, conversation_id=conversation_id
     )
     steps = service.events(session, number=number)

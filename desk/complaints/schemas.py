@@ -146,6 +146,12 @@ class ComplaintReopen(BaseModel):
     conversation_id: str | None = Field(default=None, max_length=80)  # the bot: the complaint's
 
 
+class ComplaintSatisfied(BaseModel):
+    """The complainant is satisfied with the outcome (§7.4.3)."""
+
+    conversation_id: str | None = Field(default=None, max_length=80)  # the bot: the complaint's
+
+
 ComplaintEventPublic = TimelineStepPublic
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from desk import audit, cases
 from desk.calendar.service import load_calendar
+from desk.case_lookup.links import linked_numbers
 from desk.clock import now
 from desk.complaints.follow_up import code_hash, new_code
 from desk.complaints.matching import match_institution
@@ -177,6 +178,7 @@ def list_complaints(
             Complaint.conversation_id.in_(
                 linked_conversations(session, conversation_id=conversation_id)
             )
+            | Complaint.number.in_(linked_numbers(session, conversation_id=conversation_id))
         )
     if status:
         query = query.where(Complaint.status == status)
@@ -274,3 +276,29 @@ def reopen(session: Session, *, number: str, reason: str, actor: str, today: dat
 
 def events(session: Session, *, number: str) -> list[ComplaintEvent]:
     return cases.timeline(session, COMPLAINTS, get_complaint(session, number=number))
+
+
+SATISFIED_NOTE = "投诉人对处理结果表示满意。"
+
+
+def record_satisfied(session: Session, *, number: str, actor: str) -> Complaint:
+    """The complainant is satisfied with the outcome (§7.4.3): a mark on the timeline, once."""
+    complaint = get_complaint(session, number=number)
+    if complaint.status not in REOPEN_FROM:
+        raise cases.IllegalTransition("该投诉尚未办结，暂不能评价处理结果。")
+    already = any(
+        step.note == SATISFIED_NOTE and step.to_status == complaint.status
+        for step in cases.timeline(session, COMPLAINTS, complaint)
+    )
+    if not already:
+        cases.record_step(
+            session,
+            COMPLAINTS,
+            complaint,
+            actor=actor,
+            note=SATISFIED_NOTE,
+            action="satisfied",
+            details={"status": complaint.status},
+        )
+        session.commit()
+    return complaint

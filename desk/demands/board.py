@@ -249,6 +249,4 @@ def notice_extra(demand: Demand) -> str:
         return "为您推荐的服务机构：" + "、".join(title(i) for i in demand.institution_ids)
     if demand.status == "matched" and demand.chosen_institution_id:
         return f"已为您对接服务机构：{title(demand.chosen_institution_id)}"
-    if demand.status == "completed":
-        return "服务已完成，欢迎对本次服务的流程、效率和态度作出评价"
-    return ""
+    return ""  # completed: the notice invites the evaluation itself (desk/case_notices.py)

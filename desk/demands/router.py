@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from desk import boards, case_notices, cases
+from desk.case_lookup import links
 from desk.case_notices import CaseNoticePort, get_case_notice_port
 from desk.clock import today
 from desk.customers.consents import require_consent
@@ -87,7 +88,7 @@ def get_demand(
     number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> DemandPublic:
     demand = service.get_demand(session, number=number)
-    cases.ensure_visible(
+    links.ensure_visible(
         session, service.DEMANDS, demand, caller=caller, conversation_id=conversation_id
     )
     return service.public(demand, today=today(), masked=_masked(caller))
@@ -115,7 +116,7 @@ def events(
     number: str, session: SessionDep, caller: ReadDep, conversation_id: ConversationQuery = None
 ) -> list[DemandEventPublic]:
     demand = service.get_demand(session, number=number)
-    cases.ensure_visible(
+    links.ensure_visible(
         session, service.DEMANDS, demand, caller=caller, conversation_id=conversation_id
     )
     steps = service.events(session, number=number)
@@ -135,7 +136,7 @@ def evaluate(
     conversation_id: ConversationQuery = None,
 ) -> EvaluationPublic:
     demand = service.get_demand(session, number=number)
-    cases.ensure_visible(
+    links.ensure_visible(
         session, service.DEMANDS, demand, caller=caller, conversation_id=conversation_id
     )
     evaluation = service.evaluate(session, number=number, data=body, actor=caller.username)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from desk import cases
 from desk.calendar.service import load_calendar
+from desk.case_lookup.links import linked_numbers
 from desk.clock import now
 from desk.customers.service import linked_conversations
 from desk.demands.models import (
@@ -121,6 +122,7 @@ def list_demands(
             Demand.conversation_id.in_(
                 linked_conversations(session, conversation_id=conversation_id)
             )
+            | Demand.number.in_(linked_numbers(session, conversation_id=conversation_id))
         )
     if status:
         query = query.where(Demand.status == status)

@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.feedback import (
@@ -114,20 +114,30 @@ async def test_a_number_in_the_question_goes_straight_to_its_details(
     assert "投诉 TS20260601-0001" in text and "· 调查核实期限：2026-06-10" in text
 
 
-async def test_someone_elses_number_is_not_found(fake_desk: FakeDesk) -> None:
+async def test_a_number_of_another_conversation_asks_for_the_mobile(fake_desk: FakeDesk) -> None:
     dispatcher = CollectingDispatcher()
-    await ActionShowProgress().run(
+    events = await ActionShowProgress().run(
         dispatcher, make_tracker(text="XQ20260601-0099", intent="check_progress"), DOMAIN
     )
-    assert responses(dispatcher) == ["utter_progress_not_found"]
+    assert responses(dispatcher) == ["utter_progress_lookup_elsewhere"]
+    assert events[-2:] == [
+        SlotSet("progress_lookup_number", "XQ20260601-0099"),
+        FollowupAction("progress_lookup_form"),
+    ]
 
 
-async def test_nothing_open(fake_desk: FakeDesk) -> None:
+async def test_nothing_open_asks_for_the_number_and_mobile(fake_desk: FakeDesk) -> None:
     fake_desk.on("GET", "/api/demands", {"items": [CLOSED[0]]})
     fake_desk.on("GET", "/api/complaints", {"items": []})
     dispatcher = CollectingDispatcher()
-    await ActionShowProgress().run(dispatcher, make_tracker(intent="check_progress"), DOMAIN)
-    assert responses(dispatcher) == ["utter_progress_none"]
+    events = await ActionShowProgress().run(
+        dispatcher,
+        make_tracker(text="我上周提交的需求现在怎么样了", intent="check_progress"),
+        DOMAIN,
+    )
+    assert responses(dispatcher) == ["utter_progress_lookup_intro"]
+    assert events[-1] == FollowupAction("progress_lookup_form")
+    assert "我的需求" not in str(DOMAIN["responses"]["utter_progress_lookup_intro"])
 
 
 async def test_desk_down(fake_desk: FakeDesk) -> None:

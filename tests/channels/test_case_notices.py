@@ -138,7 +138,7 @@ def test_wechat_outside_the_window_gets_a_template_message(live: LiveFactory) ->
     assert app.wechat.texts(user) == []
 
 
-def test_wechat_outside_the_window_without_a_template_is_recorded_as_not_told(
+def test_wechat_outside_the_window_without_a_template_is_kept_and_recorded(
     live: LiveFactory,
 ) -> None:
     app = live()
@@ -164,6 +164,7 @@ def test_wechat_outside_the_window_without_a_template_is_recorded_as_not_told(
     move(app, headers, number, "complaints", to="investigating")
     assert timeline(app, headers, number, "complaints")[-1] == (
         "未能告知企业：用户最后一次发消息已超过48小时，客服消息窗口已关闭；"
-        "未配置进展通知模板消息（QCLINIC_WECHAT_TEMPLATE_CASE）。"
+        "未配置进展通知模板消息（QCLINIC_WECHAT_TEMPLATE_CASE）；"
+        "消息已保留，将在企业下次发来消息时显示。"
     )
     assert app.wechat.template_sent == [] and app.wechat.texts(user) == []
