@@ -37,6 +37,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     server = ServerThread(create_app(app_settings)).start()
     with httpx.Client(base_url=server.url, timeout=30) as client:
         headers = staff_headers(client)  # type: ignore[arg-type]
+        # the first search loads the model and the index (the launcher warms them the same way)
+        assert client.get("/api/search", params={"q": "检测"}, timeout=300).status_code == 200
     try:
         yield server.url, headers
     finally:
