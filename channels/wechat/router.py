@@ -53,6 +53,7 @@ async def callback(request: Request) -> Response:
     except Rejected as exc:
         return _refuse(exc)
     incoming = inbound.understand(message)  # kinds, events, menu keys
+    incoming = await channel.with_media(incoming, message)  # a registering customer's files
     remaining = channel.deadline_s - (time.monotonic() - started) - MARGIN_S
     outcome = await conversations.handle(incoming, deadline_s=max(0.0, remaining))  # dedupe
     reply = await channel.reply(message, outcome)  # passive reply, or queued for later
