@@ -66,7 +66,7 @@ async def upload(
     received = await read_upload(request, max_bytes=upload_settings.max_bytes)
     conversation_id = received.fields.get("conversation_id", "")
     if not CONVERSATION_ID.match(conversation_id):
-        raise InvalidInput("会话编号不正确，请刷新页面后重试。", code="conversation_invalid")
+        raise InvalidInput("会话编号不正确，请重新进入对话后再试。", code="conversation_invalid")
     message_id = received.fields.get("message_id") or None
     if message_id is not None and not MESSAGE_ID.match(message_id):
         raise InvalidInput("上传编号不正确，请重新选择文件。", code="message_id_invalid")
