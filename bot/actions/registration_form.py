@@ -111,7 +111,7 @@ class ValidateRegistrationForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value in (ENTERPRISE, INDIVIDUAL):
+        if slot_value is None or slot_value in (ENTERPRISE, INDIVIDUAL):
             return {"reg_kind": slot_value}
         kind = kind_of(as_text(slot_value), choosing=True)
         if kind is None:
