@@ -16,6 +16,7 @@ from desk.uploads.models import Document
 from desk.uploads.settings import get_upload_settings
 from tests.channels.conftest import Live, LiveFactory
 from tests.channels.servers import wait_until
+from tests.channels.test_case_notices import follower, staff
 from tests.channels.wechat_calls import message_xml
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -182,3 +183,45 @@ def test_wechat_media_refusals_and_strangers(live: LiveFactory) -> None:
     assert gone is not None and "没能取到您发送的文件" in gone
     assert documents(app, customer_id) == []
     assert app.rasa.messages(conversation) == []
+
+
+def test_a_wechat_applicant_is_told_the_review_result_in_wechat(live: LiveFactory) -> None:
+    """The result of a review submitted from WeChat reaches the follower as a customer-service
+    message (inside the 48-hour window), with the reason and what to upload again."""
+    app = live(safe=True)
+    user, conversation = follower(app)
+    customer_id = register(app, conversation)
+    bot = {"Authorization": f"Bearer {app.settings.secret('service_token')}"}
+    for kind in ("business_licence", "qualification", "integrity_pledge"):
+        uploaded = httpx.post(
+            f"{app.url}/api/customers/{customer_id}/documents",
+            headers=bot,
+            params={"conversation_id": conversation},
+            data={"kind": kind},
+            files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    review = httpx.post(
+        f"{app.url}/api/customers/{customer_id}/verification",
+        headers=bot,
+        params={"conversation_id": conversation},
+        json={},
+    ).json()
+    decided = httpx.post(
+        f"{app.url}/api/customers/reviews/{review['id']}/decision",
+        headers=staff(app),
+        json={
+            "decision": "rejected",
+            "reason": "营业执照模糊不清",
+            "missing_documents": ["business_licence"],
+        },
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["notice_how"] == "wechat_message"
+    words = (
+        "【质量门诊】很抱歉，您的注册申请（江阴远澄线缆有限公司）未通过审核。原因：营业执照模糊不清。"
+        "需补充：营业执照。请回复“补充资料”，按提示上传后重新提交审核。"
+    )
+    wait_until(lambda: words in app.wechat.texts(user))
+    assert app.wechat.texts(user).count(words) == 1
+    assert ("system", words) in app.transcript(conversation)

@@ -110,7 +110,7 @@ def _rows(stack: Stack, model: Any, **where: Any) -> list[Any]:
     assert stack.settings.database_url
     with get_sessionmaker(stack.settings.database_url)() as session:
         query = select(model).where(*(getattr(model, k) == v for k, v in where.items()))
-        return list(session.scalars(query.order_by(model.id)))
+        return list(session.scalars(query.order_by(*model.__table__.primary_key.columns)))
 
 
 def _due(stack: Stack) -> str:
@@ -218,7 +218,9 @@ def test_an_enterprise_registers_in_the_web_chat_and_is_told_the_results(
     drawer.get_by_text("诚信承诺书.png").click()
     expect(drawer.get_by_role("img", name="诚信承诺书.png")).to_be_visible()
     drawer.get_by_label("审核意见").fill("诚信承诺书未加盖公章")
-    drawer.get_by_role("checkbox", name="诚信承诺书").check(force=True)
+    materials = drawer.get_by_role("group", name="需补充的材料")
+    materials.get_by_text("诚信承诺书").click()
+    expect(materials.get_by_role("checkbox", name="诚信承诺书")).to_be_checked()
     console.screenshot(path=SHOTS / "03-console-rejects.png")
     drawer.get_by_role("button", name="不通过").click()
     expect(console.get_by_text("已通知用户").first).to_be_visible(timeout=10_000)
