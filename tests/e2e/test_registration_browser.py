@@ -5,7 +5,8 @@ uploads its 营业执照, 资质证书 and 诚信承诺书 through the chat's up
 review's date (3 working days on the desk's calendar). A staff member rejects it in the console
 naming the missing pledge; the chat shows the reason; the enterprise replies 补充资料, uploads a new
 pledge and a new review opens; staff approve it and the chat shows the result. Rows are checked
-in the database at each step. Screenshots go to var/screenshots/registration/.
+in the database at each step, on SQLite and on PostgreSQL. Screenshots go to
+var/screenshots/registration/.
 """
 
 import secrets
@@ -26,6 +27,7 @@ from desk.customers.models import Customer, CustomerConversation, CustomerReview
 from desk.db import get_sessionmaker
 from desk.paths import REPO_ROOT
 from desk.uploads.models import Document
+from tests.e2e.conftest import on_both_databases
 from tests.e2e.test_staff_desk import _png
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,6 +40,12 @@ SHOTS = REPO_ROOT / "var" / "screenshots" / "registration"
 COMPANY = "江阴远澄线缆有限公司"
 CREDIT_CODE = "91320281MA1W6XKQ0T"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    """The registration runs on the SQLite stack and again on the PostgreSQL one."""
+    return on_both_databases(request, stack)
 
 
 @pytest.fixture(scope="module")
