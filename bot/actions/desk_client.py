@@ -106,3 +106,11 @@ async def get_json(path: str, *, params: dict[str, str] | None = None) -> dict[s
 async def get_list(path: str, *, params: dict[str, str] | None = None) -> list[Any]:
     """GET a JSON list from the desk (e.g. a timeline) as the bot's service, or DeskClientError."""
     return _expect(await _request("GET", path, params=params), list, path)  # type: ignore[no-any-return]
+
+
+async def patch_json(
+    path: str, body: dict[str, Any], *, params: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """PATCH `body` on the desk as the bot's service (what an upload is), or DeskClientError."""
+    data = await _request("PATCH", path, body=body, params=params)
+    return _expect(data, dict, path)  # type: ignore[no-any-return]

@@ -24,6 +24,7 @@ from channels.conversations import Conversations
 from channels.deps import ChannelSettingsDep as SettingsDep
 from channels.metrics import observe_turn
 from channels.rate_limits import RateLimits
+from channels.web import uploads
 from desk.db import get_sessionmaker
 from desk.deps import SessionDep
 from desk.live.notifier import Notifier
@@ -180,3 +181,12 @@ async def stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get("/chat/upload.js", include_in_schema=False)
+def upload_script() -> FileResponse:
+    """The upload button's script (channels/web/static/upload.js), beside the page."""
+    return FileResponse(STATIC / "upload.js", media_type="text/javascript; charset=utf-8")
+
+
+router.include_router(uploads.router)  # POST /api/chat/uploads

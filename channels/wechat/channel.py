@@ -6,10 +6,10 @@ from starlette.concurrency import run_in_threadpool
 from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 
-from channels.contracts import Outcome
+from channels.contracts import Incoming, Outcome
 from channels.conversations import Conversations
 from channels.settings import ChannelSettings
-from channels.wechat import inbound
+from channels.wechat import inbound, media
 from channels.wechat.client import ApiClient, storage_and_lock
 from channels.wechat.outbox import WeChatOutbox
 from channels.wechat.render import render_turn, split_text
@@ -31,6 +31,7 @@ class WeChatChannel:
             aes_key=aes_key.get_secret_value() if aes_key else None,
             max_skew_s=settings.wechat_max_clock_skew_s,
         )
+        self.settings = settings
         self.deadline_s = settings.wechat_reply_deadline_s
         self.client: ApiClient | None = None
         if settings.wechat_app_id and settings.wechat_app_secret:
@@ -51,6 +52,16 @@ class WeChatChannel:
             retry_interval_s=settings.retry_interval_s,
         )
         conversations.register(inbound.CHANNEL, self.outbox)
+
+    async def with_media(self, incoming: Incoming, message: BaseMessage) -> Incoming:
+        """An image or file of a registering customer: fetched, stored, announced to the bot."""
+        return await media.attach(
+            incoming,
+            message,
+            client=self.client,
+            sessions=self.outbox.sessions,
+            settings=self.settings,
+        )
 
     async def reply(self, message: BaseMessage, outcome: Outcome) -> str | None:
         """The passive reply's XML, or None for 'success'; what does not fit goes out later."""

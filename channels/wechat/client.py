@@ -14,10 +14,13 @@
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import requests
 from wechatpy import WeChatClient
@@ -158,3 +161,31 @@ class ApiClient(WeChatClient):  # type: ignore[misc]
 
     def create_menu(self, menu: dict[str, Any]) -> None:
         self.menu.create(menu)
+
+
+@dataclass(frozen=True)
+class Media:
+    """A temporary media file (图片, 文件) fetched by its MediaId."""
+
+    content: bytes
+    filename: str | None
+    content_type: str | None
+
+
+_FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.IGNORECASE)
+
+
+def get_media(client: ApiClient, media_id: str) -> Media:
+    """``media/get`` with the shared access token (one refresh on a stale one); WeChat's error
+    answers raise :class:`WeChatApiError`."""
+    response = client.media.download(media_id)
+    if not isinstance(response, requests.Response):  # JSON without errcode: not a file
+        raise WeChatApiError(None, "media/get answered without a file")
+    disposition = response.headers.get("Content-Disposition", "")
+    match = _FILENAME.search(disposition)
+    filename = unquote(match.group(1)) if match else None
+    return Media(
+        content=response.content,
+        filename=filename,
+        content_type=response.headers.get("Content-Type"),
+    )

@@ -2,7 +2,9 @@
 
 * text goes to the bot; a digit picks one of the numbered options of the last turn;
 * voice goes as its Recognition text, or the user is asked to type;
-* image, file, video, link are acknowledged and kept in the transcript (attachments);
+* image, file, video, link are acknowledged and kept in the transcript (attachments); a
+  registering customer's images and files are fetched and stored as its documents first
+  (channels/wechat/media.py), and the bot is told which one arrived;
 * location goes to the bot as the place (its label);
 * events: subscribe greets (the bot's welcome lists what it can do), menu CLICK keys start
   flows by intent, unsubscribe and VIEW are only noted.

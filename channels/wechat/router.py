@@ -63,6 +63,7 @@ async def callback(request: Request) -> Response:
         return Response(
             channel.envelope.seal(refusal, params.get("nonce", "")), media_type="application/xml"
         )
+    incoming = await channel.with_media(incoming, message)  # a registering customer's files
     remaining = channel.deadline_s - (time.monotonic() - started) - MARGIN_S
     outcome = await conversations.handle(incoming, deadline_s=max(0.0, remaining))  # dedupe
     reply = await channel.reply(message, outcome)  # passive reply, or queued for later

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from desk.customers import documents
 from desk.customers.access import reachable_customer
 from desk.customers.models import DOCUMENT_KIND_LABELS
-from desk.customers.schemas import DOCUMENT_KINDS, DocumentPublic
+from desk.customers.schemas import DOCUMENT_KINDS, DocumentPublic, DocumentUpdate
 from desk.deps import DeskReadDep, SessionDep, SettingsDep, StaffDep
 from desk.errors import InvalidInput, NotFound
 from desk.uploads import service as uploads
@@ -99,6 +100,27 @@ def list_documents(
 ) -> list[DocumentPublic]:
     reachable_customer(session, caller, customer_id, conversation_id)
     return [_document_view(d) for d in uploads.list_documents(session, customer_id=customer_id)]
+
+
+@router.patch("/{customer_id}/documents/{document_id}", response_model=DocumentPublic)
+def relabel_document(
+    customer_id: int,
+    document_id: int,
+    body: DocumentUpdate,
+    session: SessionDep,
+    caller: DeskReadDep,
+    conversation_id: ConversationQuery = None,
+) -> DocumentPublic:
+    """What the file is (the bot labels a chat upload with the material it asked for)."""
+    reachable_customer(session, caller, customer_id, conversation_id)
+    document = documents.relabel(
+        session,
+        customer_id=customer_id,
+        document_id=document_id,
+        kind=body.kind,
+        actor=caller.username,
+    )
+    return _document_view(document)
 
 
 @router.get("/{customer_id}/documents/{document_id}/content", response_class=FileResponse)

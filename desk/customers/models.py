@@ -81,6 +81,14 @@ class CustomerReview(Base):
     reason: Mapped[str | None] = mapped_column(Text)  # required when rejected
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # the conversation that submitted it: the result is told there (§7.1.1.5 通知用户)
+    conversation_id: Mapped[str | None] = mapped_column(String(80))
+    # an enterprise without a qualification certificate says why (§7.1.1.4 b)
+    qualification_note: Mapped[str | None] = mapped_column(Text)
+    # a rejection names the materials to upload again (document kinds)
+    missing_documents: Mapped[list[str] | None] = mapped_column(JSON)
+    notice_how: Mapped[str | None] = mapped_column(String(20))  # web | wechat_message | …
+    notice_reason: Mapped[str | None] = mapped_column(Text)  # why the applicant was not told
 
 
 class Consent(Base):

@@ -44,6 +44,8 @@ def review_public(review: CustomerReview, *, today: date) -> ReviewPublic:
     view.kind_label = REVIEW_KIND_LABELS[review.kind]
     view.status_label = REVIEW_STATUS_LABELS[review.status]
     view.overdue = is_review_overdue(review, today=today)
+    view.missing_documents = list(review.missing_documents or [])
+    view.missing_labels = [DOCUMENT_KIND_LABELS.get(k, k) for k in view.missing_documents]
     return view
 
 
@@ -101,6 +103,8 @@ def _open_review(
     actor: str,
     new_name: str | None = None,
     changed_on: date | None = None,
+    conversation_id: str | None = None,
+    qualification_note: str | None = None,
 ) -> CustomerReview:
     review = CustomerReview(
         customer_id=customer.id,
@@ -112,6 +116,8 @@ def _open_review(
         new_name=new_name,
         changed_on=changed_on,
         submitted_by=actor,
+        conversation_id=conversation_id,
+        qualification_note=qualification_note,
     )
     session.add(review)
     session.flush()
@@ -133,22 +139,41 @@ def submit_registration(
     document_ids: Sequence[int] | None,
     today: date,
     actor: str,
+    conversation_id: str | None = None,
+    qualification_note: str | None = None,
 ) -> CustomerReview:
-    """Submit the registration materials for review; a result is due in 3 working days."""
+    """Submit the registration materials for review; a result is due in 3 working days.
+
+    An enterprise without a qualification certificate states why (``qualification_note``)
+    instead of uploading one (§7.1.1.4 b); the result is told in ``conversation_id``."""
     customer = get_customer(session, customer_id=customer_id)
     if customer.verification == "approved":
         raise Conflict("该用户已通过审核，无需重复提交。", code="already_verified")
     if _pending(session, customer_id=customer.id, kind="registration"):
         raise Conflict("已有待审核的注册申请，请等待审核结果。", code="review_pending")
+    required = REQUIRED_DOCUMENTS[customer.kind]
+    note = (qualification_note or "").strip() or None
+    if customer.kind != "enterprise":
+        note = None
+    elif note is not None:
+        required = tuple(k for k in required if k != "qualification")
     ids = _documents(
         session,
         customer_id=customer.id,
         document_ids=document_ids,
-        required=REQUIRED_DOCUMENTS[customer.kind],
+        required=required,
+        optional=("qualification",) if note else (),
     )
     customer.verification = "pending"
     return _open_review(
-        session, customer=customer, kind="registration", document_ids=ids, today=today, actor=actor
+        session,
+        customer=customer,
+        kind="registration",
+        document_ids=ids,
+        today=today,
+        actor=actor,
+        conversation_id=conversation_id,
+        qualification_note=note,
     )
 
 
@@ -161,6 +186,7 @@ def submit_name_change(
     document_ids: Sequence[int] | None,
     today: date,
     actor: str,
+    conversation_id: str | None = None,
 ) -> CustomerReview:
     """§7.1.1.6: an enterprise submits its new name within 1 month of the change."""
     customer = get_customer(session, customer_id=customer_id)
@@ -199,6 +225,7 @@ def submit_name_change(
         actor=actor,
         new_name=new_name,
         changed_on=changed_on,
+        conversation_id=conversation_id,
     )
 
 
@@ -217,8 +244,11 @@ def decide(
     reason: str,
     actor: str,
     moment: datetime,
+    missing_documents: Sequence[str] = (),
 ) -> CustomerReview:
-    """Approve or reject (with a reason) a pending review; approval applies it to the customer."""
+    """Approve or reject (with a reason) a pending review; approval applies it to the customer.
+
+    A rejection may name the materials to upload again (``missing_documents``)."""
     review = get_review(session, review_id=review_id)
     if review.status != "pending":
         raise Conflict(
@@ -228,8 +258,17 @@ def decide(
     reason = reason.strip()
     if decision == "rejected" and not reason:
         raise InvalidInput("审核不通过时请填写原因，以便用户补充资料。", code="reason_required")
+    missing = list(dict.fromkeys(missing_documents))
+    if missing and decision != "rejected":
+        raise InvalidInput("审核通过时无需标注缺少的材料。", code="missing_on_approval")
+    unknown = [k for k in missing if k not in DOCUMENT_KIND_LABELS]
+    if unknown:
+        raise InvalidInput(f"未知的材料类型：{'、'.join(unknown)}", code="document_kind_invalid")
     customer = get_customer(session, customer_id=review.customer_id)
     details: dict[str, object] = {"review_id": review.id, "kind": review.kind, "decision": decision}
+    if missing:
+        details["missing_documents"] = missing
+        review.missing_documents = missing
     if review.kind == "registration":
         customer.verification = decision
     elif decision == "approved":

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
+from desk.case_notices import CaseNoticePort, get_case_notice_port
 from desk.clock import now, today
-from desk.customers import reviews
+from desk.customers import review_notices, reviews
 from desk.customers.access import reachable_customer
 from desk.customers.schemas import (
     NameChangeCreate,
@@ -14,10 +15,12 @@ from desk.customers.schemas import (
     ReviewPublic,
     ReviewSubmit,
 )
+from desk.customers.service import get_customer
 from desk.deps import DeskReadDep, SessionDep, StaffDep
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
+NoticesDep = Annotated[CaseNoticePort, Depends(get_case_notice_port)]
 ReviewStatus = Annotated[str | None, Query(alias="status", pattern="^(pending|approved|rejected)$")]
 
 
@@ -37,7 +40,11 @@ def review_queue(
 
 @router.post("/reviews/{review_id}/decision", response_model=ReviewPublic)
 def decide(
-    review_id: int, body: ReviewDecision, session: SessionDep, staff: StaffDep
+    review_id: int,
+    body: ReviewDecision,
+    session: SessionDep,
+    staff: StaffDep,
+    notices: NoticesDep,
 ) -> ReviewPublic:
     review = reviews.decide(
         session,
@@ -46,7 +53,11 @@ def decide(
         reason=body.reason,
         actor=staff.username,
         moment=now(),
+        missing_documents=body.missing_documents,
     )
+    customer = get_customer(session, customer_id=review.customer_id)
+    # the applicant learns the result in its own channel; the review keeps how, or why not
+    review_notices.tell_applicant(session, review, customer, port=notices, actor=staff.username)
     return reviews.review_public(review, today=today())
 
 
@@ -67,6 +78,8 @@ def submit_registration(
         document_ids=body.document_ids,
         today=today(),
         actor=caller.username,
+        conversation_id=conversation_id,
+        qualification_note=body.qualification_note,
     )
     return reviews.review_public(review, today=today())
 
@@ -90,6 +103,7 @@ def submit_name_change(
         document_ids=body.document_ids,
         today=today(),
         actor=caller.username,
+        conversation_id=conversation_id,
     )
     return reviews.review_public(review, today=today())
 

@@ -134,6 +134,10 @@ class ReviewSubmit(BaseModel):
     """Documents to review; when left out, the newest upload of each required kind."""
 
     document_ids: list[int] | None = Field(default=None, max_length=20)
+    # an enterprise without a qualification certificate (§7.1.1.4 b) says why instead
+    qualification_note: Annotated[str | None, Field(max_length=500), AfterValidator(_optional)] = (
+        None
+    )
 
 
 class NameChangeCreate(ReviewSubmit):
@@ -144,6 +148,14 @@ class NameChangeCreate(ReviewSubmit):
 class ReviewDecision(BaseModel):
     decision: Literal["approved", "rejected"]
     reason: str = Field(default="", max_length=1000)  # required when rejected
+    # a rejection may name the materials to upload again; the applicant is asked for these
+    missing_documents: list[DocumentKind] = Field(default_factory=list, max_length=6)
+
+
+class DocumentUpdate(BaseModel):
+    """What an uploaded file is: the bot labels a chat upload with the material it asked for."""
+
+    kind: DocumentKind
 
 
 class ReviewPublic(BaseModel):
@@ -165,6 +177,12 @@ class ReviewPublic(BaseModel):
     reviewer: str | None
     reason: str | None
     reviewed_at: datetime | None
+    conversation_id: str | None = None
+    qualification_note: str | None = None
+    missing_documents: list[str] | None = None
+    missing_labels: list[str] = Field(default_factory=list)
+    notice_how: str | None = None
+    notice_reason: str | None = None
 
 
 class ReviewList(BaseModel):

@@ -22,4 +22,7 @@ class Document(Base):
     original_name: Mapped[str] = mapped_column(String(120))  # sanitised, for display only
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)  # random, relative
     uploaded_by: Mapped[str] = mapped_column(String(40))
+    # a chat upload's own key (the page's message id, WeChat's MsgId): stored once, however often
+    # the same upload arrives
+    source_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desk import audit
@@ -78,8 +79,14 @@ def store_document(
     root: Path,
     max_bytes: int,
     actor: str,
+    source_key: str | None = None,
 ) -> Document:
-    """Check size and sniffed type, write the bytes under ``root``, add the row (commits)."""
+    """Check size and sniffed type, write the bytes under ``root``, add the row (commits).
+
+    With a ``source_key`` (a chat upload's own id) the same upload is stored once: a repeat
+    gets the row stored the first time."""
+    if source_key and (known := _by_source(session, source_key)) is not None:
+        return known
     file_type = checked_type(content, max_bytes=max_bytes)
     storage_name = storage.new_storage_name()
     document = Document(
@@ -91,6 +98,7 @@ def store_document(
         original_name=sanitise_name(original_name),
         storage_name=storage_name,
         uploaded_by=actor,
+        source_key=source_key,
     )
     storage.write(root, storage_name, content)
     try:
@@ -109,6 +117,12 @@ def store_document(
             },
         )
         session.commit()
+    except IntegrityError:
+        session.rollback()
+        storage.remove(root, storage_name)
+        if source_key and (known := _by_source(session, source_key)) is not None:
+            return known  # the same upload, stored by a concurrent request
+        raise
     except BaseException:
         session.rollback()
         storage.remove(root, storage_name)
@@ -122,6 +136,10 @@ def store_document(
         document.size,
     )
     return document
+
+
+def _by_source(session: Session, source_key: str) -> Document | None:
+    return session.scalar(select(Document).where(Document.source_key == source_key))
 
 
 def list_documents(session: Session, *, customer_id: int) -> list[Document]:

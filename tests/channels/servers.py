@@ -195,6 +195,8 @@ class FakeWeChat:
     templates: set[str] = field(default_factory=set)  # template ids the account has
     template_errors: list[int] = field(default_factory=list)
     template_sent: list[dict[str, Any]] = field(default_factory=list)  # the request bodies
+    media: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # id: bytes, type, name
+    media_fetched: list[str] = field(default_factory=list)  # media ids, each time one is fetched
 
     def revoke_all(self) -> None:
         self.valid.clear()
@@ -274,6 +276,21 @@ def wechat_api_app(wechat: FakeWeChat) -> Starlette:
         wechat.template_sent.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": len(wechat.template_sent)})
 
+    async def media_get(request: Request) -> Response:
+        """Temporary media (临时素材) as WeChat serves it: the bytes with a file name, or JSON."""
+        if request.query_params.get("access_token") not in wechat.valid:
+            return error(40001, "invalid credential, access_token is invalid or not latest")
+        media_id = request.query_params.get("media_id", "")
+        if media_id not in wechat.media:
+            return error(40007, "invalid media_id")
+        wechat.media_fetched.append(media_id)
+        content, media_type, name = wechat.media[media_id]
+        return Response(
+            content,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
     async def menu_create(request: Request) -> Response:
         if request.query_params.get("access_token") not in wechat.valid:
             return error(40001, "invalid credential")
@@ -291,6 +308,7 @@ def wechat_api_app(wechat: FakeWeChat) -> Starlette:
             Route("/cgi-bin/message/custom/send", custom_send, methods=["POST"]),
             Route("/cgi-bin/menu/create", menu_create, methods=["POST"]),
             Route("/cgi-bin/message/template/send", template_send, methods=["POST"]),
+            Route("/cgi-bin/media/get", media_get),
         ]
     )
 
