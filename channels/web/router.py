@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -75,6 +75,23 @@ class WebDeliverer:
 @router.get("/", include_in_schema=False)
 def page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+
+# The page's own assets beside index.html (the service catalogue panel); a fixed list, no paths.
+ASSETS = {
+    "catalogue.js": "text/javascript; charset=utf-8",
+    "catalogue.css": "text/css; charset=utf-8",
+}
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def asset(name: str) -> FileResponse:
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail={"code": "not_found", "message": "文件不存在"}
+        )
+    return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/api/chat/messages", response_model=ChatOut)
