@@ -1,6 +1,8 @@
 """The catalogue read from the live knowledge (``retrieval.live.live_knowledge``): a publication
 shows at once. Keyword search goes through the same Searcher as GET /api/search."""
 
+from typing import TypeVar
+
 from desk.catalogue.schemas import (
     Catalogue,
     CatalogueSearch,
@@ -25,10 +27,11 @@ from retrieval.search import Filters, Hit, get_searcher
 from retrieval.settings import get_settings as get_retrieval_settings
 
 SEARCH_K = 8
+_T = TypeVar("_T", Service, Institution, Station)
 LEXICAL_MIN = 0.15  # share of the query's BM25 weight an entry must match to count as a hit
 
 
-def _published(kb: KnowledgeBase, entry_id: str, kind: type) -> object | None:
+def _published(kb: KnowledgeBase, entry_id: str, kind: type[_T]) -> _T | None:
     entry = kb.get(entry_id)
     if isinstance(entry, kind) and entry.status == "published":
         return entry
@@ -61,7 +64,7 @@ def _station_item(station: Station) -> StationItem:
 
 def _service_ref(kb: KnowledgeBase, service_id: str) -> ServiceRef | None:
     service = _published(kb, service_id, Service)
-    if not isinstance(service, Service):
+    if service is None:
         return None
     return ServiceRef(id=service.id, title=service.title, domain_label=service.domain_label)
 
@@ -83,7 +86,7 @@ def catalogue() -> Catalogue:
 def service_page(*, service_id: str) -> ServicePage:
     kb = live_knowledge()
     service = _published(kb, service_id, Service)
-    if not isinstance(service, Service):
+    if service is None:
         raise NotFound(f"没有找到服务事项“{service_id}”，请从服务目录中选择。")
     offers = []
     for inst in sorted(kb.institutions_for(service.id), key=lambda i: -i.rating):
@@ -153,7 +156,7 @@ def institutions(*, domain: str | None = None, region: str | None = None) -> lis
 def institution_page(*, institution_id: str) -> InstitutionPage:
     kb = live_knowledge()
     inst = _published(kb, institution_id, Institution)
-    if not isinstance(inst, Institution):
+    if inst is None:
         raise NotFound(f"没有找到服务机构“{institution_id}”，请从服务目录中选择。")
     services = []
     for service_id in inst.service_ids:
@@ -207,7 +210,7 @@ def stations(*, domain: str | None = None) -> list[StationItem]:
 def station_page(*, station_id: str) -> StationPage:
     kb = live_knowledge()
     station = _published(kb, station_id, Station)
-    if not isinstance(station, Station):
+    if station is None:
         raise NotFound(f"没有找到服务站点“{station_id}”，请从服务目录中选择。")
     refs = [_service_ref(kb, sid) for sid in station.services]
     return StationPage(
