@@ -83,7 +83,8 @@ def test_catalogue_on_a_desktop(stack: Stack, browser: Any, tmp_path: Path) -> N
     # keyword search, then an institution's page
     panel.get_by_role("searchbox", name="搜索服务目录").fill("压力表")
     panel.get_by_role("button", name="搜索", exact=True).click()
-    expect(panel.get_by_text("“压力表”的搜索结果")).to_be_visible()
+    # the app's first search loads the model: allow it the time the chat gets
+    expect(panel.get_by_text("“压力表”的搜索结果")).to_be_visible(timeout=60_000)
     expect(panel.get_by_text(re.compile(r"^服务机构（\d+）$"))).to_be_visible()
     panel.get_by_role("button", name=re.compile(r"^江阴周庄精准计量校准有限公司")).first.click()
     expect(panel.get_by_role("heading", name="江阴周庄精准计量校准有限公司")).to_be_visible()
