@@ -93,7 +93,7 @@ def test_catalogue_on_a_desktop(stack: Stack, browser: Any, tmp_path: Path) -> N
 
     # back to the service, 咨询这项服务: the chat asks for the product, not the service
     panel.get_by_role("button", name="‹ 返回").click()
-    expect(panel.get_by_text("“压力表”的搜索结果")).to_be_visible()
+    expect(panel.get_by_text("“压力表”的搜索结果")).to_be_visible(timeout=30_000)
     panel.get_by_role("tab", name="服务事项").click()
     panel.get_by_role("button", name=re.compile(r"^检验检测")).click()
     panel.get_by_role("button", name=re.compile(SERVICE)).click()
