@@ -31,6 +31,7 @@ from desk.calendar.router import router as calendar_router
 from desk.canned.router import router as canned_router
 from desk.case_lookup.router import router as case_lookup_router
 from desk.case_notices import get_case_notice_port
+from desk.catalogue.router import router as catalogue_router
 from desk.complaints.desk_router import router as complaint_desk_router
 from desk.complaints.router import router as complaints_router
 from desk.consultations.ports import get_conversation_port
@@ -85,6 +86,7 @@ DESK_ROUTERS = (
     knowledge_router,
     knowledge_curation_router,
     case_lookup_router,
+    catalogue_router,
 )
 
 

@@ -3,7 +3,7 @@
 An answer must never send a user to a screen, column, menu or function the platform does not
 have (issue 14). ``PLATFORM_SECTIONS`` is the one list of what exists today: the two chat
 channels and what the assistant does in them, the Official Account's menu, the offline stations
-and the telephone. The service catalogue planned for the web page is added here when it exists.
+and the telephone, and the service catalogue beside the web chat and in the menu.
 
 ``references(text)`` finds every place a text points the user somewhere — a quoted name followed
 by 栏目/页面/菜单/…, a 「…」 name, a "我的…" page, an SMS or in-site-message promise, a log-in or
@@ -38,10 +38,10 @@ PLATFORM_SECTIONS: Final[tuple[Section, ...]] = (
     Section("微信公众号", "在公众号里与质量门诊助手对话", ("公众号",)),
     Section(
         "公众号菜单",
-        "公众号底部菜单：办事服务、进度投诉、人工专家（channels/wechat/menu.py）",
+        "公众号底部菜单：办事服务（含服务目录）、进度投诉、人工专家（channels/wechat/menu.py）",
         ("底部菜单", "菜单"),
     ),
-    Section("办事服务", "公众号菜单一级项：提出服务需求、办事咨询"),
+    Section("办事服务", "公众号菜单一级项：服务目录、提出服务需求、办事咨询"),
     Section("进度投诉", "公众号菜单一级项：查询办理进度、我要投诉"),
     Section("人工专家", "公众号菜单一级项：转人工专家、网页版咨询"),
     # what the assistant does in either chat (bot/domain)
@@ -73,6 +73,19 @@ PLATFORM_SECTIONS: Final[tuple[Section, ...]] = (
         "上传材料",
         "网页对话输入框旁的按钮，上传注册材料（PDF、JPG、PNG）；微信中直接发送图片或文件",
         ("上传按钮",),
+    ),
+    # the self-service catalogue (desk/catalogue, channels/web/static/catalogue.js,
+    # bot/actions/catalogue.py)
+    Section(
+        "服务目录",
+        "网页对话旁的服务目录（手机上点页面顶部的“服务目录”）、公众号菜单“服务目录”和对话中回复"
+        "“服务目录”：按领域浏览服务事项、服务机构和线下站点，查看受理条件、办事材料、服务流程和"
+        "服务承诺，可按关键词搜索（§7.2.1）",
+        ("服务事项目录", "分类检索", "目录"),
+    ),
+    Section(
+        "咨询这项服务",
+        "服务目录中每项服务和每个机构的按钮：在对话中为这项服务登记需求，不必再说明要办什么",
     ),
     # off line
     Section(

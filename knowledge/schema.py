@@ -212,6 +212,11 @@ class Station(EntryBase):
     contact: Contact
     description: Text
 
+    @property
+    def domains(self) -> list[str]:
+        """Domain codes of the services it serves (by clause), in the listed order."""
+        return list(dict.fromkeys(service_domain(s) for s in self.services))
+
     def search_text(self) -> str:
         return _join(
             self.title, self.type, self.region, self.address, self.description, self.keywords
@@ -228,6 +233,17 @@ class Faq(EntryBase):
     variants: list[Text] = Field(default_factory=list)
     answer: Text
     clause: Text | None = None  # the clause of DB3202/T 1063—2024 it rests on
+
+    @property
+    def domains(self) -> list[str]:
+        """The domain of its clause: §6.1–§6.6 their domain, §6.7 and the platform's own services
+        of §5.2/§5.3 "other"; none for the procedures of §7/§8 and the appendices."""
+        clause = (self.clause or "").strip()
+        if clause.startswith("6."):
+            return [service_domain(clause)]
+        if clause.startswith(("5.2", "5.3")):
+            return ["other"]
+        return []
 
     def search_text(self) -> str:
         return _join(self.title, self.variants, self.keywords, _clip(self.answer, 120))

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from knowledge.constants import Kind
+from knowledge.constants import KINDS, Kind
 from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
 from retrieval.encoder_cache import get_encoder
@@ -48,7 +48,7 @@ class Hit:
             "score": round(self.score, 4),
             "summary": self.entry.summary(),
         }
-        for name in ("domain", "region", "service_modes", "type"):
+        for name in ("domain", "domains", "region", "service_modes", "type"):
             value = getattr(self.entry, name, None)
             if value is not None:
                 data[name] = value
@@ -56,6 +56,15 @@ class Hit:
             data["under_review"] = True
             data["review_note"] = REVIEW_NOTE
         return data
+
+
+def entry_domains(entry: Any) -> list[str]:
+    """The QI domains an entry belongs to: a service its one ``domain``; an institution, a
+    station or an FAQ its ``domains`` (by the services it offers or serves, by its clause)."""
+    domain = getattr(entry, "domain", None)
+    if isinstance(domain, str):
+        return [domain]
+    return list(getattr(entry, "domains", None) or [])
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ class Filters:
     include_under_review: bool = False  # staff only: also entries on a withdrawn source
 
     def accept(self, entry: Any) -> bool:
-        if self.domain and getattr(entry, "domain", self.domain) != self.domain:
+        if self.domain and self.domain not in entry_domains(entry):
             return False
         if self.region and self.region not in (getattr(entry, "region", None) or self.region):
             return False
@@ -127,6 +136,29 @@ class Searcher:
         if extra:
             hits += zip(extra, (index.vectors(extra) @ vector).tolist(), strict=True)
         return hits
+
+    def browse(self, *, kind: str, filters: Filters, k: int | None = None) -> list[Hit]:
+        """Category browsing (§7.2.1 分类检索): the published entries of ``kind`` that pass the
+        filters, in the knowledge's own order, without query text (each scores 1.0)."""
+        today = date.today()
+        hits: list[Hit] = []
+        for entry in self.knowledge.published(cast(Kind, kind)) if kind in KINDS else []:
+            if not filters.accept(entry):
+                continue
+            withheld = entry.under_review(today)
+            if withheld and not filters.include_under_review:
+                continue
+            hits.append(
+                Hit(
+                    id=entry.id,
+                    kind=kind,
+                    title=entry.title,
+                    score=1.0,
+                    entry=entry,
+                    under_review=withheld,
+                )
+            )
+        return hits if k is None else hits[:k]
 
     def search(
         self, query: str, *, kind: str, k: int = 5, filters: Filters | None = None

@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.catalogue import chosen_service_events
 from bot.actions.common import entity_values, latest_text, own_words
 from bot.actions.details import read_details, states_a_need
 
@@ -106,7 +107,8 @@ class ActionStartNeed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return start_need_events(tracker)
+        # a need started from the catalogue (咨询这项服务) comes with its service
+        return start_need_events(tracker) + chosen_service_events(dispatcher, tracker)
 
 
 class ActionResetNeed(Action):

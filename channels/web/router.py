@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -79,6 +79,25 @@ class WebDeliverer:
 @router.get("/", include_in_schema=False)
 def page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+
+# The page's own assets beside index.html (the catalogue panel, the upload button); a fixed
+# list, no paths.
+ASSETS = {
+    "catalogue.js": "text/javascript; charset=utf-8",
+    "catalogue.css": "text/css; charset=utf-8",
+    "upload.js": "text/javascript; charset=utf-8",
+}
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def asset(name: str) -> FileResponse:
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail={"code": "not_found", "message": "文件不存在"}
+        )
+    return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
 
 @router.post(
@@ -181,12 +200,6 @@ async def stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-
-@router.get("/chat/upload.js", include_in_schema=False)
-def upload_script() -> FileResponse:
-    """The upload button's script (channels/web/static/upload.js), beside the page."""
-    return FileResponse(STATIC / "upload.js", media_type="text/javascript; charset=utf-8")
 
 
 router.include_router(uploads.router)  # POST /api/chat/uploads

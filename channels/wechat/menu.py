@@ -7,6 +7,7 @@ from typing import Any
 
 # CLICK key → the Rasa intent it triggers (DESIGN §4 intents).
 MENU_INTENTS: dict[str, str] = {
+    "QC_BROWSE_CATALOGUE": "/browse_catalogue",
     "QC_REQUEST_SERVICE": "/request_service",
     "QC_ASK_FAQ": "/ask_faq",
     "QC_FILE_COMPLAINT": "/file_complaint",
@@ -15,6 +16,7 @@ MENU_INTENTS: dict[str, str] = {
 }
 
 MENU_TITLES: dict[str, str] = {
+    "QC_BROWSE_CATALOGUE": "服务目录",
     "QC_REQUEST_SERVICE": "提出服务需求",
     "QC_ASK_FAQ": "办事咨询",
     "QC_CHECK_PROGRESS": "查询办理进度",
@@ -36,7 +38,11 @@ def build_menu(web_chat_url: str | None = None) -> dict[str, Any]:
         "button": [
             {
                 "name": "办事服务",
-                "sub_button": [_click("QC_REQUEST_SERVICE"), _click("QC_ASK_FAQ")],
+                "sub_button": [
+                    _click("QC_BROWSE_CATALOGUE"),
+                    _click("QC_REQUEST_SERVICE"),
+                    _click("QC_ASK_FAQ"),
+                ],
             },
             {
                 "name": "进度投诉",
