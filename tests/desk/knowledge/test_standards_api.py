@@ -86,3 +86,37 @@ def test_a_standard_is_created_and_edited_with_reasons_per_field(
 def test_the_form_offers_the_three_statuses(kclient: TestClient, staff: dict[str, str]) -> None:
     vocab = kclient.get("/api/knowledge/vocabulary", headers=staff).json()
     assert [o["value"] for o in vocab["validities"]] == ["现行", "废止", "即将实施"]
+
+
+def test_the_standards_page_lists_the_table_with_status_and_replacement(
+    kclient: TestClient, staff: dict[str, str]
+) -> None:
+    listed = kclient.get("/api/knowledge/standards", headers=staff).json()["items"]
+    by_code = {s["code"]: s for s in listed}
+    old = by_code["GB/T 19001-2008"]  # in the table, cited by nothing
+    assert (old["validity"], old["replaced_by"], old["entry_id"]) == (
+        "废止",
+        "GB/T 19001-2016",
+        "std-gbt-19001-2008",
+    )
+    assert old["held_back"] is True and old["entries"] == []
+    current = by_code["GB/T 19001-2016"]  # in the table and cited by services
+    assert current["validity"] == "现行" and current["entries"]
+    assert by_code["计量法（2018年修正）"]["validity"] is None  # cited, not in the table
+
+    response = kclient.post(
+        "/api/knowledge/standards/withdraw",
+        headers=staff,
+        json={"code": "GB/T 2828.1-2012", "withdrawn": "2026-01-01", "publish": False},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["changed"] == ["std-gbt-2828-1-2012"]
+    row = kclient.get(f"{URL}/std-gbt-2828-1-2012", headers=staff).json()["payload"]
+    assert (row["validity"], row["withdrawn"]) == ("废止", "2026-01-01")
+    missing = kclient.post(
+        "/api/knowledge/standards/withdraw",
+        headers=staff,
+        json={"code": "GB/T 99999-2099", "withdrawn": "2026-01-01"},
+    )
+    assert missing.status_code == 404
+    assert "标准表中没有" in missing.json()["detail"]["message"]
