@@ -11,6 +11,8 @@ from knowledge.constants import DOMAIN_LABELS, SPECIAL_SERVICE_IDS
 from knowledge.schema import Service
 from knowledge.store import KnowledgeBase
 
+FEATURE = "answers"  # bot/templates/answers.yml
+
 # Input patterns: a question about the platform as a whole (not one domain of it).
 _WHOLE = re.compile(
     r"(你们|你|平台|这里|这儿|质量门诊|助手|小程序|公众号)(都|主要|一般|到底)?(能|可以|会|能够)"
@@ -55,17 +57,17 @@ def domain_lines(knowledge: KnowledgeBase) -> str:
             ]
         if not titles:
             continue
-        shown = phrase("answers", "capabilities.joiner").join(titles[:MAX_PER_DOMAIN])
+        shown = phrase(FEATURE, "capabilities.joiner").join(titles[:MAX_PER_DOMAIN])
         if len(titles) > MAX_PER_DOMAIN:
-            shown += phrase("answers", "capabilities.more", count=len(titles))
-        lines.append(phrase("answers", "capabilities.domain", domain=label, services=shown))
+            shown += phrase(FEATURE, "capabilities.more", count=len(titles))
+        lines.append(phrase(FEATURE, "capabilities.domain", domain=label, services=shown))
     return "\n".join(lines)
 
 
 def mode_lines(knowledge: KnowledgeBase) -> str:
     by_id = {s.id: s for s in _served(knowledge)}
     return "\n".join(
-        phrase("answers", "capabilities.mode", title=by_id[i].title)
+        phrase(FEATURE, "capabilities.mode", title=by_id[i].title)
         for i in SPECIAL_SERVICE_IDS
         if i in by_id
     )
@@ -75,7 +77,7 @@ def domain_options(knowledge: KnowledgeBase) -> list[Option]:
     """One quick reply per domain that has services: it asks that domain's question."""
     present = {s.domain for s in _served(knowledge)}
     return [
-        Option(label, phrase("answers", "capabilities.ask_domain", domain=label))
+        Option(label, phrase(FEATURE, "capabilities.ask_domain", domain=label))
         for domain, label in DOMAIN_LABELS.items()
         if domain in present and domain != "other"
     ]

@@ -22,6 +22,8 @@ from bot.actions.templates import phrase
 from knowledge.schema import Service
 from knowledge.store import KnowledgeBase
 
+FEATURE = "answers"  # bot/templates/answers.yml
+
 logger = logging.getLogger(__name__)
 
 SERVICE_MIN = 0.90  # fused score (e5 cosine + BM25 bonus) from which a service is named
@@ -80,8 +82,8 @@ def sections(service: Service, aspects: list[str]) -> str:
     out = []
     for aspect in aspects:
         items: list[str] = list(getattr(service, aspect))
-        head = phrase("answers", f"manual.aspects.{aspect}")
-        lines = [phrase("answers", "manual.item", n=n, text=t) for n, t in enumerate(items, 1)]
+        head = phrase(FEATURE, f"manual.aspects.{aspect}")
+        lines = [phrase(FEATURE, "manual.item", n=n, text=t) for n, t in enumerate(items, 1)]
         out.append("\n".join([f"{head}：", *lines]))
     return "\n".join(out)
 
@@ -90,16 +92,16 @@ def manual_options(service: Service, aspects: list[str]) -> list[Option]:
     """Register the need for it; see the other parts of its manual."""
     options = [
         Option(
-            phrase("answers", "manual.start"),
-            phrase("answers", "manual.start_payload", title=service.title),
+            phrase(FEATURE, "manual.start"),
+            phrase(FEATURE, "manual.start_payload", title=service.title),
         )
     ]
     for aspect in ASPECT_WORDS:
         if aspect in aspects:
             continue
-        label = phrase("answers", f"manual.aspects.{aspect}")
+        label = phrase(FEATURE, f"manual.aspects.{aspect}")
         options.append(
-            Option(phrase("answers", "manual.other", aspect=label), f"{service.title}的{label}")
+            Option(phrase(FEATURE, "manual.other", aspect=label), f"{service.title}的{label}")
         )
     return options
 

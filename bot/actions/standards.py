@@ -16,6 +16,8 @@ from bot.actions.templates import phrase
 from knowledge.schema import Standard, standard_key
 from knowledge.store import KnowledgeBase
 
+FEATURE = "answers"  # bot/templates/answers.yml
+
 logger = logging.getLogger(__name__)
 
 # Input patterns (what users type), not copy.
@@ -81,14 +83,14 @@ def find(query: StandardQuery, knowledge: KnowledgeBase) -> Found:
 
 
 def validity_label(standard: Standard, today: date) -> str:
-    return phrase("answers", f"validity.{standard.validity_on(today)}")
+    return phrase(FEATURE, f"validity.{standard.validity_on(today)}")
 
 
 def describe(standard: Standard, knowledge: KnowledgeBase, today: date) -> str:
     """One line: code, title, status, dates and what replaced it."""
     parts = [
         phrase(
-            "answers",
+            FEATURE,
             "standard.head",
             code=standard.code,
             title=standard.title.strip("《》"),
@@ -97,20 +99,18 @@ def describe(standard: Standard, knowledge: KnowledgeBase, today: date) -> str:
     ]
     if standard.effective:
         key = "effective_future" if standard.effective > today else "effective"
-        parts.append(phrase("answers", f"standard.{key}", date=standard.effective.isoformat()))
+        parts.append(phrase(FEATURE, f"standard.{key}", date=standard.effective.isoformat()))
     if standard.withdrawn:
         key = "withdrawn" if standard.withdrawn <= today else "withdrawn_future"
-        parts.append(phrase("answers", f"standard.{key}", date=standard.withdrawn.isoformat()))
+        parts.append(phrase(FEATURE, f"standard.{key}", date=standard.withdrawn.isoformat()))
     if standard.replaced_by:
         replacement = knowledge.standard(standard.replaced_by)
         if replacement is None:
-            parts.append(
-                phrase("answers", "standard.replaced_by_unknown", code=standard.replaced_by)
-            )
+            parts.append(phrase(FEATURE, "standard.replaced_by_unknown", code=standard.replaced_by))
         else:
             parts.append(
                 phrase(
-                    "answers",
+                    FEATURE,
                     "standard.replaced_by",
                     code=replacement.code,
                     validity=validity_label(replacement, today),
@@ -121,7 +121,7 @@ def describe(standard: Standard, knowledge: KnowledgeBase, today: date) -> str:
 
 def answer_lines(found: Found, knowledge: KnowledgeBase, today: date) -> str:
     return "\n".join(
-        phrase("answers", "standard.line", text=describe(s, knowledge, today))
+        phrase(FEATURE, "standard.line", text=describe(s, knowledge, today))
         for s in found.standards
     )
 
@@ -136,9 +136,9 @@ def citation(codes: list[str], knowledge: KnowledgeBase, today: date) -> str:
             continue
         seen.add(standard.key)
         cited.append(
-            phrase("answers", "cite", code=standard.code, validity=validity_label(standard, today))
+            phrase(FEATURE, "cite", code=standard.code, validity=validity_label(standard, today))
         )
-    return phrase("answers", "cite_joiner").join(cited)
+    return phrase(FEATURE, "cite_joiner").join(cited)
 
 
 def entry_citation(entry_id: str, knowledge: KnowledgeBase, today: date) -> str:
