@@ -16,6 +16,8 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -255,22 +257,36 @@ class Standard(EntryBase):
     kind: Literal["standard"] = "standard"
     code: Text  # e.g. "GB/T 19001-2016"
     validity: Validity
-    effective: date | None = None  # 实施日期
-    withdrawn: date | None = None  # 废止日期
-    replaced_by: Text | None = None  # the code of the standard that replaces it
+    # validate_default: the rules below also run when a date is left out
+    effective: date | None = Field(default=None, validate_default=True)  # 实施日期
+    withdrawn: date | None = Field(default=None, validate_default=True)  # 废止日期
+    replaced_by: Text | None = Field(default=None, validate_default=True)  # the replacing code
     note: Text | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.effective and self.withdrawn and self.withdrawn < self.effective:
-            raise ValueError("废止日期早于实施日期")
-        if self.validity == "废止" and self.withdrawn is None:
-            raise ValueError("状态为废止时须填写废止日期")
-        if self.validity == "即将实施" and self.effective is None:
+    @field_validator("effective")
+    @classmethod
+    def _effective_when_coming(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is None and info.data.get("validity") == "即将实施":
             raise ValueError("状态为即将实施时须填写实施日期")
-        if self.replaced_by and standard_key(self.replaced_by) == standard_key(self.code):
+        return value
+
+    @field_validator("withdrawn")
+    @classmethod
+    def _withdrawn_when_withdrawn(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is None and info.data.get("validity") == "废止":
+            raise ValueError("状态为废止时须填写废止日期")
+        effective = info.data.get("effective")
+        if value is not None and effective is not None and value < effective:
+            raise ValueError("废止日期早于实施日期")
+        return value
+
+    @field_validator("replaced_by")
+    @classmethod
+    def _not_itself(cls, value: str | None, info: ValidationInfo) -> str | None:
+        code = info.data.get("code")
+        if value and code and standard_key(value) == standard_key(code):
             raise ValueError("代替标准不能是它自己")
-        return self
+        return value
 
     @property
     def key(self) -> str:
