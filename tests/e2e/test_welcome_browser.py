@@ -140,6 +140,10 @@ def test_the_welcome_offers_the_most_asked_and_answers_from_the_knowledge(
         page.locator(".msg.bot .buttons button").filter(has_text="登记这项需求").last
     ).to_be_visible()
     page.screenshot(path=SHOTS / "04-service-manual.png", full_page=True)
+    said = chat.type("计量校准怎么办理")
+    assert "服务流程" in said and "（计量）" in said, said
+    said = chat.type("认证需要什么条件")
+    assert "受理条件" in said and "（认证认可）" in said, said
     said = chat.click("登记这项需求")
     assert "知识库里没有找到" not in said
 
