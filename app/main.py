@@ -45,6 +45,7 @@ from desk.demands.desk_router import router as demand_desk_router
 from desk.demands.router import router as demands_router
 from desk.escalations.router import router as escalations_router
 from desk.improvements.router import router as improvements_router
+from desk.knowledge.asked_router import router as knowledge_asked_router
 from desk.knowledge.curation_router import router as knowledge_curation_router
 from desk.knowledge.router import router as knowledge_router
 from desk.live import events as live_events
@@ -87,6 +88,7 @@ DESK_ROUTERS = (
     knowledge_curation_router,
     case_lookup_router,
     catalogue_router,
+    knowledge_asked_router,
 )
 
 

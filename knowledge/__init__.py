@@ -22,6 +22,7 @@ from knowledge.schema import (
     Qualification,
     Service,
     SourceRef,
+    Standard,
     Station,
     parse_entry,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Qualification",
     "Service",
     "SourceRef",
+    "Standard",
     "Station",
     "domain_label",
     "get_knowledge",

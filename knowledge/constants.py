@@ -19,14 +19,19 @@ SECTION6_SERVICE_IDS: Final[tuple[str, ...]] = (
 SPECIAL_SERVICE_IDS: Final[tuple[str, ...]] = ("5.3a", "5.3b", "5.3c", "5.3d", "5.2b4")
 SERVICE_IDS: Final[tuple[str, ...]] = SECTION6_SERVICE_IDS + SPECIAL_SERVICE_IDS
 
-Kind = Literal["service", "institution", "station", "faq"]
-KINDS: Final[tuple[Kind, ...]] = ("service", "institution", "station", "faq")
+Kind = Literal["service", "institution", "station", "faq", "standard"]
+KINDS: Final[tuple[Kind, ...]] = ("service", "institution", "station", "faq", "standard")
 KIND_LABELS: Final[dict[str, str]] = {
     "service": "服务事项",
     "institution": "服务机构",
     "station": "线下站点",
     "faq": "常见问题",
+    "standard": "标准",
 }
+
+# Validity of a standard (§6.2.2 标准有效性查询), as the standards table records it.
+Validity = Literal["现行", "废止", "即将实施"]
+VALIDITIES: Final[tuple[str, ...]] = ("现行", "废止", "即将实施")
 
 Domain = Literal[
     "metrology", "standardization", "certification", "testing", "quality", "ip", "other"

@@ -5,6 +5,8 @@ Each entry knows the text to index for semantic search (``search_text``) and a o
 Chinese description (``summary``).
 """
 
+import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Literal, Self
 
@@ -14,6 +16,8 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -25,6 +29,7 @@ from knowledge.constants import (
     QualificationKind,
     ServiceMode,
     StationType,
+    Validity,
     domain_label,
     service_domain,
 )
@@ -252,16 +257,82 @@ class Faq(EntryBase):
         return _clip(f"{self.title} {self.answer}")
 
 
-Entry = Annotated[Service | Institution | Station | Faq, Field(discriminator="kind")]
+def standard_key(code: str) -> str:
+    """A standard code folded for lookup: 「gb/t19001—2016」 and 「GB/T 19001-2016」 match."""
+    folded = unicodedata.normalize("NFKC", code).upper()
+    return re.sub(r"[\s　]+", "", folded.replace("—", "-").replace("－", "-").replace("／", "/"))
+
+
+class Standard(EntryBase):
+    """One standard of the standards table (§6.2.2): is it still valid, and what replaced it.
+
+    ``validity`` is what staff recorded; ``validity_on(day)`` also follows the dates, so a
+    withdrawal date that has passed reads 废止 and a future effective date 即将实施.
+    """
+
+    kind: Literal["standard"] = "standard"
+    code: Text  # e.g. "GB/T 19001-2016"
+    validity: Validity
+    # validate_default: the rules below also run when a date is left out
+    effective: date | None = Field(default=None, validate_default=True)  # 实施日期
+    withdrawn: date | None = Field(default=None, validate_default=True)  # 废止日期
+    replaced_by: Text | None = Field(default=None, validate_default=True)  # the replacing code
+    note: Text | None = None
+
+    @field_validator("effective")
+    @classmethod
+    def _effective_when_coming(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is None and info.data.get("validity") == "即将实施":
+            raise ValueError("状态为即将实施时须填写实施日期")
+        return value
+
+    @field_validator("withdrawn")
+    @classmethod
+    def _withdrawn_when_withdrawn(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is None and info.data.get("validity") == "废止":
+            raise ValueError("状态为废止时须填写废止日期")
+        effective = info.data.get("effective")
+        if value is not None and effective is not None and value < effective:
+            raise ValueError("废止日期早于实施日期")
+        return value
+
+    @field_validator("replaced_by")
+    @classmethod
+    def _not_itself(cls, value: str | None, info: ValidationInfo) -> str | None:
+        code = info.data.get("code")
+        if value and code and standard_key(value) == standard_key(code):
+            raise ValueError("代替标准不能是它自己")
+        return value
+
+    @property
+    def key(self) -> str:
+        return standard_key(self.code)
+
+    def validity_on(self, day: date) -> str:
+        if self.withdrawn is not None and self.withdrawn <= day:
+            return "废止"
+        if self.effective is not None and self.effective > day:
+            return "即将实施"
+        return "现行"  # a withdrawal still ahead, or an effective date passed
+
+    def search_text(self) -> str:
+        return _join(self.code, self.title, self.keywords)
+
+    def summary(self) -> str:
+        return _clip(f"{self.code}《{self.title}》（{self.validity}）")
+
+
+Entry = Annotated[Service | Institution | Station | Faq | Standard, Field(discriminator="kind")]
 ENTRY_ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
 ENTRY_TYPES: dict[str, type[EntryBase]] = {
     "service": Service,
     "institution": Institution,
     "station": Station,
     "faq": Faq,
+    "standard": Standard,
 }
 
 
-def parse_entry(data: object) -> Service | Institution | Station | Faq:
+def parse_entry(data: object) -> Service | Institution | Station | Faq | Standard:
     """Validate one raw mapping (with its ``kind``) into a typed entry."""
     return ENTRY_ADAPTER.validate_python(data)

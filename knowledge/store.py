@@ -26,7 +26,16 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.constants import Kind
-from knowledge.schema import Entry, Faq, Institution, Service, Station, parse_entry
+from knowledge.schema import (
+    Entry,
+    Faq,
+    Institution,
+    Service,
+    Standard,
+    Station,
+    parse_entry,
+    standard_key,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,7 +95,7 @@ def describe_error(err: Any) -> str:
     """One pydantic error as a Chinese reason naming the field (its label and its path)."""
     loc = tuple(err["loc"])
     entry_kind = None
-    if loc and loc[0] in ("service", "institution", "station", "faq"):
+    if loc and loc[0] in ("service", "institution", "station", "faq", "standard"):
         entry_kind, loc = str(loc[0]), loc[1:]
     reason = _reason(_label(entry_kind, loc), err["type"], err.get("ctx") or {}, err)
     return reason.replace("） ", "）")  # 字段 答案（answer）不能为空
@@ -183,6 +192,7 @@ class KnowledgeBase:
     institutions: tuple[Institution, ...] = ()
     stations: tuple[Station, ...] = ()
     faqs: tuple[Faq, ...] = ()
+    standards: tuple[Standard, ...] = ()
     _index: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -201,6 +211,7 @@ class KnowledgeBase:
             institutions=tuple(e for e in items if isinstance(e, Institution)),
             stations=tuple(e for e in items if isinstance(e, Station)),
             faqs=tuple(e for e in items if isinstance(e, Faq)),
+            standards=tuple(e for e in items if isinstance(e, Standard)),
         )
 
     def __len__(self) -> int:
@@ -214,6 +225,7 @@ class KnowledgeBase:
         yield from self.institutions
         yield from self.stations
         yield from self.faqs
+        yield from self.standards
 
     def get(self, entry_id: str) -> Entry | None:
         return self._index.get(entry_id)
@@ -242,7 +254,13 @@ class KnowledgeBase:
             "institution": len(self.institutions),
             "station": len(self.stations),
             "faq": len(self.faqs),
+            "standard": len(self.standards),
         }
+
+    def standard(self, code: str) -> Standard | None:
+        """The published standard with this code (blanks, width and dash style ignored)."""
+        key = standard_key(code)
+        return next((s for s in self.standards if s.status == "published" and s.key == key), None)
 
     def content_hash(self) -> str:
         """sha256 of a canonical JSON dump of all entries sorted by id (format-independent)."""

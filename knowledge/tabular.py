@@ -92,6 +92,14 @@ _BY_KIND: dict[str, tuple[Column, ...]] = {
         Column("answer", "答案"),
         Column("clause", "条款"),
     ),
+    "standard": (
+        Column("code", "标准编号"),
+        Column("validity", "标准状态"),
+        Column("effective", "实施日期", "date"),
+        Column("withdrawn", "废止日期", "date"),
+        Column("replaced_by", "代替标准"),
+        Column("note", "备注"),
+    ),
 }
 _KIND_CODES: dict[str, str] = {**{k: k for k in KINDS}, **{v: k for k, v in KIND_LABELS.items()}}
 _DOMAIN_CODES = {**{k: k for k in DOMAIN_LABELS}, **{v: k for k, v in DOMAIN_LABELS.items()}}

@@ -14,10 +14,19 @@ from pathlib import Path
 
 from knowledge.constants import KINDS, REGIONS, SERVICE_IDS, service_domain
 from knowledge.platform import unknown_references
-from knowledge.schema import Contact, Faq, Institution, Service, Station
+from knowledge.schema import (
+    Contact,
+    Entry,
+    Faq,
+    Institution,
+    Service,
+    Standard,
+    Station,
+    standard_key,
+)
 from knowledge.store import DATA_DIR, Located, Problem, duplicate_problems, read_entries
 
-ID_PREFIXES = {"institution": "inst-", "station": "st-", "faq": "faq-"}
+ID_PREFIXES = {"institution": "inst-", "station": "st-", "faq": "faq-", "standard": "std-"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PLACEHOLDER_PHONE = "（示例）"
 PLACEHOLDER_NUMBER = "示例"
@@ -92,10 +101,12 @@ def check_references(located: list[Located]) -> Iterator[Problem]:
             yield _warning(item, "没有已发布的机构或站点提供该服务")
 
 
-def _chinese_fields(entry: Service | Institution | Station | Faq) -> dict[str, str]:
+def _chinese_fields(entry: Entry) -> dict[str, str]:
     fields = {"title": entry.title}
     if isinstance(entry, Faq):
         fields["answer"] = entry.answer
+    elif isinstance(entry, Standard):
+        pass  # a standard's title is its Chinese name; the code is not Chinese
     else:
         fields["description"] = entry.description
     if isinstance(entry, Service):
@@ -132,7 +143,7 @@ def _told_texts(value: object, where: str) -> Iterator[tuple[str, str]]:
             yield from _told_texts(item, f"{where}[{n}]")
 
 
-def told_texts(entry: Service | Institution | Station | Faq) -> Iterator[tuple[str, str]]:
+def told_texts(entry: Entry) -> Iterator[tuple[str, str]]:
     """(field, text) of every text of ``entry`` the assistant may tell a user (a FAQ's title is
     the user's question, so it is left out)."""
     data = entry.model_dump(mode="json")
@@ -203,6 +214,36 @@ def check_review(located: list[Located], today: date) -> Iterator[Problem]:
                 )
 
 
+def check_standards(located: list[Located], today: date) -> Iterator[Problem]:
+    """One row per standard code; the recorded status agrees with the dates (else a warning);
+    an entry citing a standard the table says is withdrawn is told to record it."""
+    first: dict[str, str] = {}
+    table: dict[str, Standard] = {}
+    for item in located:
+        entry = item.entry
+        if not isinstance(entry, Standard):
+            continue
+        if entry.key in first:
+            yield _error(item, f"标准编号 {entry.code} 重复（已在 {first[entry.key]} 中登记）")
+            continue
+        first[entry.key] = entry.id
+        table[entry.key] = entry
+        now = entry.validity_on(today)
+        if now != entry.validity:
+            yield _warning(item, f"标准状态记为{entry.validity}，按日期今天应为{now}，请更新")
+    for item in located:
+        if isinstance(item.entry, Standard):
+            continue
+        for source in item.entry.sources:
+            standard = table.get(standard_key(source.code))
+            if standard and standard.withdrawn and source.withdrawn != standard.withdrawn:
+                yield _warning(
+                    item,
+                    f"引用的 {source.code} 在标准表中废止于 {standard.withdrawn}，"
+                    "依据中未记录该废止日期",
+                )
+
+
 def _counts(located: Iterable[Located]) -> dict[str, int]:
     counts: dict[str, int] = dict.fromkeys(KINDS, 0)
     for item in located:
@@ -236,4 +277,5 @@ def check_all(located: list[Located], *, today: date, real_data: bool = False) -
     if not real_data:
         problems += check_placeholders(located)
     problems += check_review(located, today)
+    problems += check_standards(located, today)
     return problems

@@ -3,12 +3,16 @@
 A clear best match (high score, and clearly ahead of the next one) is answered; a plausible
 one gets up to three 「您是想问…」 choices; anything else gets an honest "not found" with the way
 to a person. Inside a form there are no choices (the form's question follows), only an answer
-or "not found".
+or "not found". Before the FAQs, the structured knowledge answers what it holds
+(``self_service``: a standard's validity, what the platform offers, a service's manual); an
+answer resting on a standard of the standards table cites it with its status; each FAQ answer
+is reported to the desk for 猜你想问 (``welcome``).
 """
 
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,7 +20,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import Option, buttons, digit_options, latest_intent, latest_text, numbered
+from bot.actions import self_service, standards, welcome
+from bot.actions.common import (
+    Option,
+    buttons,
+    digit_options,
+    entity_values,
+    latest_intent,
+    latest_text,
+    numbered,
+    own_words,
+)
 from bot.actions.unanswered import report_unanswered
 from bot.actions.validators import parse_choice
 
@@ -113,17 +127,37 @@ class ActionAnswerFaq(Action):
         if tracker.get_slot("pending_choice") == "faq" and choices:
             picked = parse_choice(text, len(choices) + 1)
             if picked is not None or latest_intent(tracker) == "deny":
-                return self._answer_choice(dispatcher, choices, picked)
+                return await self._answer_choice(dispatcher, tracker, choices, picked)
+        asked = entity_values(tracker, welcome.FAQ_ID_ENTITY)
+        if asked and (hit := faq_by_id(asked[0])) is not None:  # a 猜你想问 quick reply
+            await self._say(dispatcher, tracker, hit)
+            return self._done()
+        words = own_words(text)
+        if not words:  # the 问流程 quick reply: ask what the question is
+            dispatcher.utter_message(response="utter_faq_ask_what")
+            return self._done()
+        structured = self_service.answer_structured(dispatcher, words)
+        if structured:
+            logger.info("faq conversation=%s answered=%s", tracker.sender_id, structured)
+            return self._done()
         in_form = bool(tracker.active_loop.get("name"))
-        plan = plan_faq(await search_faq(text), in_form=in_form)
+        plan = plan_faq(await search_faq(words), in_form=in_form)
+        # a manual question (材料/办理/条件) is answered from the service unless a FAQ is sure
+        sure = plan.hits[0].score if plan.kind == "answer" and plan.hits[0].score >= SURE else None
+        manual = await self_service.answer_manual(
+            dispatcher, words, faq_answer_score=sure, in_form=in_form
+        )
         logger.info(
-            "faq conversation=%s plan=%s ids=%s",
+            "faq conversation=%s plan=%s ids=%s manual=%s",
             tracker.sender_id,
             plan.kind,
             [h.id for h in plan.hits],
+            manual,
         )
+        if manual:
+            return self._done()
         if plan.kind == "answer":
-            self._say(dispatcher, plan.hits[0])
+            await self._say(dispatcher, tracker, plan.hits[0])
             return self._done()
         if plan.kind == "choose":
             options = choice_options([h.question for h in plan.hits])
@@ -140,21 +174,31 @@ class ActionAnswerFaq(Action):
         await report_unanswered(tracker, kind="faq_miss")
         return self._done()
 
-    def _answer_choice(
-        self, dispatcher: CollectingDispatcher, choices: list[str], picked: int | None
+    async def _answer_choice(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        choices: list[str],
+        picked: int | None,
     ) -> list[EventType]:
         hit = faq_by_id(choices[picked - 1]) if picked and picked <= len(choices) else None
         if hit is None:
             dispatcher.utter_message(response="utter_faq_none_of_these")
         else:
-            self._say(dispatcher, hit)
+            await self._say(dispatcher, tracker, hit)
         return self._done()
 
     @staticmethod
-    def _say(dispatcher: CollectingDispatcher, hit: FaqHit) -> None:
+    async def _say(dispatcher: CollectingDispatcher, tracker: Tracker, hit: FaqHit) -> None:
+        knowledge = self_service.knowledge_now()
+        cited = standards.entry_citation(hit.id, knowledge, date.today()) if knowledge else ""
         dispatcher.utter_message(
-            response="utter_faq_answer", faq_question=hit.question, faq_answer=hit.answer
+            response="utter_faq_answer",
+            faq_question=hit.question,
+            faq_answer=hit.answer,
+            faq_citation=f"\n{cited}" if cited else "",
         )
+        await welcome.report_answered(tracker, hit.id)
 
     @staticmethod
     def _done() -> list[EventType]:

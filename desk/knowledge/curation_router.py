@@ -63,6 +63,11 @@ class StandardPublic(BaseModel):
     withdrawn: date | None
     held_back: bool = Field(description="withdrawn on or before today: its entries are not served")
     entries: list[CitingPublic]
+    validity: str | None = Field(
+        default=None, description="the table's status today; null: not in it"
+    )
+    replaced_by: str | None = None
+    entry_id: str | None = Field(default=None, description="the standards table's entry")
 
 
 class StandardList(BaseModel):
@@ -92,6 +97,9 @@ def list_standards(session: KnowledgeSession, caller: ReaderDep) -> StandardList
                 withdrawn=s.withdrawn,
                 held_back=s.withdrawn is not None and s.withdrawn <= now,
                 entries=[CitingPublic(**vars(c)) for c in s.entries],
+                validity=s.validity,
+                replaced_by=s.replaced_by,
+                entry_id=s.entry_id,
             )
             for s in standards.cited(session, today=now)
         ]

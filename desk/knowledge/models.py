@@ -1,4 +1,5 @@
-"""Tables of the curated knowledge: entries, their versions, publish jobs."""
+"""Tables of the curated knowledge: entries, their versions, publish jobs, and which FAQ
+answered which question."""
 
 from datetime import datetime
 from typing import Any
@@ -7,6 +8,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -68,3 +70,24 @@ class PublishJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FaqAnswer(Base):
+    """The bot answered a user's question with a FAQ entry: the real questions 猜你想问 ranks.
+
+    One row per user message (its Rasa message id), so a retried report adds nothing; no text
+    is kept, only which entry answered.
+    """
+
+    __tablename__ = "faq_answers"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "message_id", name="uq_faq_answer_message"),
+        Index("ix_faq_answers_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(80))
+    message_id: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(16))
+    faq_id: Mapped[str] = mapped_column(String(60), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

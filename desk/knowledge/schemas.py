@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Kind = Literal["service", "institution", "station", "faq"]
+Kind = Literal["service", "institution", "station", "faq", "standard"]
 Status = Literal["draft", "published", "withdrawn"]
 
 
@@ -123,4 +123,31 @@ class Vocabulary(BaseModel):
     station_types: list[Option]
     qualification_kinds: list[Option]
     service_modes: list[Option]
+    validities: list[Option] = Field(description="a standard's status: 现行, 废止, 即将实施")
     services: list[Option] = Field(description="every service id, labelled with its entry's title")
+
+
+class FaqAnswerCreate(BaseModel):
+    """The bot answered one user message with a FAQ entry (its Rasa message id: once)."""
+
+    conversation_id: str = Field(min_length=3, max_length=80)
+    message_id: str = Field(min_length=1, max_length=80)
+    channel: Literal["web", "wechat"] = "web"
+    faq_id: str = Field(min_length=1, max_length=60)
+
+
+class FaqAnswerRecorded(BaseModel):
+    id: int
+    created: bool
+
+
+class PopularQuestion(BaseModel):
+    faq_id: str
+    question: str
+    conversations: int = Field(description="distinct conversations it answered in the window")
+    last_answered: datetime | None
+
+
+class PopularQuestions(BaseModel):
+    days: int
+    items: list[PopularQuestion]

@@ -73,14 +73,40 @@ class ListFilters:
 # ── seed ─────────────────────────────────────────────────────────────────────────────────
 
 
+# Kinds added after a database was first seeded: an install that has none of them takes the
+# packaged ones (once; staff curate them from then on).
+LATER_KINDS = ("standard",)
+
+
 def ensure_seeded(session: Session) -> int:
-    """A fresh install (no entry yet) takes the packaged YAML as version 1 of every entry."""
+    """A fresh install (no entry yet) takes the packaged YAML as version 1 of every entry; an
+    older install takes the packaged entries of a kind it has none of (the standards table)."""
     if session.scalar(select(KnowledgeEntry.id).limit(1)) is not None:
-        return 0
+        return _seed_later_kinds(session)
     entries = list(load_knowledge().entries())
     try:
         for entry in entries:
             _insert(session, entry, actor=SEED_ACTOR, action="seed", note="首次安装载入示例知识")
+        session.commit()
+    except IntegrityError:  # another process seeded at the same moment
+        session.rollback()
+        return 0
+    return len(entries)
+
+
+def _seed_later_kinds(session: Session) -> int:
+    present = set(
+        session.scalars(
+            select(KnowledgeEntry.kind).where(KnowledgeEntry.kind.in_(LATER_KINDS)).distinct()
+        )
+    )
+    missing = [kind for kind in LATER_KINDS if kind not in present]
+    if not missing:
+        return 0
+    entries = [e for e in load_knowledge().entries() if e.kind in missing]
+    try:
+        for entry in entries:
+            _insert(session, entry, actor=SEED_ACTOR, action="seed", note="载入示例标准表")
         session.commit()
     except IntegrityError:  # another process seeded at the same moment
         session.rollback()
@@ -93,7 +119,7 @@ def ensure_seeded(session: Session) -> int:
 
 def _field(loc: tuple[int | str, ...]) -> str:
     parts = list(loc)
-    if parts and parts[0] in ("service", "institution", "station", "faq"):
+    if parts and parts[0] in ("service", "institution", "station", "faq", "standard"):
         parts = parts[1:]
     return ".".join(str(p) for p in parts) or "kind"
 

@@ -1,4 +1,5 @@
-"""Standards cited by entries: the list, and withdrawing one (its entries are held back)."""
+"""Standards: the standards table (kind ``standard``) and the standards entries cite, in one list;
+withdrawing one holds its citing entries back and records it in the table row."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,7 +10,8 @@ from sqlalchemy.orm import Session
 from desk.errors import NotFound
 from desk.knowledge import service
 from desk.knowledge.models import KnowledgeEntry
-from knowledge.schema import SourceRef
+from knowledge.schema import SourceRef, standard_key
+from knowledge.schema import Standard as TableRow
 
 
 @dataclass
@@ -28,16 +30,34 @@ class Standard:
     effective: date | None
     withdrawn: date | None
     entries: list[Citing] = field(default_factory=list)
+    validity: str | None = None  # the table's status today (None: not in the table)
+    replaced_by: str | None = None
+    entry_id: str | None = None  # the table row
 
 
 def cited(session: Session, *, today: date) -> list[Standard]:
-    """Every cited source (by code), withdrawn ones first, with the entries citing it."""
+    """Every standard of the table and every cited source (by code), withdrawn ones first, with
+    the entries citing it."""
     out: dict[str, Standard] = {}
-    for row in session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id)):
+    rows = list(session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id)))
+    for row in rows:
+        table = service.entry_of(row)
+        if isinstance(table, TableRow) and table.status != "withdrawn":
+            out[table.key] = Standard(
+                table.code,
+                table.title,
+                table.effective,
+                table.withdrawn,
+                validity=table.validity_on(today),
+                replaced_by=table.replaced_by,
+                entry_id=table.id,
+            )
+    for row in rows:
         entry = service.entry_of(row)
         for source in entry.sources:
             standard = out.setdefault(
-                source.code, Standard(source.code, source.title, source.effective, None)
+                standard_key(source.code),
+                Standard(source.code, source.title, source.effective, None),
             )
             if source.withdrawn and (
                 standard.withdrawn is None or source.withdrawn < standard.withdrawn
@@ -49,18 +69,28 @@ def cited(session: Session, *, today: date) -> list[Standard]:
     return sorted(out.values(), key=lambda s: (s.withdrawn is None, s.code))
 
 
+def _not_withdrawn(payload: dict[str, object], today: date) -> str:
+    effective = payload.get("effective")
+    return "即将实施" if effective and str(effective) > today.isoformat() else "现行"
+
+
 def withdraw(
     session: Session, *, code: str, withdrawn: date | None, actor: str, today: date
 ) -> list[str]:
     """Set (or clear) the withdrawal date of ``code`` in every entry citing it: one new version
     each, marked for review by that date; all or nothing. Returns the changed entries."""
+    every = list(session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id)))
     rows = [
-        row
-        for row in session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id))
-        if any(s.get("code") == code for s in row.payload.get("sources") or [])
+        row for row in every if any(s.get("code") == code for s in row.payload.get("sources") or [])
     ]
-    if not rows:
-        raise NotFound(f"没有条目引用标准 {code}。")
+    tables = [
+        row
+        for row in every
+        if row.kind == "standard"
+        and standard_key(str(row.payload.get("code"))) == standard_key(code)
+    ]
+    if not rows and not tables:
+        raise NotFound(f"标准表中没有 {code}，也没有条目引用它。")
     changed: list[str] = []
     note = f"标准 {code} 废止于 {withdrawn}" if withdrawn else f"标准 {code} 取消废止"
     try:
@@ -76,6 +106,24 @@ def withdraw(
             data = entry.model_dump(mode="json") | {
                 "sources": [s.model_dump(mode="json") for s in sources],
                 "review_due": review_due.isoformat(),
+            }
+            before = row.version
+            service.update_entry(
+                session,
+                entry_id=row.id,
+                data=data,
+                actor=actor,
+                today=today,
+                action="standard",
+                note=note,
+                commit=False,
+            )
+            if row.version != before:
+                changed.append(row.id)
+        for row in tables:  # the table row records it too
+            data = dict(row.payload) | {
+                "withdrawn": withdrawn.isoformat() if withdrawn else None,
+                "validity": "废止" if withdrawn else _not_withdrawn(row.payload, today),
             }
             before = row.version
             service.update_entry(

@@ -13,6 +13,7 @@ from knowledge.constants import (
     QualificationKind,
     ServiceMode,
     StationType,
+    Validity,
 )
 
 
@@ -29,6 +30,7 @@ def vocabulary(session: Session) -> Vocabulary:
         station_types=_same(get_args(StationType)),
         qualification_kinds=_same(get_args(QualificationKind)),
         service_modes=_same(get_args(ServiceMode)),
+        validities=_same(get_args(Validity)),
         services=[
             Option(value=sid, label=f"{sid} {titles[sid]}" if sid in titles else sid)
             for sid in SERVICE_IDS

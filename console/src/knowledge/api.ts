@@ -27,6 +27,7 @@ export const kindLabels: Record<Kind, string> = {
   institution: '服务机构',
   station: '线下站点',
   faq: '常见问题',
+  standard: '标准',
 }
 export const statusLabels: Record<EntryStatus, string> = { draft: '草稿', published: '已发布', withdrawn: '已撤下' }
 

@@ -61,6 +61,13 @@ export interface EntryForm {
   rating: number
   // station
   services: string[]
+  // standard (the standards table, §6.2.2)
+  code: string
+  validity: string
+  effective: string
+  withdrawn: string
+  replaced_by: string
+  note: string
 }
 
 /** the fields each kind's form shows (top-level names of the API's field paths) */
@@ -69,6 +76,7 @@ export const KIND_FIELDS: Record<Kind, string[]> = {
   service: ['domain', 'clause', 'description', 'acceptance_conditions', 'materials', 'process', 'commitment', 'example_queries'],
   institution: ['type', 'qualifications', 'capabilities', 'region', 'address', 'service_modes', 'hours', 'rating', 'contact', 'description'],
   station: ['type', 'region', 'address', 'hours', 'services', 'contact', 'description'],
+  standard: ['code', 'validity', 'effective', 'withdrawn', 'replaced_by', 'note'],
 }
 export const COMMON_FIELDS = ['id', 'title', 'owner', 'review_due', 'keywords', 'sources']
 
@@ -121,6 +129,12 @@ export function formOf(payload: Record<string, unknown>): EntryForm {
     service_modes: Array.isArray(payload.service_modes) ? payload.service_modes.map(String) : [],
     rating: typeof payload.rating === 'number' ? payload.rating : 0,
     services: Array.isArray(payload.services) ? payload.services.map(String) : [],
+    code: str(payload.code),
+    validity: str(payload.validity),
+    effective: str(payload.effective),
+    withdrawn: str(payload.withdrawn),
+    replaced_by: str(payload.replaced_by),
+    note: str(payload.note),
   }
 }
 
@@ -156,6 +170,17 @@ export function payloadOf(form: EntryForm, kind: Kind, status: string): Record<s
       process: lines(form.process),
       commitment: form.commitment,
       example_queries: lines(form.example_queries),
+    }
+  }
+  if (kind === 'standard') {
+    return {
+      ...base,
+      code: form.code.trim(),
+      validity: form.validity,
+      effective: optional(form.effective ?? ''),
+      withdrawn: optional(form.withdrawn ?? ''),
+      replaced_by: optional(form.replaced_by),
+      note: optional(form.note),
     }
   }
   const place = { type: form.type, region: form.region, address: form.address, hours: form.hours, contact, description: form.description }

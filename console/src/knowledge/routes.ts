@@ -24,7 +24,7 @@ export const knowledgeRoutes: RouteRecordRaw[] = [
     path: 'knowledge/standards',
     name: 'knowledge-standards',
     component: () => import('@/knowledge/StandardsView.vue'),
-    meta: { title: '引用标准', roles: ['staff', 'admin'], menu: { group: 'knowledge', order: 40 } },
+    meta: { title: '标准', roles: ['staff', 'admin'], menu: { group: 'knowledge', order: 40 } },
   },
   {
     path: 'knowledge/import',
