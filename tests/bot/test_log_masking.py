@@ -1,5 +1,7 @@
 """Rasa's server and the action server mask personal data in their logs, as the app does."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -46,6 +48,7 @@ def test_the_action_server_masks_what_it_logs() -> None:
         stderr=subprocess.STDOUT,
         text=True,
         env={"PATH": "/usr/bin:/bin", "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,  # its Sanic worker too is stopped with the group
     )
     try:
         deadline = time.monotonic() + 120
@@ -68,7 +71,11 @@ def test_the_action_server_masks_what_it_logs() -> None:
         )
         assert answer.status_code == 404
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            output, _ = server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            output, _ = server.communicate(timeout=20)
     assert "action_for_139****5678" in output  # it was logged …
     assert MOBILE not in output  # … masked
