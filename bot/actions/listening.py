@@ -197,3 +197,13 @@ def question_of(tracker: Tracker) -> str | None:
 
 def details_of(tracker: Tracker) -> Details:
     return read_details(latest_text(tracker))
+
+
+def fuller(slot: str, value: str, tracker: Tracker) -> str:
+    """The latest message's own typed value for ``slot`` when it holds ``value`` and more: an
+    entity cut short (「50」 of 「50根」, 「下周」 of 「下周三前」) gives way to what was typed."""
+    kind = next((k for k, s in NEED_SLOT_OF.items() if s == slot), None)
+    typed = getattr(read_details(latest_text(tracker)), kind, None) if kind else None
+    if typed and value in typed and len(typed) > len(value):
+        return str(typed)
+    return value

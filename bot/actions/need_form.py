@@ -25,6 +25,7 @@ from bot.actions.consent import record_consent
 from bot.actions.listening import (
     NEED_SLOT_OF,
     answer_in_passing,
+    fuller,
     heard_slots,
     kept_beside,
     noted_text,
@@ -139,7 +140,7 @@ class ValidateNeedForm(FormValidationAction):
         value = clean_detail(as_text(slot_value))
         if value is None or wrong_kind(slot, value):
             return reject(dispatcher, tracker, slot, "utter_need_detail_invalid")
-        return {slot: value}
+        return {slot: fuller(slot, value, tracker)}
 
     async def validate_need_quantity(
         self,

@@ -5,11 +5,28 @@ import type { Period } from './api'
 const pad = (n: number) => String(n).padStart(2, '0')
 export const iso = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
 
-export function thisMonth(now = new Date()): Period {
+/** Today's date in China (the platform's calendar), as a local Date of that calendar day: a
+ *  browser set to another time zone still asks for the platform's days. */
+export function chinaToday(now = new Date()): Date {
+  const [y, m, d] = new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Shanghai',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  })
+    .format(now)
+    .split('-')
+    .map(Number)
+  return new Date(y, m - 1, d)
+}
+
+export function thisMonth(instant = new Date()): Period {
+  const now = chinaToday(instant)
   return { from: iso(new Date(now.getFullYear(), now.getMonth(), 1)), to: iso(now) }
 }
 
-export function presets(now = new Date()): { text: string; value: () => [Date, Date] }[] {
+export function presets(instant = new Date()): { text: string; value: () => [Date, Date] }[] {
+  const now = chinaToday(instant)
   const y = now.getFullYear()
   const m = now.getMonth()
   return [
