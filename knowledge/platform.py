@@ -185,6 +185,10 @@ def unknown_references(text: str) -> list[Reference]:
     """The references of ``text`` to sections or functions the platform does not have."""
     out: dict[str, Reference] = {}
     for ref in references(text):
+        if (
+            "{" in ref.name
+        ):  # a response's placeholder (「{service}」): a knowledge title, no section
+            continue
         if not is_known(ref.name):
             out.setdefault(ref.name, ref)  # one per name, the first words that name it
     return list(out.values())

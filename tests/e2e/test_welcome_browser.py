@@ -93,6 +93,7 @@ def test_the_welcome_offers_the_most_asked_and_answers_from_the_knowledge(
     stack: Stack, browser: Any
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    before = _answered(stack).get(MOST_ASKED_ID, 0)  # other modules' conversations share the stack
     for n in range(3):
         said = _chat(
             stack, f"web:00000000-0000-4000-8000-00000000000{n}", "提交需求后多久会有人联系我"
@@ -100,7 +101,7 @@ def test_the_welcome_offers_the_most_asked_and_answers_from_the_knowledge(
         assert "1 个工作日" in said, said
     _chat(stack, "web:00000000-0000-4000-8000-000000000009", ASKED_ONCE)
     counts = _answered(stack)
-    assert counts.get(MOST_ASKED_ID) == 3, counts
+    assert counts.get(MOST_ASKED_ID) == before + 3, counts
 
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
     page = context.new_page()
@@ -117,7 +118,7 @@ def test_the_welcome_offers_the_most_asked_and_answers_from_the_knowledge(
 
     said = chat.click(MOST_ASKED)
     assert f"关于“{MOST_ASKED}”" in said and "1 个工作日" in said
-    assert _answered(stack)[MOST_ASKED_ID] == 4
+    assert _answered(stack)[MOST_ASKED_ID] == before + 4
 
     said = chat.click("问流程")
     assert "要带什么材料" in said
