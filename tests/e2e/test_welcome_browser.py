@@ -9,6 +9,7 @@ Screenshots go to var/screenshots/welcome/.
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import create_engine, text
 
 from app.stack import Stack
+from bot.actions.welcome import CACHE_TTL_S
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -89,28 +91,44 @@ class Chat:
         return self._answer(before)
 
 
+def _welcome(page: Any, stack: Stack) -> list[str]:
+    """The welcome's buttons once 猜你想问 leads with the most asked question.
+
+    The action server keeps the list for a minute (CACHE_TTL_S), and an earlier module may have
+    opened a welcome just before: reload until the list is fresh."""
+    deadline = time.monotonic() + CACHE_TTL_S + 15
+    while True:
+        page.goto(stack.settings.desk_url + "/")
+        expect(page.get_by_text("猜你想问")).to_be_visible(timeout=60_000)
+        buttons: list[str] = page.locator(".msg.bot .buttons button").all_inner_texts()
+        if buttons[5:6] == [MOST_ASKED] or time.monotonic() > deadline:
+            return buttons
+        page.wait_for_timeout(5_000)
+
+
 def test_the_welcome_offers_the_most_asked_and_answers_from_the_knowledge(
     stack: Stack, browser: Any
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    before = _answered(stack).get(MOST_ASKED_ID, 0)  # other modules' conversations share the stack
-    for n in range(3):
+    counts = _answered(stack)  # other modules' conversations share the stack
+    before = counts.get(MOST_ASKED_ID, 0)
+    leader = max([c for faq, c in counts.items() if faq != MOST_ASKED_ID], default=0)
+    asks = max(3, leader - before + 1)  # enough conversations to lead whatever others asked
+    for n in range(asks):
         said = _chat(
-            stack, f"web:00000000-0000-4000-8000-00000000000{n}", "提交需求后多久会有人联系我"
+            stack, f"web:00000000-0000-4000-8000-0000000000{n:02d}", "提交需求后多久会有人联系我"
         )
         assert "1 个工作日" in said, said
-    _chat(stack, "web:00000000-0000-4000-8000-000000000009", ASKED_ONCE)
+    _chat(stack, "web:00000000-0000-4000-8000-000000000099", ASKED_ONCE)
     counts = _answered(stack)
-    assert counts.get(MOST_ASKED_ID) == before + 3, counts
+    assert counts.get(MOST_ASKED_ID) == before + asks, counts
 
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(stack.settings.desk_url + "/")
     chat = Chat(page)
-    expect(page.get_by_text("猜你想问")).to_be_visible(timeout=60_000)
-    buttons = page.locator(".msg.bot .buttons button").all_inner_texts()
+    buttons = _welcome(page, stack)
     assert buttons[:5] == ["找机构/办需求", "查进度", "投诉", "问流程", "转人工"]
     assert buttons[5] == MOST_ASKED  # the most asked question first
     assert page.locator(".msg.user").count() == 0  # opening the page is not the user's words
@@ -118,7 +136,7 @@ def test_the_welcome_offers_the_most_asked_and_answers_from_the_knowledge(
 
     said = chat.click(MOST_ASKED)
     assert f"关于“{MOST_ASKED}”" in said and "1 个工作日" in said
-    assert _answered(stack)[MOST_ASKED_ID] == before + 4
+    assert _answered(stack)[MOST_ASKED_ID] == before + asks + 1
 
     said = chat.click("问流程")
     assert "要带什么材料" in said
