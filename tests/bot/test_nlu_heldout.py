@@ -85,3 +85,19 @@ def test_the_phone_set_holds_the_weak_spots() -> None:
     # booking an instrument or a lab as a service request
     booking = ("约", "借用", "租")
     assert sum(any(w in t for w in booking) for t in by_intent["request_service"]) >= 4
+
+
+def test_the_phone_style_variants_are_what_the_generator_gives_now() -> None:
+    from bot.nlu.phone_style import OUT, generate
+
+    assert OUT.read_text(encoding="utf-8") == generate(), "run python -m bot.nlu.phone_style"
+
+
+def test_a_variant_is_typed_the_way_people_type_on_a_phone() -> None:
+    from bot.nlu.phone_style import variant
+
+    assert variant("请问检测报告什么时候能出？") == "检测报告啥时候能出"
+    assert variant("您好，我的需求处理了吗？") == "我的需求处理了没哈"
+    # entities keep their annotation; a date's own words change with the habit (周 → 礼拜)
+    assert variant("能上门吗？[下周三](date)也行") == "能上门不[下礼拜三](date)也行"
+    assert variant("[江阴市周庄镇](place)，[50台](quantity)") == "[江阴市周庄镇](place)[50台](quantity)"
