@@ -747,6 +747,23 @@ async def test_retry_reuses_the_first_key(desk_with: Callable[..., list[httpx.Re
     assert events[0] == SlotSet("need_submit_key", first_key)
 
 
+async def test_a_turn_sent_again_to_another_rasa_server_opens_the_same_demand(
+    desk_with: Callable[..., list[httpx.Request]],
+) -> None:
+    """A Rasa server died after opening the demand but before saving the tracker: the app
+    sends the message again (to another server, which gives it a new message id) with the same
+    turn key, so the desk gets the same Idempotency-Key and keeps one demand."""
+    seen = desk_with(failing_with(500))
+    for message_id in ("msg-on-rasa-1", "msg-on-rasa-2"):
+        tracker = make_tracker(
+            slots=NEED | {"need_pending": True}, text="好的", intent="affirm", message_id=message_id
+        )
+        tracker.events[-1]["metadata"] = {"qclinic_turn": "in-17-1764612345"}
+        await ActionOpenDemand().run(CollectingDispatcher(), tracker, DOMAIN)
+    first, second = (request.headers["Idempotency-Key"] for request in seen)
+    assert first == second == idempotency_key(CONVERSATION, "turn:in-17-1764612345")
+
+
 async def test_open_demand_without_a_need_sends_nothing(
     desk_with: Callable[..., list[httpx.Request]],
 ) -> None:
