@@ -691,10 +691,15 @@ def refusing(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("connection refused", request=request)
 
 
-@pytest.mark.parametrize("handler", [failing_with(500), failing_with(503), timing_out, refusing])
+@pytest.mark.parametrize(
+    ("handler", "attempts"),
+    # a replica gone (503 from nginx, refused) is asked once more with the same key
+    [(failing_with(500), 1), (failing_with(503), 2), (timing_out, 1), (refusing, 2)],
+)
 async def test_open_demand_failure_keeps_the_need_and_apologises(
     desk_with: Callable[..., list[httpx.Request]],
     handler: Any,
+    attempts: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     seen = desk_with(handler)
@@ -707,7 +712,9 @@ async def test_open_demand_failure_keeps_the_need_and_apologises(
     key = idempotency_key(CONVERSATION, "msg-42")
     assert events == [SlotSet("need_submit_key", key), SlotSet("need_pending", True)]
     assert responses(dispatcher) == ["utter_need_submit_failed"]
-    (request,) = seen
+    assert len(seen) == attempts
+    assert len({r.headers["Idempotency-Key"] for r in seen}) == 1
+    request = seen[0]
     assert request.method == "POST" and request.url.path == "/api/demands"
     assert request.headers["Authorization"] == "Bearer bot-test-token"
     assert request.headers["Idempotency-Key"] == key
