@@ -9,6 +9,7 @@ replica at all get Chinese JSON answers.
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -94,6 +95,7 @@ def nginx() -> Iterator[tuple[str, list[ThreadingHTTPServer], Path]]:
         process.wait(10)
         for replica in replicas:
             replica.shutdown()
+        shutil.rmtree(prefix, ignore_errors=True)
 
 
 def test_the_rendered_configuration_passes_nginx_own_check(tmp_path: Path) -> None:
