@@ -14,8 +14,8 @@ who runs which turn (they survive a crash, and a lock would still need them to k
 owed); a lock in Redis would be a second source of truth with its own expiry and fencing
 problems (a paused holder whose lock expired still writes), and Redis is optional — the
 embedded default has none, and the turns must not stop when Redis does. The cost is a
-short poll while another replica runs an older turn, which only happens when a person sends
-again before the previous answer came.
+short poll while another replica runs an older turn, which only happens when a person writes
+again before the previous answer came (or that replica died, until its lease runs out).
 
 Inside one process, one :class:`KeyedLocks` lock per conversation is held around every turn
 (the gateway keeps none of its own), and messages that arrived together also wait for the
