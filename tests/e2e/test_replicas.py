@@ -1,7 +1,8 @@
 """Scale-out: two app replicas and two Rasa servers on PostgreSQL + Redis behind nginx.
 
 Twenty enterprises each run a need → demand conversation through nginx (no pause between
-turns, each message sent once the previous one was answered, as a person does); nginx spreads
+turns, each message sent once the previous one was answered, as a person does, except that
+half of them type their second message right after the first); nginx spreads
 their messages over both app replicas, so consecutive messages of one conversation reach
 different replicas. When half of the messages are answered, one app replica and one Rasa server
 are killed (SIGKILL): a message the dead replica held is sent again by the client with its
@@ -46,6 +47,7 @@ REDIS_DB = 11  # others use 0 and random prefixes there
 CONVERSATIONS = 20
 KILL_AFTER = 50  # answered messages (of 100) before one app replica and one Rasa server die
 ANSWER_WITHIN_S = 150.0
+BURST_GAP_S = 0.3  # between two messages typed one after the other
 
 
 def script(n: int) -> list[str]:
@@ -182,42 +184,67 @@ def status_of(engine: object, key: str) -> str | None:
         ).scalar()
 
 
+async def say(
+    client: httpx.AsyncClient,
+    engine: object,
+    run: Run,
+    kill: asyncio.Event,
+    conversation_id: str,
+    k: int,
+    words: str,
+) -> None:
+    """One message, resent with its id until an app takes it, then awaited until answered."""
+    loop = asyncio.get_running_loop()
+    message_id = f"m{k}-{secrets.token_hex(4)}"
+    body = {"conversation_id": conversation_id, "text": words, "message_id": message_id}
+    deadline = loop.time() + ANSWER_WITHIN_S
+    while True:
+        started = time.perf_counter()
+        try:
+            answer = await client.post(
+                "/api/chat/messages", json=body, headers={"X-Request-ID": f"{conversation_id}/{k}"}
+            )
+        except httpx.TransportError:
+            answer = None
+        if answer is not None and answer.status_code == 200:
+            run.latencies.append(time.perf_counter() - started)
+            break
+        if answer is not None:
+            assert answer.status_code == 503, answer.text  # nginx: the replica is gone
+            assert answer.json()["detail"]["code"] == "unavailable"
+            run.unavailable[answer.status_code] += 1
+        run.resends += 1
+        assert loop.time() < deadline, f"no app answered {conversation_id} #{k}"
+        await asyncio.sleep(1.0)
+    key = f"{conversation_id}:{message_id}"
+    while await asyncio.to_thread(status_of, engine, key) != "done":  # replies, maybe later
+        assert loop.time() < deadline, f"{conversation_id} #{k} never answered"
+        await asyncio.sleep(0.5)
+    run.answered += 1
+    if run.answered >= KILL_AFTER:
+        kill.set()
+
+
 async def enterprise(
     client: httpx.AsyncClient, engine: object, run: Run, n: int, kill: asyncio.Event
 ) -> str:
+    """Half of the enterprises send their second message 0.3 s after the first, before its
+    answer (a person who types on): the two may reach different replicas at once."""
     conversation_id = f"web:replica-{n:02d}-{secrets.token_hex(4)}"
-    loop = asyncio.get_running_loop()
-    for k, words in enumerate(script(n)):
-        message_id = f"m{k}-{secrets.token_hex(4)}"
-        body = {"conversation_id": conversation_id, "text": words, "message_id": message_id}
-        deadline = loop.time() + ANSWER_WITHIN_S
-        while True:  # the page resends with the same id until an app answers
-            started = time.perf_counter()
-            try:
-                answer = await client.post(
-                    "/api/chat/messages",
-                    json=body,
-                    headers={"X-Request-ID": f"{conversation_id}/{k}"},
-                )
-            except httpx.TransportError:
-                answer = None
-            if answer is not None and answer.status_code == 200:
-                run.latencies.append(time.perf_counter() - started)
-                break
-            if answer is not None:
-                assert answer.status_code == 503, answer.text  # nginx: the replica is gone
-                assert answer.json()["detail"]["code"] == "unavailable"
-                run.unavailable[answer.status_code] += 1
-            run.resends += 1
-            assert loop.time() < deadline, f"no app answered {conversation_id} #{k}"
-            await asyncio.sleep(1.0)
-        key = f"{conversation_id}:{message_id}"
-        while await asyncio.to_thread(status_of, engine, key) != "done":  # replies, maybe later
-            assert loop.time() < deadline, f"{conversation_id} #{k} never answered"
-            await asyncio.sleep(0.5)
-        run.answered += 1
-        if run.answered >= KILL_AFTER:
-            kill.set()
+    words = script(n)
+    first = 0
+    if n % 2 == 0:
+
+        async def soon_after() -> None:
+            await asyncio.sleep(BURST_GAP_S)
+            await say(client, engine, run, kill, conversation_id, 1, words[1])
+
+        await asyncio.gather(
+            say(client, engine, run, kill, conversation_id, 0, words[0]), soon_after()
+        )
+        first = 2
+    for k in range(first, len(words)):
+        await say(client, engine, run, kill, conversation_id, k, words[k])
     return conversation_id
 
 
@@ -311,13 +338,19 @@ def test_two_app_replicas_and_two_rasa_servers_survive_losing_one_of_each(
         by_conversation[rid.rsplit("/", 1)[0]].append(upstream)
     pairs = [(a, b) for ups in by_conversation.values() for a, b in itertools.pairwise(ups)]
     switched = sum(a != b for a, b in pairs)
+    bursts = [  # the two messages typed together: on two replicas at once
+        ups[0] != ups[1]
+        for rid, ups in by_conversation.items()
+        if int(rid.split("-")[1]) % 2 == 0 and len(ups) > 1
+    ]
     replica_counts = Counter(served.values())
     ordered = sorted(run.latencies)
     print(
         f"\nreplicas: {len(run.latencies)} messages in {elapsed:.1f}s, "
         f"p50 {statistics.median(ordered) * 1000:.0f} ms, "
         f"p95 {ordered[int(len(ordered) * 0.95) - 1] * 1000:.0f} ms, resends {run.resends}, "
-        f"served {dict(replica_counts)}, consecutive on another replica {switched}/{len(pairs)}"
+        f"served {dict(replica_counts)}, consecutive on another replica {switched}/{len(pairs)}, "
+        f"typed-together pairs on two replicas {sum(bursts)}/{len(bursts)}"
     )
     assert len(replica_counts) == 2  # both replicas served
     # consecutive messages really crossed replicas (about half of those before the kill do;
