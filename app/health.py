@@ -53,6 +53,22 @@ async def _http(client: httpx.AsyncClient, url: str) -> Part:
     return {} if response.status_code == 200 else {"status": "down", "http": response.status_code}
 
 
+async def _rasa(client: httpx.AsyncClient, servers: list[str]) -> Part:
+    """Every Rasa server the app sends turns to; down only when none answers."""
+    if len(servers) == 1:
+        return await _http(client, f"{servers[0]}/")
+    results = await asyncio.gather(
+        *(_http(client, f"{url}/") for url in servers), return_exceptions=True
+    )
+    states = {
+        url: "down" if isinstance(r, BaseException) else r.get("status", "ok")
+        for url, r in zip(servers, results, strict=True)
+    }
+    up = sum(state == "ok" for state in states.values())
+    status = "ok" if up == len(servers) else "degraded" if up else "down"
+    return {"status": status, "servers": states}
+
+
 async def report(settings: AppSettings, *, channels: bool) -> dict[str, Any]:
     assert settings.database_url is not None
     checks: dict[str, Any] = {"database": run_in_threadpool(_database, settings.database_url)}
@@ -60,7 +76,7 @@ async def report(settings: AppSettings, *, channels: bool) -> dict[str, Any]:
         checks["redis"] = _redis(settings.redis_url)
     async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
         if channels:
-            checks["rasa"] = _http(client, f"{settings.rasa_url}/")
+            checks["rasa"] = _rasa(client, settings.rasa_servers)
             checks["actions"] = _http(client, f"{settings.actions_url}/health")
         names = list(checks)
         results = await asyncio.gather(*(_timed(checks[name]) for name in names))

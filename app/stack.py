@@ -87,6 +87,10 @@ def child_env(settings: AppSettings) -> dict[str, str]:
             "QCLINIC_WARM_UP": "1",  # load model and index at start, not on the first question
         }
     )
+    if settings.redis_url:
+        env["QCLINIC_REDIS_URL"] = settings.redis_url
+    if settings.rasa_urls:  # several Rasa servers (docs/deploy.md)
+        env["QCLINIC_RASA_URLS"] = settings.rasa_urls
     if settings.admin_password is not None:  # else the app generates one and prints it once
         env["QCLINIC_ADMIN_PASSWORD"] = settings.admin_password.get_secret_value()
     return env
@@ -97,6 +101,7 @@ class Stack:
     settings: AppSettings
     log_dir: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
+    env: dict[str, str] = field(default_factory=dict)  # more for the children (replicas, tests)
 
     def commands(self) -> dict[str, list[str]]:
         s = self.settings
@@ -155,7 +160,7 @@ class Stack:
             process = subprocess.Popen(
                 command,
                 cwd=REPO_ROOT,
-                env=child_env(self.settings),
+                env={**child_env(self.settings), **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -174,6 +179,8 @@ class Stack:
     def wait_ready(self, timeout_s: float = 180.0) -> None:
         deadline = time.monotonic() + timeout_s
         pending = self.ready_checks()
+        if self.processes:  # only the parts this stack started (a replica runs one or two)
+            pending = {name: url for name, url in pending.items() if name in self.processes}
         while pending:
             for name, url in list(pending.items()):
                 process = self.processes.get(name)

@@ -5,6 +5,8 @@ per-conversation lock around every turn."""
 
 import logging
 import time
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +17,7 @@ log = logging.getLogger(__name__)
 
 BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复。您的消息已记录，恢复后会第一时间回复您。"
 TURN_KEY = "qclinic_turn"  # metadata key that finds a turn again in Rasa's tracker
+SERVER_DOWN_S = 5.0  # a Rasa server that refused a connection is tried last for this long
 
 
 @dataclass
@@ -94,24 +97,56 @@ def replies_in_tracker(events: list[dict[str, Any]], key: str) -> list[BotMessag
 class RasaGateway:
     """Sends a user's text to Rasa's REST channel (the caller orders a conversation's turns).
 
+    With several Rasa servers (``QCLINIC_RASA_URLS``; they share the tracker store in SQL and the
+    lock store in Redis, so any of them can take any turn) a conversation has a home server,
+    chosen by its id, so its tracker stays in that server's cache; a server that refuses the
+    connection (the request never reached it) is set aside for a few seconds and the next one
+    takes the request at once. A server that fails after taking a request is not asked again
+    for that request: the turn may have run there (``uncertain``, looked up later).
+
     Before a turn it asks the action server whether it is up: Rasa itself carries on without
     it (and the user's words would be spent on a turn without its actions).
     """
 
     def __init__(
         self,
-        rasa_url: str,
+        rasa_url: str | Sequence[str],
         *,
         timeout_s: float,
         token: str | None = None,
         actions_url: str | None = None,
     ) -> None:
-        self._base = rasa_url.rstrip("/")
-        self._url = self._base + "/webhooks/rest/webhook"
+        urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+        if not urls:
+            raise ValueError("at least one Rasa server")
+        self._bases = [url.rstrip("/") for url in urls]
+        self._down_until: dict[str, float] = {}
         self._token = token
         self._actions_health = actions_url.rstrip("/") + "/health" if actions_url else None
         self._actions_ok_until = 0.0
         self._client = httpx.AsyncClient(timeout=timeout_s)
+
+    def servers(self, conversation_id: str) -> list[str]:
+        """The servers to try, in order: the conversation's home first, refused ones last."""
+        home = zlib.crc32(conversation_id.encode()) % len(self._bases)
+        ring = self._bases[home:] + self._bases[:home]
+        now = time.monotonic()
+        return sorted(ring, key=lambda base: self._down_until.get(base, 0.0) > now)
+
+    async def _request(
+        self, conversation_id: str, method: str, tail: str, **kwargs: Any
+    ) -> httpx.Response:
+        """One request to the first server that accepts the connection."""
+        refused: httpx.HTTPError | None = None
+        for base in self.servers(conversation_id):
+            try:
+                return await self._client.request(method, base + tail, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached it
+                self._down_until[base] = time.monotonic() + SERVER_DOWN_S
+                log.warning("rasa server refused server=%s error=%r", base, exc)
+                refused = exc
+        assert refused is not None
+        raise refused
 
     async def _check_actions(self) -> None:
         if self._actions_health is None or time.monotonic() < self._actions_ok_until:
@@ -139,7 +174,9 @@ class RasaGateway:
             body["input_channel"] = channel
         await self._check_actions()
         try:
-            response = await self._client.post(self._url, json=body)
+            response = await self._request(
+                conversation_id, "POST", "/webhooks/rest/webhook", json=body
+            )
             response.raise_for_status()
             return parse_rasa_reply(response.json())
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -149,20 +186,20 @@ class RasaGateway:
             log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
 
-    def _conversation_url(self, conversation_id: str, tail: str) -> str:
+    @staticmethod
+    def _conversation_path(conversation_id: str, tail: str) -> str:
         # Rasa's server (Sanic) matches the raw path and does not decode %3A: the ':' of
         # web:<uuid> / wx:<openid> must stay as it is, or the events land in another tracker.
-        return f"{self._base}/conversations/{quote(conversation_id, safe=':')}/{tail}"
+        return f"/conversations/{quote(conversation_id, safe=':')}/{tail}"
 
     def _params(self, **extra: str) -> dict[str, str]:
         return {**extra, "token": self._token} if self._token else dict(extra)
 
     async def find_turn(self, conversation_id: str, key: str) -> list[BotMessage] | None:
         """Look a turn up in Rasa's tracker (after a timeout): its replies, or None."""
-        url = self._conversation_url(conversation_id, "tracker")
-        params = self._params()
+        path = self._conversation_path(conversation_id, "tracker")
         try:
-            response = await self._client.get(url, params=params)
+            response = await self._request(conversation_id, "GET", path, params=self._params())
             response.raise_for_status()
             events = response.json().get("events") or []
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
@@ -172,10 +209,14 @@ class RasaGateway:
 
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         """Add events to the conversation's tracker (what people said while they held it)."""
-        url = self._conversation_url(conversation_id, "tracker/events")
+        path = self._conversation_path(conversation_id, "tracker/events")
         try:
-            response = await self._client.post(
-                url, params=self._params(include_events="NONE"), json=events
+            response = await self._request(
+                conversation_id,
+                "POST",
+                path,
+                params=self._params(include_events="NONE"),
+                json=events,
             )
             response.raise_for_status()
         except httpx.HTTPError as exc:
@@ -185,10 +226,14 @@ class RasaGateway:
     async def execute_action(self, conversation_id: str, name: str) -> list[BotMessage]:
         """Run one action in the conversation (Rasa 3.6 answers ``{tracker, messages}``)."""
         await self._check_actions()
-        url = self._conversation_url(conversation_id, "execute")
+        path = self._conversation_path(conversation_id, "execute")
         try:
-            response = await self._client.post(
-                url, params=self._params(include_events="NONE"), json={"name": name}
+            response = await self._request(
+                conversation_id,
+                "POST",
+                path,
+                params=self._params(include_events="NONE"),
+                json={"name": name},
             )
             response.raise_for_status()
             messages = response.json().get("messages") or []

@@ -22,7 +22,7 @@ from channels import kept_notices, transcript, waiting
 from channels.contracts import Deliverer, Incoming
 from channels.gateway import BotMessage, channel_options
 from channels.models import InboundMessage, utcnow
-from channels.schedule import Turn, next_owed
+from channels.schedule import Turn, hold_conversation, next_owed
 from channels.transcript import ChatMessage
 from channels.waiting import WAITING_FOR_EXPERT
 from desk.escalations.settings import ConsultationSettings
@@ -100,6 +100,7 @@ def accept(
     without a bot turn is answered (and its delivery claimed) here; one with a turn is leased
     to this process and, when nothing older is owed, marked sent: the bot is called next, with
     no other step."""
+    hold_conversation(session, incoming.conversation_id)  # arrivals in order, across replicas
     incoming, reply_payload = held_by_people(
         session, incoming, consultation or ConsultationSettings()
     )

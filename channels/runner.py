@@ -1,9 +1,27 @@
-"""The runner: a conversation's bot turns one at a time, in the order the messages came.
+"""The runner: a conversation's bot turns one at a time, in the order the messages came,
+whichever app replica each message reached.
 
-One :class:`KeyedLocks` lock per conversation is held around every turn (the gateway keeps
-none of its own); messages that arrived together also wait for the older ones' tasks. A turn
-that cannot run now (the bot is down, the row is leased elsewhere or settling after a
-timeout) is left to the retry worker, which drains each due conversation in order.
+The order lives in the database, not in a process: a conversation's ``chat_inbound`` rows get
+their ids in arrival order (:func:`channels.schedule.hold_conversation`), and a turn runs only
+when every older row of the conversation is done. A row is leased to one process at a time (a
+conditional UPDATE of ``status``/``lease_until``); a live message whose older row is leased by
+another replica waits for it, polling, until that row is done, or its lease runs out (the replica
+died) and this one takes it over. Only a row *settling* after a timed-out turn is stepped over:
+Rasa may have run it, and it is looked up in Rasa's tracker once Rasa surely finished.
+
+Why the database and not a Redis lock per conversation: the lease rows are already the truth of
+who runs which turn (they survive a crash, and a lock would still need them to know what is
+owed); a lock in Redis would be a second source of truth with its own expiry and fencing
+problems (a paused holder whose lock expired still writes), and Redis is optional — the
+embedded default has none, and the turns must not stop when Redis does. The cost is a
+short poll while another replica runs an older turn, which only happens when a person writes
+again before the previous answer came (or that replica died, until its lease runs out).
+
+Inside one process, one :class:`KeyedLocks` lock per conversation is held around every turn
+(the gateway keeps none of its own), and messages that arrived together also wait for the
+older ones' tasks, so the poll is only ever for other processes. A turn that cannot run now
+(the bot is down, the row settling after a timeout) is left to the retry worker, which drains
+each due conversation in order and stops at the first row it cannot run.
 """
 
 import asyncio
@@ -27,6 +45,7 @@ from desk.live.notifier import Notifier
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+POLL_S, POLL_MAX_S = 0.05, 0.5  # waiting for an older turn leased by another replica
 
 
 class KeyedLocks:
@@ -201,10 +220,11 @@ class TurnRunner:
     async def _drain(self, conversation_id: str, *, before: int | None, live: bool) -> None:
         """Run the conversation's owed turns in order (those older than ``before``).
 
-        The worker stops at the first row that cannot run now; a live message only steps
-        over such rows (leased by another process, or settling after a timeout).
+        The worker stops at the first row that cannot run now. A live message waits for a row
+        leased by another process (it is that row's turn first) until it is done or its lease
+        runs out and this process takes it; it steps over a row settling after a timeout.
         """
-        after = 0
+        after, pause = 0, POLL_S
         while True:
             row_id = await self.step(
                 schedule.next_owed, conversation_id, after=after, before=before
@@ -219,8 +239,13 @@ class TurnRunner:
                     ignore_schedule=live,
                     settle=self._settle,
                 )
-                if turn is None:
-                    raise NotYet()
+                if turn is None:  # leased by another process (or, for the worker, not due)
+                    if not live:
+                        raise NotYet()
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, POLL_MAX_S)
+                    continue
+                pause = POLL_S
                 await self._turn(turn, start, None)
             except NotYet:
                 if not live:

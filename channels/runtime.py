@@ -26,7 +26,7 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
     """The app owns the notifier (the desk's console stream uses it too) and starts it first."""
     assert settings.database_url is not None
     gateway = RasaGateway(
-        settings.rasa_url,
+        settings.rasa_servers,
         timeout_s=settings.rasa_timeout_s,
         token=settings.secret("rasa_token"),
         actions_url=settings.actions_url,

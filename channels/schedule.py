@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from channels.models import InboundMessage, as_utc, utcnow
@@ -17,6 +17,23 @@ from channels.models import InboundMessage, as_utc, utcnow
 # send: marked sent, go to the bot; look: the bot may have run it, look in its tracker first;
 # settling: too soon to look (released again); taken: leased elsewhere or not due
 Start = Literal["send", "look", "settling", "taken"]
+
+
+ARRIVALS_LOCK = 0x51C1  # the advisory-lock namespace of per-conversation arrivals
+
+
+def hold_conversation(session: Session, conversation_id: str) -> None:
+    """Make this transaction the conversation's only accepting one until it ends.
+
+    On PostgreSQL a transaction-scoped advisory lock per conversation: a message accepted on
+    another replica at the same moment waits for this commit, so the ids of a conversation's
+    rows follow their arrival and each sees the older ones (READ COMMITTED would hide an
+    uncommitted older row, and both would think nothing older is owed). SQLite needs nothing:
+    the row's INSERT takes the database's one write lock, which lasts until the commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = func.hashtext(conversation_id)
+        session.execute(select(func.pg_advisory_xact_lock(ARRIVALS_LOCK, key)))
 
 
 @dataclass(frozen=True)

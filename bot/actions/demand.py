@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import desk_client
-from bot.actions.common import channel_of, idempotency_key, latest_message_id, own_words
+from bot.actions.common import channel_of, idempotency_key, latest_turn_key, own_words
 from bot.actions.consent import retrying_after_consent
 from bot.actions.need import reset_need_events
 from bot.actions.need_summary import recommendation_events
@@ -122,7 +122,7 @@ async def open_demand_events(dispatcher: CollectingDispatcher, tracker: Tracker)
         return [SlotSet("need_pending", None)]
     # A retry of the same need reuses the first attempt's key, so it never opens two.
     key = tracker.get_slot("need_submit_key") or idempotency_key(
-        tracker.sender_id, latest_message_id(tracker)
+        tracker.sender_id, latest_turn_key(tracker)
     )
     try:
         opened = await retrying_after_consent(

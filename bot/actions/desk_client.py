@@ -3,6 +3,7 @@
 Named apart from the `desk` package, which the bot never imports: the contract between the two
 is HTTP (tested against the real desk app in tests/bot/test_desk_client.py)."""
 
+import asyncio
 import logging
 from functools import lru_cache
 from typing import Any
@@ -46,6 +47,39 @@ def _error_from(response: httpx.Response) -> DeskClientError:
     return DeskClientError(code, message, status=response.status_code)
 
 
+RETRY_PAUSE_S = 0.5
+REPLICA_GONE = frozenset({502, 503, 504})  # nginx: the app replica died or was unreachable
+
+
+async def _send(
+    method: str,
+    path: str,
+    *,
+    body: dict[str, Any] | None,
+    params: dict[str, str] | None,
+    headers: dict[str, str],
+) -> httpx.Response:
+    """One request; sent a second time when the app replica behind nginx went away while it
+    was on it, but only when that is safe: a GET, or a POST with an Idempotency-Key (the desk
+    answers the second with what the first did)."""
+    safe = method == "GET" or "Idempotency-Key" in headers
+    client = get_desk_client()
+    try:
+        response = await client.request(method, path, json=body, params=params, headers=headers)
+    except httpx.TransportError as exc:
+        if not safe or isinstance(exc, httpx.TimeoutException):  # slow, not gone: no second wait
+            raise
+        logger.warning("desk request failed, trying once more path=%s error=%r", path, exc)
+    else:
+        if not safe or response.status_code not in REPLICA_GONE:
+            return response
+        logger.warning(
+            "desk replica gone, trying once more path=%s status=%s", path, response.status_code
+        )
+    await asyncio.sleep(RETRY_PAUSE_S)
+    return await client.request(method, path, json=body, params=params, headers=headers)
+
+
 async def _request(
     method: str,
     path: str,
@@ -62,9 +96,7 @@ async def _request(
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     try:
-        response = await get_desk_client().request(
-            method, path, json=body, params=params, headers=headers
-        )
+        response = await _send(method, path, body=body, params=params, headers=headers)
     except httpx.TimeoutException as exc:
         raise DeskClientError(
             "timeout", f"no answer from the desk within the timeout ({path})"

@@ -691,10 +691,15 @@ def refusing(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("connection refused", request=request)
 
 
-@pytest.mark.parametrize("handler", [failing_with(500), failing_with(503), timing_out, refusing])
+@pytest.mark.parametrize(
+    ("handler", "attempts"),
+    # a replica gone (503 from nginx, refused) is asked once more with the same key
+    [(failing_with(500), 1), (failing_with(503), 2), (timing_out, 1), (refusing, 2)],
+)
 async def test_open_demand_failure_keeps_the_need_and_apologises(
     desk_with: Callable[..., list[httpx.Request]],
     handler: Any,
+    attempts: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     seen = desk_with(handler)
@@ -707,7 +712,9 @@ async def test_open_demand_failure_keeps_the_need_and_apologises(
     key = idempotency_key(CONVERSATION, "msg-42")
     assert events == [SlotSet("need_submit_key", key), SlotSet("need_pending", True)]
     assert responses(dispatcher) == ["utter_need_submit_failed"]
-    (request,) = seen
+    assert len(seen) == attempts
+    assert len({r.headers["Idempotency-Key"] for r in seen}) == 1
+    request = seen[0]
     assert request.method == "POST" and request.url.path == "/api/demands"
     assert request.headers["Authorization"] == "Bearer bot-test-token"
     assert request.headers["Idempotency-Key"] == key
@@ -745,6 +752,23 @@ async def test_retry_reuses_the_first_key(desk_with: Callable[..., list[httpx.Re
     events = await ActionOpenDemand().run(CollectingDispatcher(), tracker, DOMAIN)
     assert seen[0].headers["Idempotency-Key"] == first_key
     assert events[0] == SlotSet("need_submit_key", first_key)
+
+
+async def test_a_turn_sent_again_to_another_rasa_server_opens_the_same_demand(
+    desk_with: Callable[..., list[httpx.Request]],
+) -> None:
+    """A Rasa server died after opening the demand but before saving the tracker: the app
+    sends the message again (to another server, which gives it a new message id) with the same
+    turn key, so the desk gets the same Idempotency-Key and keeps one demand."""
+    seen = desk_with(failing_with(500))
+    for message_id in ("msg-on-rasa-1", "msg-on-rasa-2"):
+        tracker = make_tracker(
+            slots=NEED | {"need_pending": True}, text="好的", intent="affirm", message_id=message_id
+        )
+        tracker.events[-1]["metadata"] = {"qclinic_turn": "in-17-1764612345"}
+        await ActionOpenDemand().run(CollectingDispatcher(), tracker, DOMAIN)
+    first, second = (request.headers["Idempotency-Key"] for request in seen)
+    assert first == second == idempotency_key(CONVERSATION, "turn:in-17-1764612345")
 
 
 async def test_open_demand_without_a_need_sends_nothing(
