@@ -10,7 +10,8 @@ The tracker store caches the last tracker per conversation and trusts it while `
 the conversation's events is unchanged (bot/server/tracker_store.py). So events are never
 edited in place: from the first changed event on, the conversation's rows are deleted and
 written again in the same order, which gives them new ids; every Rasa server's cache then
-misses and loads the erased tracker from SQL. The rewrite holds the table's write lock (SQLite:
+misses and loads the erased tracker from SQL (SQLite would hand the deleted ids out again, so
+there the new ids are given, above the table's highest). The rewrite holds the table's write lock (SQLite:
 the database's; PostgreSQL: ``LOCK TABLE … SHARE ROW EXCLUSIVE``) so no event saved meanwhile is
 lost or put out of order.
 """
@@ -241,6 +242,11 @@ def erase_tracker(
         if first is None:
             return TrackerErasure(0, 0)
         tail = rows[first:]
+        # new ids, above every id in use: PostgreSQL's sequence gives them; SQLite would hand
+        # the deleted ids out again (max + 1), so there they are given here
+        top = 0
+        if connection.dialect.name == "sqlite":
+            top = int(connection.execute(sa.select(sa.func.max(EVENTS.c.id))).scalar() or 0)
         connection.execute(
             sa.delete(EVENTS).where(EVENTS.c.sender_id == sender_id, EVENTS.c.id >= tail[0]["id"])
         )
@@ -248,6 +254,7 @@ def erase_tracker(
             sa.insert(EVENTS),
             [
                 {
+                    **({"id": top + offset} if top else {}),
                     "sender_id": sender_id,
                     "type_name": row["type_name"],
                     "timestamp": row["timestamp"],
@@ -255,7 +262,9 @@ def erase_tracker(
                     "action_name": row["action_name"],
                     "data": data,
                 }
-                for row, data in zip(tail, new_data[first:], strict=True)
+                for offset, (row, data) in enumerate(
+                    zip(tail, new_data[first:], strict=True), start=1
+                )
             ],
         )
         return TrackerErasure(changed, len(tail))
