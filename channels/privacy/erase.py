@@ -11,9 +11,9 @@ the conversation's events is unchanged (bot/server/tracker_store.py). So events 
 edited in place: from the first changed event on, the conversation's rows are deleted and
 written again in the same order, which gives them new ids; every Rasa server's cache then
 misses and loads the erased tracker from SQL (SQLite would hand the deleted ids out again, so
-there the new ids are given, above the table's highest). The rewrite holds the table's write lock (SQLite:
-the database's; PostgreSQL: ``LOCK TABLE … SHARE ROW EXCLUSIVE``) so no event saved meanwhile is
-lost or put out of order.
+there the new ids are given, above the table's highest). The rewrite holds the table's write
+lock (SQLite: the database's; PostgreSQL: ``LOCK TABLE … SHARE ROW EXCLUSIVE``) so no event
+saved meanwhile is lost or put out of order.
 """
 
 import json

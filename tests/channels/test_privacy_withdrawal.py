@@ -218,9 +218,11 @@ def test_wechat_withdraws_by_keyword_and_a_numbered_confirmation(live_any_db: Li
     asked = live.platform.say(text_xml(user, "撤回授权"))
     assert asked is not None and asked.startswith("您要撤回对隐私告知的授权吗？")
     assert "1. 确认撤回" in asked and "2. 暂不撤回" in asked
-    done = live.platform.say(text_xml(user, "1"))
+    confirm = text_xml(user, "1")
+    done = live.platform.say(confirm)
     assert done is not None and done.startswith("已为您撤回授权。"), done
     assert live.rasa.messages(conversation) == []  # answered without the bot (no NLU)
+    live.platform.post(confirm)  # WeChat's retry of the same message: not withdrawn twice
     assert_erased(live, conversation, numbers, "wechat")
 
 
@@ -272,3 +274,31 @@ def test_staff_record_a_withdrawal_received_by_phone(live_any_db: LiveFactory) -
         f"{live.url}/api/privacy/withdrawals", json={"received_via": "letter"}, headers=headers
     )
     assert nothing.status_code == 422
+
+
+def test_the_keyword_in_the_web_chat_asks_then_withdraws(live: LiveFactory) -> None:
+    app = live()
+    conversation = "web:keyword" + secrets.token_hex(6)
+    seed(app, conversation)
+    send = f"{app.url}/api/chat/messages"
+    asked = httpx.post(send, json={"conversation_id": conversation, "text": "撤回授权"}).json()
+    [question] = asked["messages"]
+    assert [b["title"] for b in question["buttons"]] == ["确认撤回", "暂不撤回"]
+    confirm = question["buttons"][0]
+    done = httpx.post(
+        send,
+        json={
+            "conversation_id": conversation,
+            "text": confirm["payload"],
+            "display": confirm["title"],
+            "message_id": "confirm-" + secrets.token_hex(4),
+        },
+    ).json()
+    assert done["messages"][0]["text"].startswith("已为您撤回授权。")
+    assert app.rasa.messages(conversation) == []
+    with app.session() as session:
+        assert MOBILE not in transcript_text(session, conversation)
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.withdraw"))
+        assert [(e.actor, e.subject, e.details["via"]) for e in entries] == [
+            ("enterprise", conversation, "web")
+        ]
