@@ -69,9 +69,10 @@ def erase_demand(demand: Demand, erased: Erased) -> None:
 
 
 def erase_complaint(complaint: Complaint, erased: Erased) -> None:
-    if complaint.contact_mobile or complaint.contact_name:
+    if complaint.contact_mobile or complaint.contact_name not in (None, ERASED):
         _keep(erased.values, complaint.contact_name, complaint.contact_mobile)
-        complaint.contact_name, complaint.contact_mobile = None, None
+        # an anonymous complaint stays without a name; one that had a contact says it was erased
+        complaint.contact_name, complaint.contact_mobile = ERASED, None
         erased.complaints.append(complaint.number)
 
 
@@ -208,7 +209,10 @@ def erase_closed_cases(session: Session, *, before: datetime) -> Erased:
         erase_demand(demand, erased)
     complaints = select(Complaint).where(
         Complaint.status.in_(CLOSED_COMPLAINTS),
-        or_(Complaint.contact_mobile.is_not(None), Complaint.contact_name.is_not(None)),
+        or_(
+            Complaint.contact_mobile.is_not(None),
+            Complaint.contact_name.is_not(None) & (Complaint.contact_name != ERASED),
+        ),
         or_(
             Complaint.informed_at < before,
             Complaint.informed_at.is_(None) & (Complaint.resolved_at < before),

@@ -20,6 +20,7 @@ from channels.privacy.models import JobRun
 from channels.privacy.retention import JOB, run_scheduled
 from desk.db import get_engine, get_sessionmaker
 from desk.demands.models import Demand
+from tests.channels.conftest import LiveFactory
 from tests.channels.privacy_data import (
     ID_NUMBER,
     MOBILE,
@@ -32,6 +33,7 @@ from tests.channels.privacy_data import (
     write_events,
     write_transcript,
 )
+from tests.channels.servers import wait_until
 
 RETENTION = timedelta(days=365)
 DAY = timedelta(days=1)
@@ -216,3 +218,22 @@ def test_a_conversation_without_a_tracker_table_is_still_purged(database_url: st
     )  # the mobile row, the bot line echoing it
     with sessions() as session:
         assert MOBILE not in transcript_text(session, OLD)
+
+
+def test_the_app_runs_the_purge_by_itself(sqlite_url: str, live: LiveFactory) -> None:
+    migrate(sqlite_url)  # the data is there before the app starts, as after an upgrade
+    sessions, tracker = get_sessionmaker(sqlite_url), tracker_engine(sqlite_url)
+    create_events_table(tracker)
+    _seed(sessions, tracker)
+    live(retention_check_s=0.2)
+
+    def purged() -> bool:
+        with sessions() as session:
+            return MOBILE not in transcript_text(session, OLD)
+
+    wait_until(purged, timeout=20)
+    assert MOBILE not in events_text(tracker, OLD)
+    with sessions() as session:
+        assert MOBILE in transcript_text(session, NEW)
+        run = session.get(JobRun, JOB)
+        assert run is not None and run.last_run_at is not None and run.watermark is not None

@@ -7,11 +7,13 @@ data; contact details are refused afterwards until the enterprise agrees again."
 import json
 import secrets
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
+from channels.models import utcnow
 from channels.privacy.erase import tracker_engine
 from desk.audit import AuditEntry
 from desk.clock import today
@@ -129,7 +131,7 @@ def assert_erased(live: Live, conversation_id: str, numbers: dict[str, str], via
         complaint = session.scalars(
             select(Complaint).where(Complaint.number == numbers["complaint"])
         ).one()
-        assert (complaint.contact_name, complaint.contact_mobile) == (None, None)
+        assert (complaint.contact_name, complaint.contact_mobile) == ("[已删除]", None)
         assert complaint.content == "收费与报价不一致"
         customer = session.scalars(
             select(Customer).where(Customer.name == "江阴某电缆有限公司")
@@ -302,3 +304,61 @@ def test_the_keyword_in_the_web_chat_asks_then_withdraws(live: LiveFactory) -> N
         assert [(e.actor, e.subject, e.details["via"]) for e in entries] == [
             ("enterprise", conversation, "web")
         ]
+
+
+def test_after_a_withdrawal_no_template_message_is_pushed(live: LiveFactory) -> None:
+    from tests.channels.test_case_notices import move, set_contact, timeline
+
+    app = live(wechat_template_case="TPL-CASE")
+    app.wechat.templates.add("TPL-CASE")
+    user = "o" + secrets.token_urlsafe(20)
+    numbers = seed(app, f"wx:{user}")
+    app.platform.say(text_xml(user, "撤回授权"))
+    app.platform.say(text_xml(user, "1"))
+    set_contact(app, user, last_contact_at=utcnow() - timedelta(hours=49))
+    headers = staff(app)
+    move(app, headers, numbers["demand"], to="responded")
+    assert app.wechat.template_sent == []
+    assert timeline(app, headers, numbers["demand"])[-1] == (
+        "未能告知企业：企业已撤回授权，不再主动推送模板消息；消息已保留，将在企业下次发来消息时显示。"
+    )
+    move(app, headers, numbers["other"], to="responded")  # another enterprise: told as before
+
+
+def test_a_case_from_a_call_after_a_withdrawal_is_not_to_be_phoned(live: LiveFactory) -> None:
+    from tests.channels.test_case_notices import move, timeline
+
+    app = live()
+    with app.session() as session:
+        demand, _ = demands.create_demand(
+            session,
+            data=DemandCreate(
+                conversation_id="web:entered-by-phone",
+                channel="web",
+                need_text="压力表校准",
+                product="压力表",
+                place="江阴市",
+                contact_name=NAME,
+                contact_mobile=MOBILE,
+            ),
+            idempotency_key=None,
+            today=today(),
+        )
+        demand.conversation_id, demand.channel = None, "phone"
+        session.commit()
+        number = demand.number
+    headers = staff(app)
+    response = httpx.post(
+        f"{app.url}/api/privacy/withdrawals",
+        json={"received_via": "letter", "number": number},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["conversations"] == 0 and response.json()["demands"] == [number]
+    move(app, headers, number, to="responded")
+    assert timeline(app, headers, number)[-1] == (
+        "企业的联系方式已删除（撤回授权或超过保存期限），未告知企业"
+    )
+    shown = httpx.get(f"{app.url}/api/desk/demands/{number}", headers=headers).json()
+    assert shown["demand"]["contact_name"] == "[已删除]"
+    assert shown["demand"]["contact_mobile"] == "" and MOBILE not in json.dumps(shown)
