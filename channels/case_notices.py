@@ -32,8 +32,8 @@ from channels.wechat.render import render_turn
 from channels.wechat.window import ensure_contact, openid_of
 from desk.case_notices import CaseNotice, NoticeResult
 from desk.clock import now
-from desk.privacy.service import withdrawn
 from desk.live.notifier import Notifier
+from desk.privacy.service import withdrawn
 
 if TYPE_CHECKING:
     from channels.wechat.channel import WeChatChannel
