@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from channels.models import InboundMessage, OutboxMessage
 from channels.transcript import ChatMessage
 from desk.db import get_engine
 from knowledge.masking import ERASED, redact_text
@@ -50,6 +51,7 @@ CONSENT_SLOTS = frozenset({"privacy_consent", "complaint_consent"})
 #: entities the NLU extracts for contact slots
 CONTACT_ENTITIES = frozenset({"contact_name", "person", "mobile", "phone", "credit_code"})
 
+WECHAT_PREFIX = "wx:"
 TRACKER_FILE = "rasa_tracker.db"  # beside the desk's SQLite file (app/stack.py)
 
 _metadata = sa.MetaData()
@@ -142,20 +144,41 @@ def erase_transcript(
     since: datetime | None = None,
     before: datetime | None = None,
 ) -> int:
-    """Erase personal data from the conversation's transcript rows (created in ``[since,
-    before)`` when given); returns the number of rows changed. Never commits."""
-    query = sa.select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
-    if since is not None:
-        query = query.where(ChatMessage.created_at >= since)
-    if before is not None:
-        query = query.where(ChatMessage.created_at < before)
+    """Erase personal data from the conversation's rows (created in ``[since, before)`` when
+    given): its transcript lines, the user messages kept for the bot with their replies
+    (``chat_inbound``) and, on WeChat, the texts of its customer-service messages
+    (``wechat_outbox``); returns the number of rows changed. Never commits."""
+
+    def window(query: Any, column: Any) -> Any:
+        if since is not None:
+            query = query.where(column >= since)
+        if before is not None:
+            query = query.where(column < before)
+        return query
+
     changed = 0
-    for row in session.scalars(query.order_by(ChatMessage.id)):
+    lines = sa.select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+    for row in session.scalars(window(lines, ChatMessage.created_at).order_by(ChatMessage.id)):
         text = redact_text(row.text, known=known)
         payload = redact(row.payload or {}, known)
         if text != row.text or payload != (row.payload or {}):
             row.text, row.payload = text, payload
             changed += 1
+    kept = sa.select(InboundMessage).where(InboundMessage.conversation_id == conversation_id)
+    for message in session.scalars(window(kept, InboundMessage.created_at)):
+        bot_text = redact_text(message.bot_text, known=known) if message.bot_text else None
+        replies = redact(message.replies or [], known)
+        if bot_text != message.bot_text or replies != (message.replies or []):
+            message.bot_text, message.replies = bot_text, replies
+            changed += 1
+    if conversation_id.startswith(WECHAT_PREFIX):
+        openid = conversation_id.removeprefix(WECHAT_PREFIX)
+        sent = sa.select(OutboxMessage).where(OutboxMessage.openid == openid)
+        for out in session.scalars(window(sent, OutboxMessage.created_at)):
+            content = redact_text(out.content, known=known)
+            if content != out.content:
+                out.content = content
+                changed += 1
     return changed
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from channels.models import utcnow
+from channels.models import InboundMessage, OutboxMessage, utcnow
 from channels.privacy.erase import EVENTS
 from channels.transcript import ChatMessage
 
@@ -129,6 +129,25 @@ def write_transcript(session: Session, conversation_id: str, *, at: datetime | N
         ("user", f"我的手机是{MOBILE}，身份证{ID_NUMBER}", {"payload": MOBILE}),
         ("bot", f"好的，{NAME}，我们会通过 {MOBILE} 联系您。", {"buttons": []}),
     ]
+    session.add(  # the user's message as kept for the bot, with the bot's answer
+        InboundMessage(
+            conversation_id=conversation_id,
+            channel=channel,
+            bot_text=f"我的手机是{MOBILE}，身份证{ID_NUMBER}",
+            status="done",
+            replies=[{"text": f"好的，{NAME}，我们会通过 {MOBILE} 联系您。", "buttons": []}],
+            created_at=at,
+        )
+    )
+    if channel == "wechat":  # that answer sent later as a customer-service message
+        session.add(
+            OutboxMessage(
+                openid=conversation_id.removeprefix("wx:"),
+                content=f"好的，{NAME}，我们会通过 {MOBILE} 联系您。",
+                status="sent",
+                created_at=at,
+            )
+        )
     for index, (sender, text, payload) in enumerate(lines):
         session.add(
             ChatMessage(
@@ -144,10 +163,23 @@ def write_transcript(session: Session, conversation_id: str, *, at: datetime | N
 
 
 def transcript_text(session: Session, conversation_id: str) -> str:
+    """Everything the channels keep of the conversation's words: transcript lines, messages kept
+    for the bot with their replies, WeChat's outbox."""
     rows = session.scalars(
         sa.select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
     )
-    return json.dumps([(r.text, r.payload) for r in rows], ensure_ascii=False)
+    kept = session.scalars(
+        sa.select(InboundMessage).where(InboundMessage.conversation_id == conversation_id)
+    )
+    sent = session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.openid == conversation_id.removeprefix("wx:"))
+    )
+    return json.dumps(
+        [(r.text, r.payload) for r in rows]
+        + [(m.bot_text, m.replies) for m in kept]
+        + [o.content for o in sent],
+        ensure_ascii=False,
+    )
 
 
 def epoch(moment: datetime) -> float:

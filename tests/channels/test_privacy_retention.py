@@ -96,7 +96,7 @@ def test_old_transcripts_and_trackers_lose_personal_data_new_ones_stay(
     report = run_scheduled(sessions, tracker, retention=RETENTION, every=DAY, now=now)
 
     assert report is not None
-    assert (report.conversations, report.transcript_rows, report.demands) == (1, 3, 1)
+    assert (report.conversations, report.transcript_rows, report.demands) == (1, 5, 1)
     with sessions() as session:
         old_rows = transcript_text(session, OLD)
         for datum in (MOBILE, NAME, ID_NUMBER, "139****5678"):
@@ -197,7 +197,7 @@ def test_the_operators_command_purges_and_prints_counts_only(
     finally:
         cli.get_channel_settings.cache_clear()
     out = capsys.readouterr()
-    assert "已清理超过 365 天的个人信息：conversations=1 transcript_rows=3" in out.out
+    assert "已清理超过 365 天的个人信息：conversations=1 transcript_rows=5" in out.out
     assert "保存期限至少为 1 天。" in out.err
     assert MOBILE not in out.out + out.err
     with sessions() as session:
@@ -213,9 +213,8 @@ def test_a_conversation_without_a_tracker_table_is_still_purged(database_url: st
     with sessions() as session:
         write_transcript(session, OLD, at=now - RETENTION - DAY)
     report = run_scheduled(sessions, tracker, retention=RETENTION, every=DAY, now=now)
-    assert (
-        report is not None and report.transcript_rows == 2
-    )  # the mobile row, the bot line echoing it
+    # the mobile: its line, the bot line echoing it, the kept message, the outbox
+    assert report is not None and report.transcript_rows == 4
     with sessions() as session:
         assert MOBILE not in transcript_text(session, OLD)
 

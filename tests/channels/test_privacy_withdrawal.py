@@ -260,7 +260,7 @@ def test_staff_record_a_withdrawal_received_by_phone(live_any_db: LiveFactory) -
     assert result["demands"] == [numbers["demand"]] and result["complaints"] == [
         numbers["complaint"]
     ]
-    assert result["transcript_rows"] == 3 and result["tracker_events"] > 0
+    assert result["transcript_rows"] == 4 and result["tracker_events"] > 0
     assert_erased(live, conversation, numbers, "phone")
     with live.session() as session:
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.withdraw"))

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from app.stack import Stack
+from channels.models import InboundMessage
 from channels.transcript import ChatMessage
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
@@ -103,7 +104,16 @@ def test_withdrawing_consent_on_the_web_page_erases_the_mobile(stack: Stack, bro
             session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation))
         )
         assert len(rows) > 10
-        stored = json.dumps([(r.text, r.payload) for r in rows], ensure_ascii=False)
+        kept = list(
+            session.scalars(
+                select(InboundMessage).where(InboundMessage.conversation_id == conversation)
+            )
+        )
+        assert len(kept) > 5  # the user's messages as kept for the bot, with its replies
+        stored = json.dumps(
+            [(r.text, r.payload) for r in rows] + [(m.bot_text, m.replies) for m in kept],
+            ensure_ascii=False,
+        )
         assert MOBILE not in stored and "张伟" not in stored
     tracker = tracker_json(stack, conversation)
     assert MOBILE not in tracker and "张伟" not in tracker
