@@ -44,6 +44,7 @@ DONE = (
     "如需我们再联系您，请重新同意隐私告知后提供联系方式。"
 )
 ERASED_WORDS = "本会话记录中的联系人姓名、手机号码、身份证号码等个人信息"
+REGISTRATION_WORDS = "注册信息中的联系人和手机号码"
 KEPT_WORDS = "需求和投诉的编号、办理内容和进度（用于继续办理和依法留存）"
 ENTERPRISE = "enterprise"  # the audit's actor when the enterprise withdraws in a chat
 _SPACES = re.compile(r"[\s。.!！]+")
@@ -58,11 +59,13 @@ class Withdrawal:
 
 
 def told(erased: Erased) -> str:
-    cases = erased.demands + erased.complaints
-    words = ERASED_WORDS
-    if cases:
-        words = f"{'、'.join(cases)} 的联系方式，以及{words}"
-    return DONE.format(erased=words, kept=KEPT_WORDS)
+    parts = []
+    if cases := erased.demands + erased.complaints:
+        parts.append(f"{'、'.join(cases)} 的联系方式")
+    if erased.customers:
+        parts.append(REGISTRATION_WORDS)
+    parts.append(ERASED_WORDS)
+    return DONE.format(erased="，".join(parts), kept=KEPT_WORDS)
 
 
 def withdraw(

@@ -197,6 +197,7 @@ def test_the_web_page_withdraws_consent(live_any_db: LiveFactory) -> None:
     [told] = response.json()["messages"]
     assert told["sender"] == "system" and told["text"].startswith("已为您撤回授权。")
     assert numbers["demand"] in told["text"] and numbers["complaint"] in told["text"]
+    assert "注册信息中的联系人和手机号码" in told["text"]
     assert "已保留：需求和投诉的编号、办理内容和进度" in told["text"]
     assert_erased(live, conversation, numbers, "web")
     history = httpx.get(
