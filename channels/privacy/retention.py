@@ -52,7 +52,6 @@ class PurgeReport:
     complaints: int = 0
     cutoff: datetime | None = None
     since: datetime | None = None
-    ran: bool = True
 
     def line(self) -> str:
         return (
