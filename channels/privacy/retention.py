@@ -153,7 +153,15 @@ def run_scheduled(
         if run is None:
             return None
         cutoff = now - retention
-        report = purge(session, tracker, cutoff=cutoff, since=as_utc(run.watermark))
+        try:
+            report = purge(session, tracker, cutoff=cutoff, since=as_utc(run.watermark))
+        except Exception:  # what was erased stays erased; the next check runs it again
+            session.rollback()
+            session.execute(
+                update(JobRun).where(JobRun.name == JOB).values(lease_until=None, holder=None)
+            )
+            session.commit()
+            raise
         session.execute(
             update(JobRun)
             .where(JobRun.name == JOB)

@@ -226,9 +226,11 @@ def test_the_app_runs_the_purge_by_itself(sqlite_url: str, live: LiveFactory) ->
     _seed(sessions, tracker)
     live(retention_check_s=0.2)
 
-    def purged() -> bool:
+    def purged() -> bool:  # the run finished: its rows erased, its end recorded
         with sessions() as session:
-            return MOBILE not in transcript_text(session, OLD)
+            run = session.get(JobRun, JOB)
+            finished = run is not None and run.last_run_at is not None
+            return finished and MOBILE not in transcript_text(session, OLD)
 
     wait_until(purged, timeout=20)
     assert MOBILE not in events_text(tracker, OLD)
@@ -236,3 +238,25 @@ def test_the_app_runs_the_purge_by_itself(sqlite_url: str, live: LiveFactory) ->
         assert MOBILE in transcript_text(session, NEW)
         run = session.get(JobRun, JOB)
         assert run is not None and run.last_run_at is not None and run.watermark is not None
+
+
+def test_a_failed_run_gives_the_lease_back(
+    stores: tuple[sessionmaker[Session], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.privacy import retention
+
+    sessions, tracker = stores
+    now = _seed(sessions, tracker)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(retention, "erase_closed_cases", broken)
+    with pytest.raises(RuntimeError):
+        run_scheduled(sessions, tracker, retention=RETENTION, every=DAY, now=now)
+    monkeypatch.undo()
+    with sessions() as session:
+        run = session.get(JobRun, JOB)
+        assert run is not None and run.lease_until is None and run.last_run_at is None
+    report = run_scheduled(sessions, tracker, retention=RETENTION, every=DAY, now=now)
+    assert report is not None and report.demands == 1  # done on the next check, not in an hour

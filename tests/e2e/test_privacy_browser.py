@@ -2,13 +2,15 @@
 a need that gives a mobile ends in a demand; the enterprise withdraws its consent with the
 page's control and its confirmation; then the demand's row, the transcript's rows and Rasa's
 tracker (read through Rasa's HTTP API with the token) hold no mobile, and the page shows what
-was erased and what is kept. A screenshot goes under var/screenshots/privacy/."""
+was erased and what is kept; on SQLite and PostgreSQL. Screenshots go under
+var/screenshots/privacy/."""
 
 import json
 import re
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from app.stack import Stack
@@ -17,10 +19,18 @@ from channels.transcript import ChatMessage
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
 from desk.paths import REPO_ROOT
+from tests.e2e.conftest import on_both_databases
 from tests.e2e.test_web_browser import DEMAND_NUMBER, PHONE, Page, browser  # noqa: F401
 
 MOBILE = "13912345678"
 SHOTS = REPO_ROOT / "var" / "screenshots" / "privacy"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    """The withdrawal runs on the SQLite stack and again on the PostgreSQL one (desk,
+    transcripts and Rasa's tracker store in one database there)."""
+    return on_both_databases(request, stack)
 
 
 def tracker_json(stack: Stack, conversation_id: str) -> str:
@@ -91,7 +101,7 @@ def test_withdrawing_consent_on_the_web_page_erases_the_mobile(stack: Stack, bro
     page_text = page.locator("#log").inner_text()
     assert MOBILE not in page_text and "139****5678" not in page_text
     assert "我们有一批电线电缆需要做检测" in page_text  # the need itself is kept
-    shot = SHOTS / "web-withdrawal.png"
+    shot = SHOTS / f"web-withdrawal-{stack.settings.database_url.split(':')[0]}.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     print(f"\nscreenshot: {shot}")
