@@ -22,6 +22,7 @@ from app.settings import AppSettings
 from app.settings import get_settings as get_app_settings
 from channels import runtime as channels_runtime
 from channels.case_notices import CaseNotices
+from channels.privacy.router import router as privacy_router
 from channels.settings import get_channel_settings
 from channels.web.router import router as web_router
 from channels.wechat.router import router as wechat_router
@@ -145,6 +146,7 @@ def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
     if channels:
         app.include_router(web_router)
         app.include_router(wechat_router)
+        app.include_router(privacy_router)  # 撤回授权: the web page's control, staff's record
     for router in DESK_ROUTERS:
         app.include_router(router)
     mount_console(app)

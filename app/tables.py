@@ -4,6 +4,7 @@
 def load_all() -> None:
     import channels.kept_notices
     import channels.models
+    import channels.privacy.models
     import channels.transcript  # noqa: F401
     import desk.audit
     import desk.calendar.models

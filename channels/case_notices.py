@@ -8,7 +8,9 @@ news reaches the enterprise where it talked to us.
   ``_EVALUATION`` for the invitation to evaluate a completed demand, ``_COMPLAINT`` for a
   complaint's outcome); without a template, when WeChat refuses it or cannot be reached, or for a
   follower who left, the notice is kept and shown at the enterprise's next contact
-  (channels/kept_notices.py), and the reason is returned (the desk's timeline shows it).
+  (channels/kept_notices.py), and the reason is returned (the desk's timeline shows it);
+* an enterprise that withdrew its consent (撤回授权) gets no template message, the one push it did
+  not ask for at that moment: the notice is kept for its next contact.
 
 An invitation's or an outcome's answers go with it: buttons on the web page, numbered replies on
 WeChat (a digit answers the notice while it is the newest line: channels/lifecycle.py).
@@ -31,6 +33,7 @@ from channels.wechat.window import ensure_contact, openid_of
 from desk.case_notices import CaseNotice, NoticeResult
 from desk.clock import now
 from desk.live.notifier import Notifier
+from desk.privacy.service import withdrawn
 
 if TYPE_CHECKING:
     from channels.wechat.channel import WeChatChannel
@@ -47,6 +50,7 @@ TEMPLATES = {  # purpose → (what it is, its setting)
 LEFT = "用户已取消关注公众号"
 TEMPLATE_FAILED = "微信模板消息发送失败：{reason}"
 NOT_REACHED = "无法连接微信服务器"
+WITHDRAWN = "企业已撤回授权，不再主动推送模板消息"
 UNKNOWN_CHANNEL = "无法识别企业所在的会话通道"
 TEMPLATE_REMARK = "回复本公众号任意消息，可查询详细进展。"
 TEMPLATE_WORDS = {  # purpose → (first, keyword2 or None for the status, remark)
@@ -143,6 +147,8 @@ class CaseNotices:
                 missing = NO_TEMPLATE.format(what=what, setting=setting)
                 reason = f"{reason}；{missing}" if reason else missing
             return self._keep(session, notice, reason)
+        if withdrawn(session, conversation_id=notice.conversation_id):  # no unasked pushes
+            return self._keep(session, notice, WITHDRAWN)
         assert template_id is not None
         result = self._template(session, notice, template_id)
         if result.how is None:

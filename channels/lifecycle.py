@@ -22,6 +22,7 @@ from channels import kept_notices, transcript, waiting
 from channels.contracts import Deliverer, Incoming
 from channels.gateway import BotMessage, channel_options
 from channels.models import InboundMessage, utcnow
+from channels.privacy import withdrawal as privacy
 from channels.schedule import Turn, hold_conversation, next_owed
 from channels.transcript import ChatMessage
 from channels.waiting import WAITING_FOR_EXPERT
@@ -106,6 +107,7 @@ def accept(
     )
     if incoming.numbered_options:
         incoming = choose(session, incoming)
+    incoming = privacy.answer(incoming)  # 撤回授权: answered here, never by the bot
     now, bot = utcnow(), incoming.bot_text is not None
     row = InboundMessage(
         conversation_id=incoming.conversation_id,
@@ -135,6 +137,7 @@ def accept(
         text=incoming.text,
         payload={**incoming.payload, "inbound_id": row.id},
     )
+    incoming = privacy.confirmed(session, incoming)  # a confirmed withdrawal, with the message
     deliverer = deliverers.get(incoming.channel)
     if deliverer is not None:
         deliverer.on_contact(session, incoming)

@@ -5,6 +5,7 @@
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -13,6 +14,8 @@ from channels.consultation import ChannelConversations
 from channels.conversations import Conversations
 from channels.gateway import RasaGateway
 from channels.notices import NoticeWorker
+from channels.privacy.erase import tracker_engine
+from channels.privacy.retention import RetentionWorker
 from channels.settings import ChannelSettings
 from channels.web.router import WebDeliverer
 from desk.db import get_sessionmaker
@@ -86,9 +89,17 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         settings=settings.consultation,
         hand_back=hand_back_idle,
     )
+    # PIPL Art. 19: personal data past the retention leaves transcripts, tracker, closed cases
+    app.state.retention = RetentionWorker(
+        sessions=get_sessionmaker(settings.database_url),
+        tracker=tracker_engine(settings.database_url),
+        retention=timedelta(days=settings.retention_days),
+        check_s=settings.retention_check_s,
+    )
     if settings.background_workers:
         workers.append(asyncio.create_task(conversations.run_worker(), name="retry"))
         workers.append(asyncio.create_task(app.state.notices.run(), name="handoff-timers"))
+        workers.append(asyncio.create_task(app.state.retention.run(), name="retention-purge"))
     app.state.channel_workers = workers
 
 

@@ -39,6 +39,12 @@ class ChannelSettings(WeChatSettings, DeskSettings):
     # keyword3 the time, first and remark. Unset: the notice is kept for the next contact.
     wechat_template_evaluation: str | None = None
     wechat_template_complaint: str | None = None
+    # PIPL Art. 19: transcripts, the bot's tracker and the contact details of closed cases keep
+    # personal data this many days (docs/deploy.md, 个人信息保护); at least 1, keeping forever
+    # is not an option. The purge runs once a day on one replica; each replica checks every
+    # retention_check_s whether it is due.
+    retention_days: int = Field(default=365, ge=1, le=3650)
+    retention_check_s: float = Field(default=600.0, gt=0)
     # the enterprise's side of a handoff (QCLINIC_CONSULT_*): holding notes, timers, sweep
     consultation: ConsultationSettings = Field(default_factory=ConsultationSettings, exclude=True)
 

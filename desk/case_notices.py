@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from desk import cases
 from desk.case_lookup.links import notice_conversation
+from knowledge.masking import ERASED
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ HOW_WORDS: dict[str, str] = {
 CHANNELS_OFF = "会话通道未启用"
 NOTICE_FAILED = "发送通知时出错，请稍后通过会话或电话告知企业"
 NO_CONVERSATION = "{channel}录入，没有在线会话，未自动告知企业；请通过{channel}告知“{status}”。"
+CONTACT_ERASED = "企业的联系方式已删除（撤回授权或超过保存期限），未告知企业"
 KEPT = "；消息已保留，将在企业下次发来消息时显示"
 INVITE_EVALUATION = "诚邀您对本次服务的流程、效率和态度进行评价，只需一分钟。"
 ASK_SATISFIED = "您对处理结果是否满意？"
@@ -158,7 +160,11 @@ def tell_enterprise(
     conversation_id = notice_conversation(
         session, number=kind.subject(case), default=case.conversation_id
     )
-    if not conversation_id:
+    if not conversation_id and getattr(case, "contact_name", None) == ERASED:
+        reason = CONTACT_ERASED  # nobody to call: the enterprise withdrew, or retention ran out
+        result = NoticeResult(how=None, reason=reason)
+        note = reason
+    elif not conversation_id:
         reason = NO_CONVERSATION.format(channel=channel_label or "线下", status=label)
         result = NoticeResult(how=None, reason=reason)
         note = result.reason or ""

@@ -87,6 +87,7 @@ ASSETS = {
     "catalogue.js": "text/javascript; charset=utf-8",
     "catalogue.css": "text/css; charset=utf-8",
     "upload.js": "text/javascript; charset=utf-8",
+    "privacy.js": "text/javascript; charset=utf-8",
 }
 
 
