@@ -88,8 +88,31 @@ def heard_slots(tracker: Tracker, slot_of: dict[str, str]) -> dict[str, Any]:
     return heard
 
 
+def value_before(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (its last SlotSet before it)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def new_details(tracker: Tracker, heard: dict[str, Any]) -> dict[str, Any]:
+    """What this message added: ``heard`` and the slots the mappings set from its entities
+    that had no value before (a changed value is a correction, not something new)."""
+    mapped = {
+        name: value
+        for name, value in tracker.slots_to_validate().items()
+        if name not in heard and value_before(tracker, name) in (None, "")
+    }
+    return {**mapped, **heard}
+
+
 def kept_beside(events: list[Any], heard: dict[str, Any], requested: Any) -> dict[str, Any]:
-    """The heard details the validators accepted, besides the open question's own slot."""
+    """The details of the message (``heard``: by the mappings or by :func:`heard_slots`) the
+    validators accepted, besides the open question's own slot."""
     return {
         e["name"]: e["value"]
         for e in events

@@ -28,6 +28,7 @@ from bot.actions.listening import (
     fuller,
     heard_slots,
     kept_beside,
+    new_details,
     noted_text,
     question_of,
     say_first,
@@ -78,9 +79,10 @@ class ValidateNeedForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         heard = heard_slots(tracker, NEED_SLOT_OF)
         tracker.add_slots([SlotSet(name, value) for name, value in heard.items()])
+        fresh = new_details(tracker, heard)  # heard here, or by the slot mappings (entities)
         question = question_of(tracker)
         events = await super().run(dispatcher, tracker, domain)
-        kept = kept_beside(events, heard, requested)
+        kept = kept_beside(events, fresh, requested)
         if kept and not activating:
             say_first(dispatcher, response="utter_need_noted", noted=noted_text(FEATURE, kept))
         if question and (activating or heard or latest_intent(tracker) != "ask_faq"):

@@ -918,6 +918,18 @@ async def test_asked_for_a_name_a_quantity_is_refused_but_kept() -> None:
     assert dispatcher.messages[0]["noted"] == "数量 20块"
 
 
+async def test_a_quantity_the_slot_mapping_took_from_the_entity_is_acknowledged_too() -> None:
+    # NLU found the quantity (StructuredEntityExtractor), so Rasa's from_entity mapping set it
+    events, dispatcher = await validate(
+        {"contact_name": "20块", "need_quantity": "20块"},
+        slots=WHAT_AND_WHERE | {"privacy_consent": True, "requested_slot": "contact_name"},
+        text="20块",
+    )
+    assert SlotSet("contact_name", None) in events and SlotSet("need_quantity", "20块") in events
+    assert responses(dispatcher) == ["utter_need_noted"]
+    assert dispatcher.messages[0]["noted"] == "数量 20块"
+
+
 async def test_a_date_word_is_never_a_name_and_fills_the_open_date() -> None:
     events, dispatcher = await validate(
         {"contact_name": "下周"},

@@ -100,4 +100,5 @@ def test_a_variant_is_typed_the_way_people_type_on_a_phone() -> None:
     assert variant("您好，我的需求处理了吗？") == "我的需求处理了没哈"
     # entities keep their annotation; a date's own words change with the habit (周 → 礼拜)
     assert variant("能上门吗？[下周三](date)也行") == "能上门不[下礼拜三](date)也行"
-    assert variant("[江阴市周庄镇](place)，[50台](quantity)") == "[江阴市周庄镇](place)[50台](quantity)"
+    spaced = "[江阴市周庄镇](place)，[50台](quantity)"
+    assert variant(spaced) == "[江阴市周庄镇](place)[50台](quantity)"

@@ -56,9 +56,11 @@ def make_tracker(
     sender_id: str = CONVERSATION,
     history: list[dict[str, Any]] | None = None,
 ) -> Tracker:
-    """A tracker as Rasa sends it; `candidates` are slot events extracted this turn and
-    `history` events before the latest user message."""
+    """A tracker as Rasa sends it; `slots` were set in earlier turns, `candidates` are slot
+    events extracted this turn and `history` events before the latest user message."""
     events = [
+        # the slots' values came from earlier turns, as Rasa's events show them
+        *({"event": "slot", "name": k, "value": v} for k, v in (slots or {}).items()),
         *(history or []),
         {"event": "action", "name": "action_listen"},
         user_event(text, intent, message_id, entities),
