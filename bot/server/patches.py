@@ -6,6 +6,13 @@ with ``jsonschema.validate``, which checks the schema itself and builds a new va
 call (about 35 ms of CPU here, twice per form turn). The schema never changes, so the validator is
 built and its schema checked once; each response is still validated in full, and an invalid one
 still raises the same ``ValidationError`` with Rasa's own hint appended.
+
+``tracker_store_errors``: Rasa wraps the tracker store in ``FailSafeTrackerStore``, which on a
+database error hands out no tracker at all (the message then runs in a new, empty conversation:
+a form half filled is forgotten and the user is greeted again) and saves the result in memory,
+where nobody reads it. Unwrapped, the error fails the turn (HTTP 500) and the app keeps the
+message and sends it again when the database is back (bot/server/tracker_store.py first waits a
+while for it).
 """
 
 from __future__ import annotations
@@ -49,8 +56,24 @@ def action_validation() -> None:
     APPLIED.append("action_validation")
 
 
+def tracker_store_errors() -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+    from rasa.shared.core.domain import Domain
+
+    def _create_tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
+        if store is None:
+            return InMemoryTrackerStore(domain)
+        store.domain = domain
+        return store
+
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
+    APPLIED.append("tracker_store_errors")
+
+
 def apply() -> list[str]:
     """Apply every patch once; returns the names applied (idempotent)."""
     if not APPLIED:
         action_validation()
+        tracker_store_errors()
     return list(APPLIED)

@@ -66,6 +66,6 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
     assert report["after"] == report["before"]
     assert [kind for kind, _ in report["after"]] == ["ok"] * 3 + ["refused"] * 4
     assert all("Failed to validate Action server response" in m for _, m in report["after"][3:])
-    assert report["applied"] == ["action_validation"]  # applying twice patches once
+    assert report["applied"] == ["action_validation", "tracker_store_errors"]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
     assert report["checked_after"] == 1  # once for all seven responses
