@@ -76,15 +76,19 @@ def parse_rasa_reply(items: list[dict[str, Any]]) -> list[BotMessage]:
 
 
 def replies_in_tracker(events: list[dict[str, Any]], key: str) -> list[BotMessage] | None:
-    """The bot messages that answered the user event tagged ``key``; None if Rasa never saw it."""
+    """The bot messages that answered the user event tagged ``key``; None if Rasa never saw it,
+    or the turn was undone (a ``rewind`` before any reply: its actions could not run)."""
     found = False
     items: list[dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
         if kind == "user":
-            if found:
+            if (event.get("metadata") or {}).get(TURN_KEY) == key:
+                found, items = True, []  # the last time it was sent
+            elif found:
                 break
-            found = (event.get("metadata") or {}).get(TURN_KEY) == key
+        elif found and kind == "rewind" and not items:
+            found = False
         elif found and kind == "bot":
             data = event.get("data") or {}
             items.append({"text": event.get("text"), **data})
@@ -105,13 +109,14 @@ class RasaGateway:
         timeout_s: float,
         token: str | None = None,
         actions_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = rasa_url.rstrip("/")
         self._url = self._base + "/webhooks/rest/webhook"
         self._token = token
         self._actions_health = actions_url.rstrip("/") + "/health" if actions_url else None
         self._actions_ok_until = 0.0
-        self._client = httpx.AsyncClient(timeout=timeout_s)
+        self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport)
 
     async def _check_actions(self) -> None:
         if self._actions_health is None or time.monotonic() < self._actions_ok_until:
@@ -141,13 +146,39 @@ class RasaGateway:
         try:
             response = await self._client.post(self._url, json=body)
             response.raise_for_status()
-            return parse_rasa_reply(response.json())
+            replies = parse_rasa_reply(response.json())
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("rasa unreachable conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable() from exc
         except (httpx.HTTPError, ValueError) as exc:  # it may have run: timeout, 5xx
             log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
+        if replies or key is None:
+            return replies
+        # Rasa's REST channel answers 200 and no messages when the turn failed inside it (its
+        # lock store or tracker store away): only the tracker tells a silent turn from a lost one.
+        try:
+            found = await self.find_turn(conversation_id, key)
+        except BotUnavailable as exc:
+            raise BotUnavailable(uncertain=True) from exc
+        if found is None:
+            log.warning("rasa dropped the turn conversation=%s", conversation_id)
+            raise BotUnavailable()
+        if not found and not await self._actions_up():
+            # Rasa ran the turn without its actions (the action server went away during it):
+            # undone in the tracker, the message waits for the action server like any other.
+            await self.append_events(conversation_id, [{"event": "rewind"}])
+            log.warning("turn without its actions undone conversation=%s", conversation_id)
+            raise BotUnavailable()
+        return found
+
+    async def _actions_up(self) -> bool:
+        self._actions_ok_until = 0.0
+        try:
+            await self._check_actions()
+        except BotUnavailable:
+            return False
+        return True
 
     def _conversation_url(self, conversation_id: str, tail: str) -> str:
         # Rasa's server (Sanic) matches the raw path and does not decode %3A: the ':' of
