@@ -87,6 +87,8 @@ def child_env(settings: AppSettings) -> dict[str, str]:
             "QCLINIC_WARM_UP": "1",  # load model and index at start, not on the first question
         }
     )
+    if settings.redis_url:  # the app's rate limits, fan-out and WeChat token (Rasa: endpoints)
+        env["QCLINIC_REDIS_URL"] = settings.redis_url
     if settings.admin_password is not None:  # else the app generates one and prints it once
         env["QCLINIC_ADMIN_PASSWORD"] = settings.admin_password.get_secret_value()
     return env
