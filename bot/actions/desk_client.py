@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from bot.actions import settings as action_settings
 
 logger = logging.getLogger(__name__)
+DATABASE_AWAY = "database_unavailable"  # the desk's code for a 503 while its database restarts
 
 
 class DeskClientError(Exception):
@@ -56,8 +57,9 @@ async def _request(
     params: dict[str, str] | None = None,
     idempotency_key: str | None = None,
 ) -> Any:
-    """One request; a 503 (the desk's database away for a moment) is sent again with backoff
-    for up to ``desk_retry_s`` when that is safe: reads, and writes with an idempotency key."""
+    """One request; a 503 ``database_unavailable`` (the desk's database away for a moment: a
+    restart) is sent again with backoff for up to ``desk_retry_s`` when that is safe: reads, and
+    writes with an idempotency key. Any other error is the caller's at once."""
     try:
         settings = action_settings.get_settings()
     except ValidationError as exc:
@@ -69,7 +71,8 @@ async def _request(
             return await _request_once(method, path, body, params, idempotency_key)
         except DeskClientError as exc:
             again = method == "GET" or idempotency_key is not None
-            if exc.status != 503 or not again or time.monotonic() + pause > give_up:
+            away = exc.status == 503 and exc.code == DATABASE_AWAY
+            if not away or not again or time.monotonic() + pause > give_up:
                 raise
             logger.warning("desk unavailable on %s, trying again in %.1fs", path, pause)
         await asyncio.sleep(pause)

@@ -63,3 +63,19 @@ async def test_the_desk_away_for_longer_is_an_error_after_the_wait(
         await desk_client.get_json("/api/demands/XQ20260601-0001")
     assert caught.value.status == 503
     assert len(desk) == 2  # 0.25 s, then no time left for a third
+
+
+async def test_another_503_is_the_callers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        return httpx.Response(503, json={"detail": "down"})
+
+    test_settings = settings.ActionSettings(service_token=SecretStr("test-service-token"))
+    client = httpx.AsyncClient(base_url="http://desk.test", transport=httpx.MockTransport(handle))
+    monkeypatch.setattr(settings, "get_settings", lambda: test_settings)
+    monkeypatch.setattr(desk_client, "get_desk_client", lambda: client)
+    with pytest.raises(desk_client.DeskClientError):
+        await desk_client.get_json("/api/demands")
+    assert seen == ["GET"]
