@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复。您的消息已记录，恢复后会第一时间回复您。"
 TURN_KEY = "qclinic_turn"  # metadata key that finds a turn again in Rasa's tracker
+# Rasa's marker of a turn whose action server could not be reached (bot/server/patches.py)
+TURN_FAILED = "qclinic_turn_failed"
 
 
 @dataclass
@@ -153,6 +155,12 @@ class RasaGateway:
         except (httpx.HTTPError, ValueError) as exc:  # it may have run: timeout, 5xx
             log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
+        if any(m.custom and TURN_FAILED in m.custom for m in replies):
+            # the action server went away during the turn: Rasa carried on without the action
+            # (bot/server/patches.py marks it); undone, the message waits like any other
+            await self.append_events(conversation_id, [{"event": "rewind"}])
+            log.warning("turn without its actions undone conversation=%s", conversation_id)
+            raise BotUnavailable()
         if replies or key is None:
             return replies
         # Rasa's REST channel answers 200 and no messages when the turn failed inside it (its
@@ -229,7 +237,10 @@ class RasaGateway:
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             log.warning("rasa action failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
-        return parse_rasa_reply(list(messages))
+        replies = parse_rasa_reply(list(messages))
+        if any(m.custom and TURN_FAILED in m.custom for m in replies):
+            raise BotUnavailable(uncertain=True)  # the action ran without the action server
+        return replies
 
     async def aclose(self) -> None:
         await self._client.aclose()

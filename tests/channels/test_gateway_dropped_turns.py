@@ -8,7 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from channels.gateway import TURN_KEY, BotUnavailable, RasaGateway, replies_in_tracker
+from channels.gateway import (
+    TURN_FAILED,
+    TURN_KEY,
+    BotUnavailable,
+    RasaGateway,
+    replies_in_tracker,
+)
 
 
 def gateway(
@@ -97,3 +103,16 @@ def test_the_tracker_tells_the_last_sending_of_a_turn_and_an_undone_one() -> Non
     assert again.text == "请问在哪里？"
     [said] = replies_in_tracker([user("k1"), fallback, rewind, user("k2")], "k1") or []
     assert said.text == "抱歉，我没有听懂。"  # Rasa's fallback reverts after answering
+
+
+async def test_a_turn_marked_failed_by_rasa_is_undone_and_kept() -> None:
+    seen: list[str] = []
+    said = [
+        {"recipient_id": "web:abc123", "text": "好的，正在为您提交"},
+        {"recipient_id": "web:abc123", "custom": {TURN_FAILED: "action_complete_need"}},
+    ]
+    bot = gateway(reply=said, events=[], seen=seen)
+    with pytest.raises(BotUnavailable) as caught:
+        await bot.turn("web:abc123", "好的", key="k1")
+    assert caught.value.uncertain is False  # undone: sent again, the partial answer never shown
+    assert seen[-2:] == ["POST /conversations/web:abc123/tracker/events", '[{"event": "rewind"}]']
