@@ -17,6 +17,9 @@ BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复。您的消息已记�
 TURN_KEY = "qclinic_turn"  # metadata key that finds a turn again in Rasa's tracker
 # Rasa's marker of a turn whose action server could not be reached (bot/server/patches.py)
 TURN_FAILED = "qclinic_turn_failed"
+# Undo the last user message and all that followed (Rasa's ``rewind`` also takes back the listen
+# before it): the conversation is as it was before the message, listening.
+UNDO_TURN = [{"event": "rewind"}, {"event": "action", "name": "action_listen"}]
 
 
 @dataclass
@@ -158,7 +161,7 @@ class RasaGateway:
         if any(m.custom and TURN_FAILED in m.custom for m in replies):
             # the action server went away during the turn: Rasa carried on without the action
             # (bot/server/patches.py marks it); undone, the message waits like any other
-            await self.append_events(conversation_id, [{"event": "rewind"}])
+            await self.append_events(conversation_id, UNDO_TURN)
             log.warning("turn without its actions undone conversation=%s", conversation_id)
             raise BotUnavailable()
         if replies or key is None:
@@ -175,7 +178,7 @@ class RasaGateway:
         if not found and not await self._actions_up():
             # Rasa ran the turn without its actions (the action server went away during it):
             # undone in the tracker, the message waits for the action server like any other.
-            await self.append_events(conversation_id, [{"event": "rewind"}])
+            await self.append_events(conversation_id, UNDO_TURN)
             log.warning("turn without its actions undone conversation=%s", conversation_id)
             raise BotUnavailable()
         return found

@@ -11,6 +11,7 @@ import pytest
 from channels.gateway import (
     TURN_FAILED,
     TURN_KEY,
+    UNDO_TURN,
     BotUnavailable,
     RasaGateway,
     replies_in_tracker,
@@ -91,7 +92,7 @@ async def test_a_turn_that_ran_without_its_actions_is_undone_and_kept() -> None:
     with pytest.raises(BotUnavailable) as caught:
         await bot.turn("web:abc123", "江阴市周庄镇", key="k1")
     assert caught.value.uncertain is False  # sent again once the action server is back
-    assert seen[-2:] == ["POST /conversations/web:abc123/tracker/events", '[{"event": "rewind"}]']
+    assert seen[-2:] == ["POST /conversations/web:abc123/tracker/events", json.dumps(UNDO_TURN)]
 
 
 def test_the_tracker_tells_the_last_sending_of_a_turn_and_an_undone_one() -> None:
@@ -115,4 +116,4 @@ async def test_a_turn_marked_failed_by_rasa_is_undone_and_kept() -> None:
     with pytest.raises(BotUnavailable) as caught:
         await bot.turn("web:abc123", "好的", key="k1")
     assert caught.value.uncertain is False  # undone: sent again, the partial answer never shown
-    assert seen[-2:] == ["POST /conversations/web:abc123/tracker/events", '[{"event": "rewind"}]']
+    assert seen[-2:] == ["POST /conversations/web:abc123/tracker/events", json.dumps(UNDO_TURN)]
