@@ -35,7 +35,7 @@ from channels import lifecycle, transcript
 from channels.contracts import Bot, Deliverer, Incoming, Outcome
 from channels.gateway import BOT_UNAVAILABLE, BotMessage, BotUnavailable
 from channels.lifecycle import WAITING_FOR_EXPERT, Accepted, Completed
-from channels.runner import KeyedLocks, TurnRunner, Waiter
+from channels.runner import KeyedLocks, TurnRunner, Waiter, in_transaction
 from desk.db import get_sessionmaker
 from desk.escalations.settings import ConsultationSettings
 from desk.live.notifier import Notifier
@@ -117,22 +117,18 @@ class Conversations:
         return Outcome(inbound_id, "later")  # a retry of the same message took it
 
     def _accept(self, incoming: Incoming) -> Accepted | None:
-        with self._sessions() as session:
-            accepted = lifecycle.accept(
-                session,
+        """Accept in one transaction, waiting for a database that is away for a moment."""
+        try:
+            return in_transaction(
+                self._sessions,
+                lifecycle.accept,
                 incoming,
                 lease=self._lease,
                 deliverers=self._deliverers,
                 consultation=self._consultation,
             )
-            if accepted is None:
-                return None
-            try:
-                session.commit()
-            except IntegrityError:  # the same key committed meanwhile (PostgreSQL)
-                session.rollback()
-                return None
-            return accepted
+        except IntegrityError:  # the same key committed meanwhile (PostgreSQL)
+            return None
 
     def _apologize(
         self, session: Session, inbound_id: int, text: str

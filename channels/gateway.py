@@ -18,6 +18,11 @@ log = logging.getLogger(__name__)
 BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复。您的消息已记录，恢复后会第一时间回复您。"
 TURN_KEY = "qclinic_turn"  # metadata key that finds a turn again in Rasa's tracker
 SERVER_DOWN_S = 5.0  # a Rasa server that refused a connection is tried last for this long
+# Rasa's marker of a turn whose action server could not be reached (bot/server/patches.py)
+TURN_FAILED = "qclinic_turn_failed"
+# Undo the last user message and all that followed (Rasa's ``rewind`` also takes back the listen
+# before it): the conversation is as it was before the message, listening.
+UNDO_TURN = [{"event": "rewind"}, {"event": "action", "name": "action_listen"}]
 
 
 @dataclass
@@ -79,15 +84,19 @@ def parse_rasa_reply(items: list[dict[str, Any]]) -> list[BotMessage]:
 
 
 def replies_in_tracker(events: list[dict[str, Any]], key: str) -> list[BotMessage] | None:
-    """The bot messages that answered the user event tagged ``key``; None if Rasa never saw it."""
+    """The bot messages that answered the user event tagged ``key``; None if Rasa never saw it,
+    or the turn was undone (a ``rewind`` before any reply: its actions could not run)."""
     found = False
     items: list[dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
         if kind == "user":
-            if found:
+            if (event.get("metadata") or {}).get(TURN_KEY) == key:
+                found, items = True, []  # the last time it was sent
+            elif found:
                 break
-            found = (event.get("metadata") or {}).get(TURN_KEY) == key
+        elif found and kind == "rewind" and not items:
+            found = False
         elif found and kind == "bot":
             data = event.get("data") or {}
             items.append({"text": event.get("text"), **data})
@@ -115,6 +124,7 @@ class RasaGateway:
         timeout_s: float,
         token: str | None = None,
         actions_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
         if not urls:
@@ -124,7 +134,7 @@ class RasaGateway:
         self._token = token
         self._actions_health = actions_url.rstrip("/") + "/health" if actions_url else None
         self._actions_ok_until = 0.0
-        self._client = httpx.AsyncClient(timeout=timeout_s)
+        self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport)
 
     def servers(self, conversation_id: str) -> list[str]:
         """The servers to try, in order: the conversation's home first, refused ones last."""
@@ -178,13 +188,45 @@ class RasaGateway:
                 conversation_id, "POST", "/webhooks/rest/webhook", json=body
             )
             response.raise_for_status()
-            return parse_rasa_reply(response.json())
+            replies = parse_rasa_reply(response.json())
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("rasa unreachable conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable() from exc
         except (httpx.HTTPError, ValueError) as exc:  # it may have run: timeout, 5xx
             log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
+        if any(m.custom and TURN_FAILED in m.custom for m in replies):
+            # the action server went away during the turn: Rasa carried on without the action
+            # (bot/server/patches.py marks it); undone, the message waits like any other
+            await self.append_events(conversation_id, UNDO_TURN)
+            log.warning("turn without its actions undone conversation=%s", conversation_id)
+            raise BotUnavailable()
+        if replies or key is None:
+            return replies
+        # Rasa's REST channel answers 200 and no messages when the turn failed inside it (its
+        # lock store or tracker store away): only the tracker tells a silent turn from a lost one.
+        try:
+            found = await self.find_turn(conversation_id, key)
+        except BotUnavailable as exc:
+            raise BotUnavailable(uncertain=True) from exc
+        if found is None:
+            log.warning("rasa dropped the turn conversation=%s", conversation_id)
+            raise BotUnavailable()
+        if not found and not await self._actions_up():
+            # Rasa ran the turn without its actions (the action server went away during it):
+            # undone in the tracker, the message waits for the action server like any other.
+            await self.append_events(conversation_id, UNDO_TURN)
+            log.warning("turn without its actions undone conversation=%s", conversation_id)
+            raise BotUnavailable()
+        return found
+
+    async def _actions_up(self) -> bool:
+        self._actions_ok_until = 0.0
+        try:
+            await self._check_actions()
+        except BotUnavailable:
+            return False
+        return True
 
     @staticmethod
     def _conversation_path(conversation_id: str, tail: str) -> str:
@@ -243,7 +285,10 @@ class RasaGateway:
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             log.warning("rasa action failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
-        return parse_rasa_reply(list(messages))
+        replies = parse_rasa_reply(list(messages))
+        if any(m.custom and TURN_FAILED in m.custom for m in replies):
+            raise BotUnavailable(uncertain=True)  # the action ran without the action server
+        return replies
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -41,6 +41,7 @@ from channels.contracts import Bot, Deliverer
 from channels.gateway import BotMessage, BotUnavailable
 from channels.lifecycle import Completed
 from channels.schedule import Start, Turn
+from desk.db import run_transaction
 from desk.live.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,9 @@ class Waiter:
 def in_transaction(
     sessions: sessionmaker[Session], step: Callable[..., T], *args: Any, **kwargs: Any
 ) -> T:
-    """Run one step (or a few, in ``step``) in one transaction (blocking: in a worker thread)."""
-    with sessions() as session:
-        result = step(session, *args, **kwargs)
-        session.commit()
-        return result
+    """Run one step (or a few, in ``step``) in one transaction (blocking: in a worker thread);
+    a database that is away for a moment (a restart) is waited for (desk.db.run_transaction)."""
+    return run_transaction(sessions, step, *args, **kwargs)
 
 
 class TurnRunner:

@@ -1,11 +1,19 @@
 """Database engine and sessions (SQLAlchemy 2); app/ keeps the table registry and migrations."""
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+AWAY_S = 10.0  # how long a transaction waits for a database that is away (a restart)
 
 
 class Base(DeclarativeBase):
@@ -42,3 +50,43 @@ def get_sessionmaker(url: str) -> sessionmaker[Session]:
 def session_scope(url: str) -> Iterator[Session]:
     with get_sessionmaker(url)() as session:
         yield session
+
+
+def database_away(exc: BaseException) -> bool:
+    """The server is away (restarting: the connection was cut, new ones are refused), as
+    opposed to a statement that failed on its own."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+
+
+def run_transaction(
+    sessions: sessionmaker[Session],
+    step: Callable[..., T],
+    *args: Any,
+    away_s: float = AWAY_S,
+    sleep: Callable[[float], None] = time.sleep,
+    **kwargs: Any,
+) -> T:
+    """``step(session, *args, **kwargs)`` in one transaction, committed (blocking).
+
+    While the database is away the whole step runs again in a new transaction, with backoff,
+    for up to ``away_s``: nothing of it was committed, its writes are flushed before the commit.
+    The COMMIT itself is never sent twice (it may have gone through): its failure is raised.
+    """
+    give_up = time.monotonic() + away_s
+    pause = 0.2
+    while True:
+        with sessions() as session:
+            try:
+                result = step(session, *args, **kwargs)
+                session.flush()
+            except DBAPIError as exc:
+                if not database_away(exc) or time.monotonic() + pause > give_up:
+                    raise
+                log.warning("database away, trying again in %.1fs error=%s", pause, type(exc))
+            else:
+                session.commit()
+                return result
+        sleep(pause)
+        pause = min(2 * pause, 2.0)

@@ -3,8 +3,12 @@
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
+from desk.db import database_away
 from desk.errors import DeskError
+
+DATABASE_AWAY = "系统正在恢复，请稍后重试。"
 
 _FIELD_NAMES = {
     "conversation_id": "会话编号",
@@ -70,6 +74,17 @@ def install(app: FastAPI) -> None:
     async def _desk_error(_request: Request, exc: DeskError) -> JSONResponse:
         return JSONResponse(
             status_code=exc.status, content={"detail": {"code": exc.code, "message": exc.message}}
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
+        """The database away for longer than a transaction waits for it (desk.db)."""
+        if not database_away(exc):
+            raise exc
+        return JSONResponse(
+            status_code=503,
+            content={"detail": {"code": "database_unavailable", "message": DATABASE_AWAY}},
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(RequestValidationError)

@@ -5,6 +5,7 @@ is HTTP (tested against the real desk app in tests/bot/test_desk_client.py)."""
 
 import asyncio
 import logging
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from bot.actions import settings as action_settings
 
 logger = logging.getLogger(__name__)
+DATABASE_AWAY = "database_unavailable"  # the desk's code for a 503 while its database restarts
 
 
 class DeskClientError(Exception):
@@ -88,10 +90,36 @@ async def _request(
     params: dict[str, str] | None = None,
     idempotency_key: str | None = None,
 ) -> Any:
+    """One request; a 503 ``database_unavailable`` (the desk's database away for a moment: a
+    restart) is sent again with backoff for up to ``desk_retry_s`` when that is safe: reads, and
+    writes with an idempotency key. Any other error is the caller's at once."""
     try:
         settings = action_settings.get_settings()
     except ValidationError as exc:
         raise DeskClientError("settings", "action server settings are incomplete") from exc
+    give_up = time.monotonic() + settings.desk_retry_s
+    pause = 0.25
+    while True:
+        try:
+            return await _request_once(method, path, body, params, idempotency_key)
+        except DeskClientError as exc:
+            again = method == "GET" or idempotency_key is not None
+            away = exc.status == 503 and exc.code == DATABASE_AWAY
+            if not away or not again or time.monotonic() + pause > give_up:
+                raise
+            logger.warning("desk unavailable on %s, trying again in %.1fs", path, pause)
+        await asyncio.sleep(pause)
+        pause = min(2 * pause, 2.0)
+
+
+async def _request_once(
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    params: dict[str, str] | None,
+    idempotency_key: str | None,
+) -> Any:
+    settings = action_settings.get_settings()
     headers = {"Authorization": f"Bearer {settings.service_token.get_secret_value()}"}
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key

@@ -14,6 +14,9 @@ class ActionSettings(BaseSettings):
     desk_url: str = "http://127.0.0.1:8000"
     service_token: SecretStr
     desk_timeout_s: float = 5
+    # the desk answered 503 (its database away, a restart): the same request again, with
+    # backoff, for up to this long (writes only with their idempotency key)
+    desk_retry_s: float = 8
 
     @field_validator("service_token")
     @classmethod

@@ -6,6 +6,20 @@ with ``jsonschema.validate``, which checks the schema itself and builds a new va
 call (about 35 ms of CPU here, twice per form turn). The schema never changes, so the validator is
 built and its schema checked once; each response is still validated in full, and an invalid one
 still raises the same ``ValidationError`` with Rasa's own hint appended.
+
+``tracker_store_errors``: Rasa wraps the tracker store in ``FailSafeTrackerStore``, which on a
+database error hands out no tracker at all (the message then runs in a new, empty conversation:
+a form half filled is forgotten and the user is greeted again) and saves the result in memory,
+where nobody reads it. Unwrapped, the error fails the turn (HTTP 500) and the app keeps the
+message and sends it again when the database is back (bot/server/tracker_store.py first waits a
+while for it).
+
+``remote_action_failures``: when the action server cannot be reached (refused, reset mid-call)
+Rasa logs "Bot will continue, but the actions events are lost" and answers the turn with whatever
+was said before, so the user's words are spent on a turn without its actions (a demand never
+opened). The failed action now also leaves a marker among the turn's messages
+(``{"custom": {"qclinic_turn_failed": <action>}}``): the app undoes the turn in the tracker and
+sends the message again once the action server is back (channels/gateway.py).
 """
 
 from __future__ import annotations
@@ -49,8 +63,57 @@ def action_validation() -> None:
     APPLIED.append("action_validation")
 
 
+def tracker_store_errors() -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+    from rasa.shared.core.domain import Domain
+
+    def _create_tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
+        if store is None:
+            return InMemoryTrackerStore(domain)
+        store.domain = domain
+        return store
+
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
+    APPLIED.append("tracker_store_errors")
+
+
+TURN_FAILED = "qclinic_turn_failed"
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    import aiohttp
+
+    while exc is not None:
+        if isinstance(exc, aiohttp.ClientConnectionError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def remote_action_failures() -> None:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    original = RemoteAction.run
+
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any):  # type: ignore[no-untyped-def]
+        try:
+            return await original(self, output_channel, nlg, tracker, domain)
+        except Exception as exc:
+            if _unreachable(exc) and isinstance(output_channel, CollectingOutputChannel):
+                marker = {"recipient_id": tracker.sender_id, "custom": {TURN_FAILED: self.name()}}
+                output_channel.messages.append(marker)
+            raise
+
+    RemoteAction.run = run  # type: ignore[method-assign]
+    APPLIED.append("remote_action_failures")
+
+
 def apply() -> list[str]:
     """Apply every patch once; returns the names applied (idempotent)."""
     if not APPLIED:
         action_validation()
+        tracker_store_errors()
+        remote_action_failures()
     return list(APPLIED)

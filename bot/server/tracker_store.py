@@ -14,21 +14,59 @@ cache is bounded (least recently saved conversations go first). On SQLite the tr
 runs in WAL mode with ``synchronous=NORMAL`` (commits stop waiting for a disk flush each time;
 a power cut can lose the last turns, never corrupt the file).
 
+A database that is away for a moment (PostgreSQL restarting: pooled connections cut, new ones
+refused) is waited for: connections are checked before use (``pool_pre_ping``) and a retrieve or
+save that fails on a lost connection runs again, with backoff, for up to ``AWAY_S`` (a save
+again stores only the events the database does not hold yet, so nothing is stored twice). Past
+that the error is raised and fails the turn (bot/server/patches.py keeps Rasa from carrying on
+with an empty tracker); the app keeps the message and sends it again later.
+
 Configured in the endpoints as ``type: bot.server.tracker_store.CachedSQLTrackerStore`` with the
 same keys as Rasa's ``SQL`` store.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 CAPACITY = 2000
+AWAY_S = 10.0
+
+
+def database_away(exc: BaseException) -> bool:
+    """A lost or refused connection, not a statement that failed on its own."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+
+
+async def while_away(
+    work: Callable[[], Awaitable[T]], *, away_s: float | None = None, pause_s: float = 0.2
+) -> T:
+    """``work()`` again while the database is away, with backoff, for up to ``away_s``."""
+    give_up = time.monotonic() + (AWAY_S if away_s is None else away_s)
+    while True:
+        try:
+            return await work()
+        except DBAPIError as exc:
+            if not database_away(exc) or time.monotonic() + pause_s > give_up:
+                raise
+            log.warning("tracker database away, trying again in %.1fs", pause_s)
+        await asyncio.sleep(pause_s)
+        pause_s = min(2 * pause_s, 2.0)
 
 
 @dataclass
@@ -51,6 +89,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine.dispose()  # connections opened while creating tables get the pragmas too
+        else:  # the same engine, its connections checked before use (cut by a restart)
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self._saved: OrderedDict[str, _Saved] = OrderedDict()
         self._capacity = capacity
         self.hits = 0
@@ -64,6 +107,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return int(session.execute(query).scalar() or 0)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        return await while_away(lambda: self._retrieve_cached(sender_id))
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        full = super().retrieve_full_tracker
+        return await while_away(lambda: full(sender_id))
+
+    async def _retrieve_cached(self, sender_id: str) -> DialogueStateTracker | None:
         saved = self._saved.pop(sender_id, None)
         if (
             saved is not None
@@ -77,9 +127,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         self._saved.pop(tracker.sender_id, None)
-        await super().save(tracker)
-        self._saved[tracker.sender_id] = _Saved(
-            tracker, self._last_event_id(tracker.sender_id), len(tracker.events)
-        )
+        last_event_id = await while_away(lambda: self._save_counted(tracker))
+        self._saved[tracker.sender_id] = _Saved(tracker, last_event_id, len(tracker.events))
         while len(self._saved) > self._capacity:
             self._saved.popitem(last=False)
+
+    async def _save_counted(self, tracker: DialogueStateTracker) -> int:
+        await super().save(tracker)  # only the events the database does not hold yet
+        return self._last_event_id(tracker.sender_id)

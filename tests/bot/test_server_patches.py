@@ -66,6 +66,54 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
     assert report["after"] == report["before"]
     assert [kind for kind, _ in report["after"]] == ["ok"] * 3 + ["refused"] * 4
     assert all("Failed to validate Action server response" in m for _, m in report["after"][3:])
-    assert report["applied"] == ["action_validation"]  # applying twice patches once
+    assert report["applied"] == [
+        "action_validation",
+        "tracker_store_errors",
+        "remote_action_failures",
+    ]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
     assert report["checked_after"] == 1  # once for all seven responses
+
+
+# Under Rasa's interpreter: a custom action whose server refuses the connection fails as before
+# (Rasa logs it and carries on) and leaves the marker among the turn's collected messages.
+UNREACHABLE_PROBE = r"""
+import asyncio, json, sys
+from bot.server import patches
+patches.apply()
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+async def main():
+    collector = CollectingOutputChannel()
+    action = RemoteAction("action_open_demand", EndpointConfig(url=sys.argv[1]))
+    tracker = DialogueStateTracker("web:probe", [])
+    try:
+        await action.run(collector, None, tracker, Domain.empty())
+        raised = None
+    except Exception as exc:
+        raised = type(exc).__name__
+    print(json.dumps({"raised": raised, "messages": collector.messages}))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.rasa
+def test_an_unreachable_action_server_marks_the_turn_failed() -> None:
+    from tests.support import free_port
+
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    url = f"http://127.0.0.1:{free_port()}/webhook"  # nothing listens there
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", UNREACHABLE_PROBE, url],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["raised"] == "RasaException"  # Rasa's own handling is unchanged
+    assert report["messages"] == [
+        {"recipient_id": "web:probe", "custom": {"qclinic_turn_failed": "action_open_demand"}}
+    ]

@@ -110,3 +110,96 @@ def test_postgresql_tracker_store_from_the_stacks_endpoints() -> None:
     finally:
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as db:
             db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+# Under Rasa's interpreter, on PostgreSQL through a proxy the test cuts (a restart): the store
+# waits for the database, stores nothing twice, and past its wait the error reaches Rasa
+# (bot/server/patches.py: no silent fallback to an empty tracker).
+AWAY_PROBE = r"""
+import asyncio, json, sys, time
+from bot.server import patches, tracker_store
+patches.apply()
+from rasa.core.agent import Agent
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+domain = Domain.from_dict({})
+store = TrackerStore.create(EndpointConfig(**json.loads(sys.argv[1])), domain)
+
+def cut():  # the test cuts the database now
+    print("cut", flush=True)
+    sys.stdin.readline()
+
+async def main():
+    report = {"unwrapped": Agent._create_tracker_store(store, domain) is store}
+    sender = "web:away"
+    await store.save(DialogueStateTracker.from_events(sender, [UserUttered("电线电缆检测"),
+        ActionExecuted("action_listen")], domain.slots))
+    cut()
+    started = time.monotonic()
+    tracker = await store.retrieve(sender)
+    report["waited_s"] = time.monotonic() - started
+    tracker.update(UserUttered("江阴市周庄镇"))
+    await store.save(tracker)
+    with store.session_scope() as session:
+        report["stored"] = session.query(store.SQLEvent).filter_by(sender_id=sender).count()
+    report["events"] = len(tracker.events)
+    tracker_store.AWAY_S = 1.0
+    cut()
+    try:
+        await store.retrieve(sender)
+        report["raised"] = None
+    except Exception as exc:
+        report["raised"] = type(exc).__name__
+    print(json.dumps(report), flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.rasa
+def test_postgresql_tracker_store_waits_for_a_restarting_database() -> None:
+    import threading
+
+    import psycopg
+
+    from tests.tcp_proxy import TcpProxy
+
+    name = f"rasa_tracker_{secrets.token_hex(4)}"
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    proxy = TcpProxy(5432)
+    try:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}"
+        endpoint = rasa_endpoints(AppSettings(database_url=url))["tracker_store"]
+        env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+        probe = subprocess.Popen(
+            [str(RASA_PYTHON), "-c", AWAY_PROBE, json.dumps(endpoint)],
+            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert probe.stdin is not None and probe.stdout is not None
+        assert probe.stdout.readline().strip() == "cut"
+        proxy.down()  # a restart: every connection cut, new ones refused for 2 s
+        threading.Timer(2.0, proxy.up).start()
+        probe.stdin.write("\n")
+        probe.stdin.flush()
+        assert probe.stdout.readline().strip() == "cut"
+        proxy.down()  # away for longer than the store waits
+        probe.stdin.write("\n")
+        probe.stdin.flush()
+        out, err = probe.communicate(timeout=120)
+        assert probe.returncode == 0, err[-3000:]
+        report = json.loads(out.strip().splitlines()[-1])
+    finally:
+        proxy.close()
+        with psycopg.connect(admin, autocommit=True) as db:
+            db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    assert report["unwrapped"] is True  # Rasa gets the store itself, not its fail-safe wrapper
+    assert 1.8 < report["waited_s"] < 8  # waited for the database, then answered
+    assert report["stored"] == report["events"] == 3  # each event once
+    assert report["raised"] == "OperationalError"  # the turn fails instead of starting afresh
