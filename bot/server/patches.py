@@ -6,10 +6,17 @@ with ``jsonschema.validate``, which checks the schema itself and builds a new va
 call (about 35 ms of CPU here, twice per form turn). The schema never changes, so the validator is
 built and its schema checked once; each response is still validated in full, and an invalid one
 still raises the same ``ValidationError`` with Rasa's own hint appended.
+
+``without_jax``: TensorFlow's TF Lite converter imports jax whenever it is installed (it is, in
+Rasa's environment, as a dependency of a dependency): about 100 MB resident and a second of start
+for a converter Rasa never calls. Marking jax absent before Rasa is imported makes that import
+fail the way TensorFlow expects (``ImportError``, handled there). Applied before anything imports
+Rasa; a no-op if jax was imported already.
 """
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from typing import Any
 
@@ -49,8 +56,14 @@ def action_validation() -> None:
     APPLIED.append("action_validation")
 
 
+def without_jax() -> None:
+    sys.modules.setdefault("jax", None)  # type: ignore[arg-type]  # None: "not installed"
+    APPLIED.append("without_jax")
+
+
 def apply() -> list[str]:
     """Apply every patch once; returns the names applied (idempotent)."""
     if not APPLIED:
+        without_jax()  # first: the next one imports Rasa, hence TensorFlow
         action_validation()
     return list(APPLIED)
