@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -161,6 +162,7 @@ def measure() -> dict[str, Any]:
         raise
     finally:
         stack.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def landed_tree(revision: str, into: Path) -> Path:
