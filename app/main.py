@@ -55,6 +55,7 @@ from desk.live.router import get_notifier
 from desk.live.router import router as live_router
 from desk.reports.router import public_router as public_reports_router
 from desk.reports.router import router as reports_router
+from desk.search.embeddings_router import router as embeddings_router
 from desk.search.router import router as search_router
 from desk.settings import get_settings as get_desk_settings
 from desk.uploads.settings import get_upload_settings
@@ -68,6 +69,7 @@ log = logging.getLogger(__name__)
 DESK_ROUTERS = (
     demands_router,
     search_router,
+    embeddings_router,
     users_router,
     calendar_router,
     complaints_router,

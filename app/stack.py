@@ -128,7 +128,7 @@ class Stack:
                 "--credentials",
                 "bot/credentials.yml",
             ],
-            "actions": [  # rasa_sdk's command line, its logs masked (bot/actions/server.py)
+            "actions": [  # rasa_sdk's app in one process, logs masked (bot/actions/server.py)
                 sys.executable,
                 "-m",
                 "bot.actions.server",
@@ -156,11 +156,14 @@ class Stack:
         """Start one part (again, after a crash: app.supervisor); its log is appended to."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         command = self.commands()[name]
+        env = child_env(self.settings)
+        if name == "actions":  # one e5 model in memory: the action server asks the app for vectors
+            env["QCLINIC_EMBEDDING_URL"] = f"{self.settings.desk_url}/api/embeddings"
         with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
                 command,
                 cwd=REPO_ROOT,
-                env={**child_env(self.settings), **self.env},
+                env={**env, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -6,8 +6,11 @@ import numpy as np
 
 
 class Encoder(Protocol):
-    name: str
-    dimension: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
 
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 

@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retrieval.vector_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
@@ -18,6 +19,15 @@ class RetrievalSettings(BaseSettings):
     index_path: Path | None = Field(default=None, alias="QCLINIC_INDEX_DIR")  # else var/index
     embedding_model: str | None = None  # a sentence-transformers name or path
     embedding_batch_size: int = Field(default=32, ge=1)
+    # How this process computes embeddings: "numpy" (retrieval.lean_encoder: no torch, weights
+    # memory-mapped; for BERT mean-pooling models such as the default e5), "sentence-transformers",
+    # or "auto": numpy when the model directory is of that shape, else sentence-transformers.
+    embedding_backend: Literal["auto", "numpy", "sentence-transformers"] = "auto"
+    # Ask another process for embeddings (the app's POST /api/embeddings) instead of loading the
+    # model here: app.stack sets it for the action server, so one process holds the model.
+    embedding_url: str | None = None
+    embedding_token: SecretStr | None = Field(default=None, alias="QCLINIC_SERVICE_TOKEN")
+    embedding_timeout_s: float = Field(default=3.0, gt=0)
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     # Below these fused scores a hit is not a match (e5 cosines sit high: chit-chat ~0.85).

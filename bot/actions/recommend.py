@@ -1,4 +1,8 @@
-"""Recommendations of services and institutions for a need (retrieval.recommend), as a reply."""
+"""Recommendations of services and institutions for a need (retrieval.recommend), as a reply.
+
+The search encodes the need through the app's model (retrieval.remote_encoder); while the app is
+out of reach (restarting) the reply says the recommendation is unavailable for now, and the
+need goes on: it can still be submitted, and the next summary tries again."""
 
 import asyncio
 import logging
@@ -27,7 +31,7 @@ class Reply:
 
     response: str
     variables: dict[str, str]
-    service_ids: list[str]
+    service_ids: list[str] | None  # None: not recommended yet (the search was unavailable)
     institution_ids: list[str]
     institution_titles: list[str] = field(default_factory=list)
     domain: str | None = None  # 检验检测, 计量 … of the best service
@@ -60,8 +64,11 @@ def domain_of(service_id: str) -> str | None:
 
 
 def plan_reply(
-    recommendations: list[RecommendationLike], *, domain_lookup: Any = domain_of
+    recommendations: list[RecommendationLike] | None, *, domain_lookup: Any = domain_of
 ) -> Reply:
+    """What to say for the recommendations; ``None`` (the search was unavailable) says so."""
+    if recommendations is None:
+        return Reply("utter_need_search_unavailable", {}, None, [])
     services = [r for r in recommendations if r.kind == "service"]
     institutions = [r for r in recommendations if r.kind == "institution"]
     service_ids = [r.id for r in services]
@@ -94,12 +101,18 @@ def _recommend_sync(text: str, region: str | None) -> list[Any]:
     )
 
 
-async def find_recommendations(text: str, region: str | None) -> list[RecommendationLike]:
-    """Recommendations for `text`, empty when nothing matches or the search is unavailable."""
+async def find_recommendations(text: str, region: str | None) -> list[RecommendationLike] | None:
+    """Recommendations for `text`: empty when nothing matches (or the index is unusable),
+    ``None`` when the model that encodes the need is out of reach for now."""
+    from retrieval.remote_encoder import EncoderUnavailable
+
     if not text:
         return []
     try:
         return list(await asyncio.to_thread(_recommend_sync, text, region))
+    except EncoderUnavailable as exc:  # the app restarting: a moment, not "nothing matches"
+        logger.warning("recommendation search unavailable: %s", exc)
+        return None
     except Exception:  # the conversation goes on without recommendations
         logger.exception("recommendation search failed")
         return []

@@ -7,6 +7,12 @@ call (about 35 ms of CPU here, twice per form turn). The schema never changes, s
 built and its schema checked once; each response is still validated in full, and an invalid one
 still raises the same ``ValidationError`` with Rasa's own hint appended.
 
+``without_jax``: TensorFlow's TF Lite converter imports jax whenever it is installed (it is, in
+Rasa's environment, as a dependency of a dependency): about 100 MB resident and a second of start
+for a converter Rasa never calls. Marking jax absent before Rasa is imported makes that import
+fail the way TensorFlow expects (``ImportError``, handled there). Applied before anything imports
+Rasa; a no-op if jax was imported already.
+
 ``tracker_store_errors``: Rasa wraps the tracker store in ``FailSafeTrackerStore``, which on a
 database error hands out no tracker at all (the message then runs in a new, empty conversation:
 a form half filled is forgotten and the user is greeted again) and saves the result in memory,
@@ -24,6 +30,7 @@ sends the message again once the action server is back (channels/gateway.py).
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from typing import Any
 
@@ -61,6 +68,11 @@ def action_validation() -> None:
 
     action.RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     APPLIED.append("action_validation")
+
+
+def without_jax() -> None:
+    sys.modules.setdefault("jax", None)  # type: ignore[arg-type]  # None: "not installed"
+    APPLIED.append("without_jax")
 
 
 def tracker_store_errors() -> None:
@@ -113,6 +125,7 @@ def remote_action_failures() -> None:
 def apply() -> list[str]:
     """Apply every patch once; returns the names applied (idempotent)."""
     if not APPLIED:
+        without_jax()  # first: the next one imports Rasa, hence TensorFlow
         action_validation()
         tracker_store_errors()
         remote_action_failures()

@@ -5,11 +5,14 @@ end-to-end tests against the real desk.
 """
 
 import json
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -42,9 +45,15 @@ from bot.actions.need_summary import (
 )
 from bot.actions.recommend import Reply as RecommendReply
 from bot.actions.recommend import need_query, plan_reply
+from retrieval.remote_encoder import RemoteEncoder
+from retrieval.search import Searcher
+from retrieval.settings import RetrievalSettings
+from tests.support import free_port
 
 from .conftest import FakeDesk
 from .trackers import CONVERSATION, DOMAIN, entity, make_tracker, responses
+
+REPO = Path(__file__).resolve().parents[2]
 
 WHAT_AND_WHERE = {
     "need_text": "我们有一批电线电缆需要做检测",
@@ -611,6 +620,41 @@ async def test_a_failed_search_is_no_match(monkeypatch: pytest.MonkeyPatch) -> N
         SlotSet("need_domain", None),
     ]
     assert responses(dispatcher) == ["utter_need_no_match", "utter_ask_need_decision"]
+
+
+async def test_while_the_app_restarts_the_recommendation_says_it_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch, retrieval_settings: RetrievalSettings
+) -> None:
+    """The action server's search asks the app's model for the query vector; with nothing
+    listening (the app between two lives) the need goes on with a clear message, quickly, and
+    the next summary searches again."""
+    from retrieval import recommend as retrieval_recommend
+
+    down = RemoteEncoder(f"http://127.0.0.1:{free_port()}/api/embeddings", token="t")
+    searcher = Searcher.open(retrieval_settings, encoder=down)
+    monkeypatch.setattr(retrieval_recommend, "get_searcher", lambda settings: searcher)
+    dispatcher = CollectingDispatcher()
+    started = time.monotonic()
+    events = await ActionAskNeedDecision().run(
+        dispatcher, make_tracker(slots=WHAT_AND_WHERE | CONTACT), DOMAIN
+    )
+    assert time.monotonic() - started < 2
+    assert events == [
+        SlotSet("need_service_ids", None),  # not recommended yet: asked again, searched again
+        SlotSet("need_institution_ids", []),
+        SlotSet("need_institution_titles", []),
+        SlotSet("need_domain", None),
+    ]
+    assert responses(dispatcher) == ["utter_need_search_unavailable", "utter_ask_need_decision"]
+    # no institution to choose: the first choice is submitting for staff to match
+    assert [b["payload"] for b in dispatcher.messages[1]["buttons"]] == ["/affirm", "2", "/deny"]
+
+
+def test_the_unavailable_reply_is_in_the_domain() -> None:
+    assert plan_reply(None).response == "utter_need_search_unavailable"
+    need_domain = yaml.safe_load((REPO / "bot" / "domain" / "need.yml").read_text("utf-8"))
+    (text,) = [r["text"] for r in need_domain["responses"]["utter_need_search_unavailable"]]
+    assert "暂时不可用" in text and "提交需求" in text
 
 
 # --- completing the need: open, cancel, recommendations only --------------------------------------

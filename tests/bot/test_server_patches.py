@@ -67,6 +67,7 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
     assert [kind for kind, _ in report["after"]] == ["ok"] * 3 + ["refused"] * 4
     assert all("Failed to validate Action server response" in m for _, m in report["after"][3:])
     assert report["applied"] == [
+        "without_jax",
         "action_validation",
         "tracker_store_errors",
         "remote_action_failures",
@@ -102,6 +103,16 @@ asyncio.run(main())
 """
 
 
+JAX_PROBE = r"""
+import json, sys
+from bot.server import patches
+patches.apply()
+import rasa.core.agent  # the server's imports: Rasa, TensorFlow, its TF Lite utilities
+from tensorflow.lite.python import util
+print(json.dumps({"jax": sys.modules.get("jax") is not None, "lite": util._xla_computation}))
+"""
+
+
 @pytest.mark.rasa
 def test_an_unreachable_action_server_marks_the_turn_failed() -> None:
     from tests.support import free_port
@@ -117,3 +128,15 @@ def test_an_unreachable_action_server_marks_the_turn_failed() -> None:
     assert report["messages"] == [
         {"recipient_id": "web:probe", "custom": {"qclinic_turn_failed": "action_open_demand"}}
     ]
+
+
+@pytest.mark.rasa
+def test_rasa_starts_without_importing_jax() -> None:
+    """TensorFlow's TF Lite utilities import jax when installed; after the patches Rasa and
+    TensorFlow load with jax marked absent, as if it were not installed."""
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", JAX_PROBE],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"jax": False, "lite": None}
