@@ -8,10 +8,11 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import as_text, latest_intent, reject
+from bot.actions.common import as_text, latest_intent, latest_text, own_words, reject
 from bot.actions.registration_docs import (
     NO_DOCUMENT,
     changed_on_of,
@@ -35,6 +36,19 @@ class ValidateNameChangeForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_name_change_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A bare day ("昨天", "2026-10-17") answers the day asked for, even when the NLU took it
+        for a question (the slot's mapping leaves questions out): not a knowledge-base miss."""
+        asked = tracker.get_slot("requested_slot") == "reg_changed_on"
+        if asked and tracker.active_loop.get("name") == "name_change_form":
+            text = own_words(latest_text(tracker))
+            heard = "reg_changed_on" in tracker.slots_to_validate()
+            if text and not heard and changed_on_of(text, today=china_today()) is not None:
+                tracker.add_slots([SlotSet("reg_changed_on", text)])
+        return await super().run(dispatcher, tracker, domain)
 
     async def validate_reg_new_name(
         self,

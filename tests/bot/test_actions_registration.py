@@ -365,3 +365,20 @@ async def test_a_change_older_than_one_month_is_not_asked_for_a_licence(
     ]
     assert responses(dispatcher) == ["utter_registration_name_change_refused"]
     assert slots_of(events)["reg_new_licence"] is None
+
+
+async def test_a_bare_day_answers_the_day_even_when_taken_for_a_question() -> None:
+    form = ValidateNameChangeForm()
+    dispatcher = CollectingDispatcher()
+    asked = {"requested_slot": "reg_changed_on", "reg_new_name": "江阴远澄新材料有限公司"}
+    tracker = make_tracker(
+        slots=asked, text="昨天", intent="ask_faq", active_loop="name_change_form"
+    )
+    slots = slots_of(await form.run(dispatcher, tracker, DOMAIN))
+    assert slots["reg_changed_on"] == (china_today() - timedelta(days=1)).isoformat()
+    assert dispatcher.messages == []
+    # a real question while the day is asked is left to the FAQ rule
+    tracker = make_tracker(
+        slots=asked, text="变更要带什么材料", intent="ask_faq", active_loop="name_change_form"
+    )
+    assert "reg_changed_on" not in slots_of(await form.run(CollectingDispatcher(), tracker, DOMAIN))
