@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from stdnum.cn import uscc
 
@@ -27,11 +28,17 @@ from desk.uploads import service as uploads
 from desk.uploads.models import Document
 from desk.uploads.settings import get_upload_settings
 from tests.channels.servers import wait_until
-from tests.e2e.conftest import Chat
+from tests.e2e.conftest import Chat, on_both_databases
 from tests.e2e.test_staff_desk import _png
 
 OLD_NAME = "江阴远澄线缆有限公司"
 NEW_NAME = "江苏远澄电缆科技有限公司"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    """The name change runs on the SQLite stack and again on the PostgreSQL one."""
+    return on_both_databases(request, stack)
 
 
 def _credit_code() -> str:

@@ -17,6 +17,7 @@ import secrets
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from stdnum.cn import uscc
 
@@ -28,6 +29,7 @@ from desk.db import get_sessionmaker
 from desk.uploads.models import Document
 from tests.channels.servers import wait_until
 from tests.channels.wechat_calls import event_xml, message_xml
+from tests.e2e.conftest import on_both_databases
 from tests.e2e.test_staff_desk import _png
 from tests.e2e.wechat import Follower, WeChatApp
 
@@ -36,6 +38,12 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 # Words that belong to the web page only: a WeChat user must never be sent there alone.
 BASE_MSG = secrets.randbelow(10**9) * 10 + 7_000_000_000_000
 WEB_ONLY = ("点击上传", "我的需求", "个人中心")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    """The follower registers on the SQLite stack and again on the PostgreSQL one."""
+    return on_both_databases(request, stack)
 
 
 def _credit_code() -> str:
