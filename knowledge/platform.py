@@ -41,7 +41,7 @@ PLATFORM_SECTIONS: Final[tuple[Section, ...]] = (
         "公众号底部菜单：办事服务（含服务目录）、进度投诉、人工专家（channels/wechat/menu.py）",
         ("底部菜单", "菜单"),
     ),
-    Section("办事服务", "公众号菜单一级项：服务目录、提出服务需求、办事咨询"),
+    Section("办事服务", "公众号菜单一级项：服务目录、提出服务需求、办事咨询、在对话中注册"),
     Section("进度投诉", "公众号菜单一级项：查询办理进度、我要投诉"),
     Section("人工专家", "公众号菜单一级项：转人工专家、网页版咨询"),
     # what the assistant does in either chat (bot/domain)

@@ -278,7 +278,8 @@ class ActionSubmitNameChange(Action):
         body = {
             "new_name": slots.get("reg_new_name"),
             "changed_on": slots.get("reg_changed_on"),
-            "document_ids": [licence] if licence else None,
+            # no licence (a late change): none, so that the old one is never taken for it
+            "document_ids": [licence] if licence else [],
         }
         try:
             review = await desk_client.post_json(

@@ -1,9 +1,11 @@
 """Pure parts of registration in chat (§7.1.1): which questions are left, which materials each
 kind of user uploads (§7.1.1.3, §7.1.1.4), what the desk is sent, and the day a name changed."""
 
+import calendar
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.actions.validators import compact
 
@@ -34,6 +36,21 @@ REGISTRATION_SLOTS = (
     "reg_pending",
 )
 NAME_CHANGE_SLOTS = ("reg_new_name", "reg_changed_on", "reg_new_licence")
+CHINA = ZoneInfo("Asia/Shanghai")  # the platform's day, as the desk counts it (desk/clock.py)
+
+
+def china_today() -> date:
+    """Today in China: "昨天" and the one-month limit are counted on the desk's calendar, not the
+    action server's (which may run in UTC, a day behind China from 16:00 UTC)."""
+    return datetime.now(CHINA).date()
+
+
+def name_change_deadline(today: date) -> date:
+    """The earliest day a name change may be reported (§7.1.1.6: within one month): the same day a
+    calendar month earlier, the month's last day where it has no such day. The desk applies the
+    same rule (desk/customers/reviews.py one_month_before); a test keeps the two equal."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
 
 
 def registration_required_slots(slots: dict[str, Any]) -> list[str]:

@@ -3,8 +3,9 @@ as the customer's documents, then announced to the bot (channels/chat_uploads.py
 form takes them as the material it asked for.
 
 A follower without a customer record gets the usual acknowledgement (the file stays in the
-transcript). A repeat of the same message (WeChat retries after 5 s) is stored once: its key is
-the MsgId. What cannot be fetched or stored is answered in Chinese, and no bot turn is spent.
+transcript). A repeat of the same message (WeChat retries after 5 s) is fetched and stored
+once: its key is the MsgId. What cannot be fetched or stored is answered in Chinese, and no bot
+turn is spent.
 """
 
 import logging
@@ -22,6 +23,8 @@ from channels.settings import ChannelSettings
 from channels.wechat.client import ApiClient, WeChatApiError, get_media
 from desk.customers.service import customer_for_conversation
 from desk.errors import DeskError
+from desk.uploads.models import Document
+from desk.uploads.service import stored_upload
 from desk.uploads.settings import get_upload_settings
 
 log = logging.getLogger(__name__)
@@ -49,13 +52,32 @@ async def attach(
     if incoming.kind not in KINDS or not media_id or client is None:
         return incoming
 
-    def registered() -> bool:
+    source_key = f"upload:{incoming.dedupe_key}" if incoming.dedupe_key else None
+
+    def shown(document: Document) -> Incoming:
+        return announcement(
+            document,
+            conversation_id=incoming.conversation_id,
+            channel=incoming.channel,
+            dedupe_key=incoming.dedupe_key,
+            shown=SHOWN[incoming.kind].format(name=document.original_name),
+        )
+
+    def known() -> tuple[bool, Incoming | None]:
+        """Whether the sender is registering, and the announcement of this very message when
+        WeChat retries one already stored (not fetched again)."""
         with sessions() as session:
             found = customer_for_conversation(session, conversation_id=incoming.conversation_id)
-            return found is not None
+            if found is None:
+                return False, None
+            stored = stored_upload(session, source_key=source_key) if source_key else None
+            return True, shown(stored) if stored is not None else None
 
-    if not await run_in_threadpool(registered):
+    registering, repeat = await run_in_threadpool(known)
+    if not registering:
         return incoming
+    if repeat is not None:
+        return repeat
     try:
         media = await run_in_threadpool(get_media, client, media_id)
     except (WeChatApiError, requests.RequestException, OSError) as exc:  # sent again later
@@ -74,18 +96,12 @@ async def attach(
                 conversation_id=incoming.conversation_id,
                 content=media.content,
                 filename=name,
-                source_key=f"upload:{incoming.dedupe_key}" if incoming.dedupe_key else None,
+                source_key=source_key,
                 actor="wechat",
                 root=upload_root(settings, upload_settings),
                 max_bytes=upload_settings.max_bytes,
             )
-            return announcement(
-                document,
-                conversation_id=incoming.conversation_id,
-                channel=incoming.channel,
-                dedupe_key=incoming.dedupe_key,
-                shown=SHOWN[incoming.kind].format(name=document.original_name),
-            )
+            return shown(document)
 
     try:
         return await run_in_threadpool(store)

@@ -10,6 +10,7 @@ MENU_INTENTS: dict[str, str] = {
     "QC_BROWSE_CATALOGUE": "/browse_catalogue",
     "QC_REQUEST_SERVICE": "/request_service",
     "QC_ASK_FAQ": "/ask_faq",
+    "QC_REGISTER": "/start_registration",
     "QC_FILE_COMPLAINT": "/file_complaint",
     "QC_CHECK_PROGRESS": "/check_progress",
     "QC_REQUEST_HUMAN": "/request_human",
@@ -19,6 +20,7 @@ MENU_TITLES: dict[str, str] = {
     "QC_BROWSE_CATALOGUE": "服务目录",
     "QC_REQUEST_SERVICE": "提出服务需求",
     "QC_ASK_FAQ": "办事咨询",
+    "QC_REGISTER": "在对话中注册",
     "QC_CHECK_PROGRESS": "查询办理进度",
     "QC_FILE_COMPLAINT": "我要投诉",
     "QC_REQUEST_HUMAN": "转人工专家",
@@ -42,6 +44,7 @@ def build_menu(web_chat_url: str | None = None) -> dict[str, Any]:
                     _click("QC_BROWSE_CATALOGUE"),
                     _click("QC_REQUEST_SERVICE"),
                     _click("QC_ASK_FAQ"),
+                    _click("QC_REGISTER"),
                 ],
             },
             {

@@ -202,7 +202,8 @@ def submit_name_change(
     if changed_on < deadline:
         raise InvalidInput(
             f"企业名称于 {changed_on:%Y年%m月%d日} 变更，已超过1个月的提交期限"
-            f"（应在变更后1个月内提交，即不早于 {deadline:%Y年%m月%d日}），请联系工作人员处理。",
+            f"（应在变更后1个月内提交，即不早于 {deadline:%Y年%m月%d日}）。"
+            "请联系平台工作人员办理，在对话中可回复“转人工”。",
             code="name_change_late",
         )
     if new_name == customer.name:

@@ -142,6 +142,11 @@ def _by_source(session: Session, source_key: str) -> Document | None:
     return session.scalar(select(Document).where(Document.source_key == source_key))
 
 
+def stored_upload(session: Session, *, source_key: str) -> Document | None:
+    """The document a chat upload with this key was stored as, if it already was."""
+    return _by_source(session, source_key)
+
+
 def list_documents(session: Session, *, customer_id: int) -> list[Document]:
     query = select(Document).where(Document.customer_id == customer_id).order_by(Document.id)
     return list(session.scalars(query))

@@ -3,7 +3,7 @@ material labelled on the desk, the review submitted with its due date, resubmiss
 rejection, and the name change (§7.1.1.6) — against a fake desk."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -18,11 +18,15 @@ from bot.actions.registration import (
     ActionSubmitRegistration,
 )
 from bot.actions.registration_docs import (
+    NO_DOCUMENT,
     changed_on_of,
+    china_today,
+    name_change_deadline,
     qualification_reason,
     registration_required_slots,
 )
 from bot.actions.registration_form import ValidateRegistrationForm
+from desk.customers.reviews import one_month_before
 
 from .conftest import FakeDesk
 from .trackers import CONVERSATION, DOMAIN, entity, make_tracker, responses
@@ -253,7 +257,8 @@ async def test_the_name_change_is_submitted_with_the_new_licence(fake_desk: Fake
 
     form = ValidateNameChangeForm()
     slots, _ = await validate({"reg_changed_on": "昨天"}, form)
-    assert slots["reg_changed_on"] == date.fromordinal(date.today().toordinal() - 1).isoformat()
+    assert slots["reg_changed_on"] == (china_today() - timedelta(days=1)).isoformat()
+    assert "reg_new_licence" not in slots  # within the month: the new licence is asked
     fake_desk.on("PATCH", "/api/customers/42/documents/11", {"id": 11})
     slots, _ = await validate(
         {"reg_new_licence": "11"},
@@ -303,3 +308,77 @@ async def test_a_late_name_change_is_refused_in_the_desks_words(fake_desk: FakeD
     await ActionSubmitNameChange().run(dispatcher, tracker, DOMAIN)
     assert responses(dispatcher) == ["utter_registration_name_change_refused"]
     assert dispatcher.messages[0]["problem"] == message
+
+
+def test_the_one_month_limit_is_the_desks() -> None:
+    day = date(2024, 1, 1)
+    while day < date(2026, 12, 31):  # leap February, 31st days, the turn of the year
+        assert name_change_deadline(day) == one_month_before(day), day
+        day += timedelta(days=1)
+    assert name_change_deadline(date(2026, 3, 31)) == date(2026, 2, 28)
+    assert name_change_deadline(date(2026, 1, 15)) == date(2025, 12, 15)
+
+
+async def test_a_change_older_than_one_month_is_not_asked_for_a_licence(
+    fake_desk: FakeDesk,
+) -> None:
+    form = ValidateNameChangeForm()
+    today = china_today()
+    late = (name_change_deadline(today) - timedelta(days=1)).isoformat()
+    slots, dispatcher = await validate({"reg_changed_on": late}, form)
+    assert slots == {"reg_changed_on": late, "reg_new_licence": NO_DOCUMENT}
+    assert dispatcher.messages == []  # the desk's refusal says it, after the form
+    on_time = name_change_deadline(today).isoformat()
+    slots, _ = await validate({"reg_changed_on": on_time}, form)
+    assert slots == {"reg_changed_on": on_time}
+
+    # typed "none" where the licence is asked is no way round the upload
+    slots, dispatcher = await validate(
+        {"reg_new_licence": NO_DOCUMENT}, form, slots={"reg_changed_on": on_time}
+    )
+    assert slots["reg_new_licence"] is None
+    assert responses(dispatcher) == ["utter_registration_upload_how"]
+    slots, _ = await validate(
+        {"reg_new_licence": NO_DOCUMENT}, form, slots={"reg_changed_on": late}
+    )
+    assert slots["reg_new_licence"] == NO_DOCUMENT
+
+    # submitted without documents: the desk refuses it and never takes the old licence for it
+    fake_desk.on(
+        "POST",
+        "/api/customers/42/name-changes",
+        {"detail": {"code": "name_change_late", "message": "已超过1个月的提交期限"}},
+        status=422,
+    )
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        slots={
+            "reg_customer_id": "42",
+            "reg_new_name": "新名称有限公司",
+            "reg_changed_on": late,
+            "reg_new_licence": NO_DOCUMENT,
+        }
+    )
+    events = await ActionSubmitNameChange().run(dispatcher, tracker, DOMAIN)
+    assert fake_desk.bodies("POST", "/api/customers/42/name-changes") == [
+        {"new_name": "新名称有限公司", "changed_on": late, "document_ids": []}
+    ]
+    assert responses(dispatcher) == ["utter_registration_name_change_refused"]
+    assert slots_of(events)["reg_new_licence"] is None
+
+
+async def test_a_bare_day_answers_the_day_even_when_taken_for_a_question() -> None:
+    form = ValidateNameChangeForm()
+    dispatcher = CollectingDispatcher()
+    asked = {"requested_slot": "reg_changed_on", "reg_new_name": "江阴远澄新材料有限公司"}
+    tracker = make_tracker(
+        slots=asked, text="昨天", intent="ask_faq", active_loop="name_change_form"
+    )
+    slots = slots_of(await form.run(dispatcher, tracker, DOMAIN))
+    assert slots["reg_changed_on"] == (china_today() - timedelta(days=1)).isoformat()
+    assert dispatcher.messages == []
+    # a real question while the day is asked is left to the FAQ rule
+    tracker = make_tracker(
+        slots=asked, text="变更要带什么材料", intent="ask_faq", active_loop="name_change_form"
+    )
+    assert "reg_changed_on" not in slots_of(await form.run(CollectingDispatcher(), tracker, DOMAIN))

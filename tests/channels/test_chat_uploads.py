@@ -151,6 +151,7 @@ def test_wechat_image_of_a_registering_customer_is_fetched_stored_and_announced(
     app.platform.post(image_xml(user, "MEDIA-LICENCE", msg_id))
     assert len(documents(app, customer_id)) == 1
     assert app.rasa.messages(conversation) == [announced]
+    assert app.wechat.media_fetched == ["MEDIA-LICENCE"]  # not downloaded again
 
     # a file message (PDF) is stored under its title
     app.wechat.media["MEDIA-PLEDGE"] = (PDF, "application/pdf", "pledge.pdf")
