@@ -5,7 +5,7 @@ import re
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import Option, buttons
+from bot.actions.common import Option, buttons, china_today
 from bot.actions.templates import phrase
 from knowledge.constants import DOMAIN_LABELS, SPECIAL_SERVICE_IDS
 from knowledge.schema import Service
@@ -37,9 +37,7 @@ def short_title(title: str) -> str:
 
 
 def _served(knowledge: KnowledgeBase) -> list[Service]:
-    from datetime import date
-
-    today = date.today()
+    today = china_today()
     return [s for s in knowledge.services if s.status == "published" and not s.under_review(today)]
 
 

@@ -2,12 +2,23 @@
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.validators import is_skip
+
+CHINA = ZoneInfo("Asia/Shanghai")  # the platform's day, as the desk counts it (desk/clock.py)
+
+
+def china_today() -> date:
+    """Today in China: "昨天", the one-month limit and a standard's validity are counted on the
+    desk's calendar, not the action server's (which may run in UTC, a day behind China from
+    16:00 UTC)."""
+    return datetime.now(CHINA).date()
 
 
 def channel_of(sender_id: str) -> str:

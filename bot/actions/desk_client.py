@@ -50,7 +50,21 @@ def _error_from(response: httpx.Response) -> DeskClientError:
 
 
 RETRY_PAUSE_S = 0.5
-REPLICA_GONE = frozenset({502, 503, 504})  # nginx: the app replica died or was unreachable
+REPLICA_GONE = frozenset({502, 504})  # nginx: the app replica died or was unreachable
+NO_REPLICA = "unavailable"  # nginx's own 503 (app/deploy/nginx.conf.template): no replica left
+
+
+def _replica_gone(response: httpx.Response) -> bool:
+    """nginx's answer for an app replica that went away; the app's own 503s are not this."""
+    if response.status_code in REPLICA_GONE:
+        return True
+    if response.status_code != 503:
+        return False
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return False
+    return isinstance(detail, dict) and detail.get("code") == NO_REPLICA
 
 
 async def _send(
@@ -73,7 +87,7 @@ async def _send(
             raise
         logger.warning("desk request failed, trying once more path=%s error=%r", path, exc)
     else:
-        if not safe or response.status_code not in REPLICA_GONE:
+        if not safe or not _replica_gone(response):
             return response
         logger.warning(
             "desk replica gone, trying once more path=%s status=%s", path, response.status_code

@@ -12,7 +12,6 @@ is reported to the desk for 猜你想问 (``welcome``).
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,6 +23,7 @@ from bot.actions import self_service, standards, welcome
 from bot.actions.common import (
     Option,
     buttons,
+    china_today,
     digit_options,
     entity_values,
     latest_intent,
@@ -191,7 +191,7 @@ class ActionAnswerFaq(Action):
     @staticmethod
     async def _say(dispatcher: CollectingDispatcher, tracker: Tracker, hit: FaqHit) -> None:
         knowledge = self_service.knowledge_now()
-        cited = standards.entry_citation(hit.id, knowledge, date.today()) if knowledge else ""
+        cited = standards.entry_citation(hit.id, knowledge, china_today()) if knowledge else ""
         dispatcher.utter_message(
             response="utter_faq_answer",
             faq_question=hit.question,

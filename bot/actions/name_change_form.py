@@ -12,11 +12,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import as_text, latest_intent, latest_text, own_words, reject
+from bot.actions.common import (
+    as_text,
+    china_today,
+    latest_intent,
+    latest_text,
+    own_words,
+    reject,
+)
 from bot.actions.registration_docs import (
     NO_DOCUMENT,
     changed_on_of,
-    china_today,
     name_change_deadline,
 )
 from bot.actions.registration_form import clean_company, label_upload

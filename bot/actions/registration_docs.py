@@ -3,9 +3,8 @@ kind of user uploads (§7.1.1.3, §7.1.1.4), what the desk is sent, and the day 
 
 import calendar
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.actions.validators import compact
 
@@ -36,13 +35,6 @@ REGISTRATION_SLOTS = (
     "reg_pending",
 )
 NAME_CHANGE_SLOTS = ("reg_new_name", "reg_changed_on", "reg_new_licence")
-CHINA = ZoneInfo("Asia/Shanghai")  # the platform's day, as the desk counts it (desk/clock.py)
-
-
-def china_today() -> date:
-    """Today in China: "昨天" and the one-month limit are counted on the desk's calendar, not the
-    action server's (which may run in UTC, a day behind China from 16:00 UTC)."""
-    return datetime.now(CHINA).date()
 
 
 def name_change_deadline(today: date) -> date:

@@ -2,11 +2,11 @@
 a FAQ: a standard's validity, what the platform offers, and a service's manual."""
 
 import logging
-from datetime import date
 
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import capabilities, service_manual, standards
+from bot.actions.common import china_today
 from knowledge.store import KnowledgeBase
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def answer_structured(dispatcher: CollectingDispatcher, text: str) -> str | None
     knowledge = knowledge_now()
     if knowledge is None:
         return None
-    today = date.today()
+    today = china_today()
     if query is not None:
         found = standards.find(query, knowledge)
         if found.standards:
@@ -71,7 +71,7 @@ async def answer_manual(
         hit.service,
         aspects,
         knowledge=knowledge_now(),
-        today=date.today(),
+        today=china_today(),
         offer=not in_form,  # inside a form its question follows; no buttons to leave it
     )
     return hit.service.id

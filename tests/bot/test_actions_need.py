@@ -722,8 +722,8 @@ async def test_declined_notice_gets_recommendations_only(
     assert fake_desk.requests == []
 
 
-def failing_with(status: int) -> Callable[[httpx.Request], httpx.Response]:
-    body = {"detail": {"code": "internal", "message": "服务器内部错误"}}
+def failing_with(status: int, code: str = "internal") -> Callable[[httpx.Request], httpx.Response]:
+    body = {"detail": {"code": code, "message": "服务器内部错误"}}
     return lambda request: httpx.Response(status, json=body)
 
 
@@ -737,8 +737,15 @@ def refusing(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.parametrize(
     ("handler", "attempts"),
-    # a replica gone (503 from nginx, refused) is asked once more with the same key
-    [(failing_with(500), 1), (failing_with(503), 2), (timing_out, 1), (refusing, 2)],
+    # a replica gone (nginx's 502, its own 503, refused) is asked once more with the same key
+    [
+        (failing_with(500), 1),
+        (failing_with(502), 2),
+        (failing_with(503, "unavailable"), 2),
+        (failing_with(503), 1),  # the app's own 503 is not a replica gone
+        (timing_out, 1),
+        (refusing, 2),
+    ],
 )
 async def test_open_demand_failure_keeps_the_need_and_apologises(
     desk_with: Callable[..., list[httpx.Request]],

@@ -10,6 +10,7 @@ import httpx
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.common import china_today
 from bot.actions.name_change_form import ValidateNameChangeForm
 from bot.actions.registration import (
     ActionStartNameChange,
@@ -20,7 +21,6 @@ from bot.actions.registration import (
 from bot.actions.registration_docs import (
     NO_DOCUMENT,
     changed_on_of,
-    china_today,
     name_change_deadline,
     qualification_reason,
     registration_required_slots,
