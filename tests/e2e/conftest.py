@@ -4,6 +4,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,27 +16,29 @@ from tests.e2e.wechat import wechat_app  # noqa: F401 - shared fixture
 from tests.support import free_port
 
 
-@pytest.fixture(scope="session")
-def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> AppSettings:
-    folder: Path = tmp_path_factory.mktemp("e2e")
+def stack_settings(database_url: str, **more: Any) -> AppSettings:
+    """A whole assistant's settings on free ports, with tokens and a password of its own."""
     return AppSettings(
-        database_url=f"sqlite:///{folder / 'desk.db'}",
+        database_url=database_url,
         port=free_port(),
         rasa_port=free_port(),
         actions_port=free_port(),
         service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
         rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
         admin_password=SecretStr("e2e-admin-" + secrets.token_hex(8)),
+        **more,
     )
 
 
-@pytest.fixture(scope="session")
-def stack(e2e_settings: AppSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(settings=e2e_settings, log_dir=tmp_path_factory.mktemp("logs"))
-    stack.start()
+@contextmanager
+def running(stack: Stack, *, warm: bool = True) -> Iterator[Stack]:
+    """The stack started and ready (warmed: model and index loaded); stopped afterwards, its
+    logs' tails printed when it failed."""
     try:
+        stack.start()
         stack.wait_ready(timeout_s=240)
-        stack.warm()
+        if warm:
+            stack.warm()
         yield stack
     except Exception:
         for log in sorted(stack.log_dir.glob("*.log")):
@@ -43,6 +46,18 @@ def stack(e2e_settings: AppSettings, tmp_path_factory: pytest.TempPathFactory) -
         raise
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> AppSettings:
+    folder: Path = tmp_path_factory.mktemp("e2e")
+    return stack_settings(f"sqlite:///{folder / 'desk.db'}")
+
+
+@pytest.fixture(scope="session")
+def stack(e2e_settings: AppSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running(Stack(settings=e2e_settings, log_dir=tmp_path_factory.mktemp("logs"))) as stack:
+        yield stack
 
 
 @contextmanager
@@ -67,28 +82,11 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The same stack on PostgreSQL: the desk, the transcripts and Rasa's tracker store in one
     new database on the real server."""
     folder: Path = tmp_path_factory.mktemp("e2e-pg")
-    with postgres_database() as url:
-        settings = AppSettings(
-            database_url=url,
-            port=free_port(),
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
-            rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
-            admin_password=SecretStr("e2e-admin-" + secrets.token_hex(8)),
-        )
-        stack = Stack(settings=settings, log_dir=folder / "logs")
-        stack.start()
-        try:
-            stack.wait_ready(timeout_s=240)
-            stack.warm()
-            yield stack
-        except Exception:
-            for log in sorted(stack.log_dir.glob("*.log")):
-                print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
-            raise
-        finally:
-            stack.stop()
+    with (
+        postgres_database() as url,
+        running(Stack(settings=stack_settings(url), log_dir=folder / "logs")) as stack,
+    ):
+        yield stack
 
 
 def on_both_databases(request: pytest.FixtureRequest, sqlite_stack: Stack) -> Stack:

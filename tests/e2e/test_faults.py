@@ -29,7 +29,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from app.settings import AppSettings
@@ -40,8 +39,7 @@ from channels.transcript import ChatMessage
 from channels.web.router import LATER
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
-from tests.e2e.conftest import postgres_database
-from tests.support import free_port
+from tests.e2e.conftest import postgres_database, running, stack_settings
 from tests.tcp_proxy import TcpProxy
 
 DEFAULTS = AppSettings.model_fields
@@ -233,32 +231,16 @@ def stack(
     with postgres_database() as direct:
         through_proxy = direct.replace("127.0.0.1:5432", f"127.0.0.1:{postgres.port}")
         assert through_proxy != direct, direct
-        settings = AppSettings(
-            database_url=through_proxy,
-            redis_url=f"redis://127.0.0.1:{redis.port}/{redis_db}",
-            port=free_port(),
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            service_token=SecretStr("fault-service-" + secrets.token_hex(8)),
-            rasa_token=SecretStr("fault-rasa-" + secrets.token_hex(8)),
-            admin_password=SecretStr("fault-admin-" + secrets.token_hex(8)),
+        settings = stack_settings(
+            through_proxy, redis_url=f"redis://127.0.0.1:{redis.port}/{redis_db}"
         )
-        stack = Stack(settings=settings, log_dir=folder / "logs")
-        os.environ["QCLINIC_TURN_SETTLE_S"] = str(SETTLE_S)  # the children's environment
-        try:
-            stack.start()
-        finally:
-            del os.environ["QCLINIC_TURN_SETTLE_S"]
-        try:
-            stack.wait_ready(timeout_s=240)
-            stack.warm()
-            yield stack
-        except Exception:
-            for log in sorted(stack.log_dir.glob("*.log")):
-                print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
-            raise
-        finally:
-            stack.stop()
+        stack = Stack(
+            settings=settings,
+            log_dir=folder / "logs",
+            env={"QCLINIC_TURN_SETTLE_S": str(SETTLE_S)},  # the children's environment
+        )
+        with running(stack) as started:
+            yield started
 
 
 def stop_part(stack: Stack, name: str) -> None:

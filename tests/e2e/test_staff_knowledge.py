@@ -25,16 +25,13 @@ import httpx
 import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect, sync_playwright
-from pydantic import SecretStr
 
-from app.settings import AppSettings
 from app.stack import Stack
 from desk.consultations.models import KnowledgeDraft
 from desk.db import get_sessionmaker
 from desk.paths import REPO_ROOT
 from retrieval.index import copy_live
-from tests.e2e.conftest import postgres_database
-from tests.support import free_port
+from tests.e2e.conftest import postgres_database, running, stack_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -75,32 +72,13 @@ def kstack(
 
 def _kstack(folder: Path, url: str) -> Iterator[Stack]:
     index_from_this_checkout(folder / "index")
-    settings = AppSettings(
-        database_url=url,
-        port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        service_token=SecretStr("e2e-service-" + secrets.token_hex(8)),
-        rasa_token=SecretStr("e2e-rasa-" + secrets.token_hex(8)),
-        admin_password=SecretStr("e2e-admin-" + secrets.token_hex(8)),
+    stack = Stack(
+        settings=stack_settings(url),
+        log_dir=folder / "logs",
+        env={"QCLINIC_INDEX_DIR": str(folder / "index")},  # its own index, for the children
     )
-    before = os.environ.get("QCLINIC_INDEX_DIR")
-    os.environ["QCLINIC_INDEX_DIR"] = str(folder / "index")  # the children inherit it
-    stack = Stack(settings=settings, log_dir=folder / "logs")
-    try:
-        stack.start()
-        stack.wait_ready(timeout_s=240)
-        yield stack
-    except Exception:
-        for log in sorted(stack.log_dir.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
-        raise
-    finally:
-        stack.stop()
-        if before is None:
-            os.environ.pop("QCLINIC_INDEX_DIR", None)
-        else:
-            os.environ["QCLINIC_INDEX_DIR"] = before
+    with running(stack, warm=False) as started:
+        yield started
 
 
 def _login(stack: Stack, username: str, password: str) -> dict[str, str]:
