@@ -99,14 +99,17 @@ def value_before(tracker: Tracker, slot: str) -> Any:
     return None
 
 
-def new_details(tracker: Tracker, heard: dict[str, Any]) -> dict[str, Any]:
+def new_details(tracker: Tracker, heard: dict[str, Any], slot_of: dict[str, str]) -> dict[str, Any]:
     """What this message added: ``heard`` and the slots the mappings set from its entities
-    that had no value before (a changed value is a correction, not something new)."""
-    mapped = {
-        name: value
-        for name, value in tracker.slots_to_validate().items()
-        if name not in heard and value_before(tracker, name) in (None, "")
-    }
+    that had no value before, or a vague one (「一批」 → 「20块」); a value changed otherwise is
+    a correction, not something new."""
+    kinds = {slot: kind for kind, slot in slot_of.items()}
+    mapped = {}
+    for name, value in tracker.slots_to_validate().items():
+        before = value_before(tracker, name)
+        if name in heard or not (before in (None, "") or is_vague(kinds.get(name, ""), before)):
+            continue
+        mapped[name] = value
     return {**mapped, **heard}
 
 

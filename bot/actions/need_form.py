@@ -79,7 +79,7 @@ class ValidateNeedForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         heard = heard_slots(tracker, NEED_SLOT_OF)
         tracker.add_slots([SlotSet(name, value) for name, value in heard.items()])
-        fresh = new_details(tracker, heard)  # heard here, or by the slot mappings (entities)
+        fresh = new_details(tracker, heard, NEED_SLOT_OF)  # heard, or mapped from entities
         question = question_of(tracker)
         events = await super().run(dispatcher, tracker, domain)
         kept = kept_beside(events, fresh, requested)

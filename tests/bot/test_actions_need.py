@@ -981,6 +981,17 @@ async def test_a_quantity_the_slot_mapping_took_from_the_entity_is_acknowledged_
     assert dispatcher.messages[0]["noted"] == "数量 20块"
 
 
+async def test_a_vague_quantity_replaced_by_the_mapping_is_acknowledged() -> None:
+    events, dispatcher = await validate(
+        {"contact_name": "20块", "need_quantity": "20块"},
+        slots=WHAT_AND_WHERE
+        | {"need_quantity": "一批", "privacy_consent": True, "requested_slot": "contact_name"},
+        text="20块",
+    )
+    assert SlotSet("need_quantity", "20块") in events
+    assert dispatcher.messages[0]["noted"] == "数量 20块"
+
+
 async def test_a_date_word_is_never_a_name_and_fills_the_open_date() -> None:
     events, dispatcher = await validate(
         {"contact_name": "下周"},
