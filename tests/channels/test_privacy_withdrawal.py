@@ -321,7 +321,7 @@ def test_after_a_withdrawal_no_template_message_is_pushed(live: LiveFactory) -> 
     move(app, headers, numbers["demand"], to="responded")
     assert app.wechat.template_sent == []
     assert timeline(app, headers, numbers["demand"])[-1] == (
-        "未能告知企业：企业已撤回授权，不再主动推送模板消息；消息已保留，将在企业下次发来消息时显示。"
+        "未能告知企业：企业已撤回授权，不再主动发送模板消息；消息已保留，将在企业下次发来消息时显示。"
     )
     move(app, headers, numbers["other"], to="responded")  # another enterprise: told as before
 
