@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
@@ -116,8 +117,15 @@ def _confirm(page: Any, dialog: Any, label: str) -> None:
 
 
 def _pick(page: Any, dialog: Any, field: str, option: str) -> None:
-    dialog.get_by_label(field).click(force=True)
-    page.get_by_role("option", name=option).click()
+    choice = page.get_by_role("option", name=option)
+    for _ in range(3):  # on a busy machine the first click can land before the list opens
+        dialog.get_by_label(field).click(force=True)
+        try:
+            choice.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    choice.click()
     dialog.get_by_text("变更为“", exact=False).first.click()  # the title: the list closes
 
 
