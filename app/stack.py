@@ -29,7 +29,12 @@ def rasa_endpoints(settings: AppSettings) -> dict:  # type: ignore[type-arg]
     (bot/server/tracker_store.py), with the same keys as Rasa's own ``SQL`` type.
     """
     endpoints: dict = {  # type: ignore[type-arg]
-        "action_endpoint": {"url": f"http://127.0.0.1:{settings.actions_port}/webhook"},
+        # The domain (about 90 KB of JSON) goes only to the actions that declare they need it
+        # (``send_domain: true``: the forms' validations); bot/actions/server.py accepts the rest.
+        "action_endpoint": {
+            "url": f"http://127.0.0.1:{settings.actions_port}/webhook",
+            "enable_selective_domain": True,
+        },
     }
     url = settings.database_url or ""
     if url.startswith("sqlite"):

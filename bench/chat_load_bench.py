@@ -5,8 +5,9 @@
 
 For each variant the whole assistant (app, Rasa, action server) is started on SQLite in a
 temporary folder and warmed up: ``patched`` runs Rasa through bot/server's start-up patches and
-its cached SQL tracker store; ``stock`` runs the same server with ``QCLINIC_RASA_PATCHES=none``
-and Rasa's own ``SQL`` tracker store (the landed baseline). Then, per user count, every simulated
+its cached SQL tracker store, sending the domain only to the actions that need it; ``stock`` runs
+the same server with ``QCLINIC_RASA_PATCHES=none``, Rasa's own ``SQL`` tracker store and the
+domain sent with every action call (the landed baseline). Then, per user count, every simulated
 enterprise runs ``--conversations`` conversations back to back with no think time. Printed per
 variant and user count: turns/s, p50/p95 per turn, CPU milliseconds per turn of each process
 (from /proc), and whether every conversation ended in its own demand.
@@ -132,13 +133,15 @@ async def load(stack: Stack, users: int, conversations: int) -> dict[str, object
 
 
 class StockStack(Stack):
-    """The stack with Rasa's own SQL tracker store (the endpoints file rewritten)."""
+    """The stack with Rasa's own SQL tracker store and the whole domain sent with every action
+    call (the endpoints file rewritten)."""
 
     def commands(self) -> dict[str, list[str]]:
         commands = super().commands()
         endpoints = Path(commands["rasa"][commands["rasa"].index("--endpoints") + 1])
         config = yaml.safe_load(endpoints.read_text(encoding="utf-8"))
         config["tracker_store"]["type"] = "SQL"
+        config["action_endpoint"].pop("enable_selective_domain", None)
         endpoints.write_text(yaml.safe_dump(config), encoding="utf-8")
         return commands
 

@@ -8,23 +8,38 @@ each with the retrieval model). This module builds the same Sanic app with rasa_
 factory (``create_app_for_serve``: the same routes, listeners and plugins) and serves it in this
 one process; a crash exits it, and the launcher's supervisor starts it again.
 
+Rasa sends the domain (about 90 KB of JSON) only to the actions that declare they need it
+(``send_domain: true`` in bot/domain, Rasa's selective domain): the forms' validations.
+rasa_sdk 3.21 expects either a domain or a digest of one it holds and refuses a call with
+neither; :class:`SelectiveDomainExecutor` runs such a call with the last domain it was sent (or an
+empty one), which the actions that do not declare the need never read.
+
 The masking is installed when this module is imported, before anything logs.
 """
 
 import logging
 import os
 import sys
+from typing import Any
+
+from rasa_sdk.executor import ActionExecutor
 
 from knowledge.masking import install_log_masking
 
 install_log_masking()
 
 
+class SelectiveDomainExecutor(ActionExecutor):
+    def update_and_return_domain(self, payload: dict[str, Any], action_name: str) -> Any:
+        if payload.get("domain") is None and payload.get("domain_digest") is None:
+            return self.domain or {}  # an action that does not read the domain
+        return super().update_and_return_domain(payload, action_name)
+
+
 def main() -> None:
     from rasa_sdk import utils
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser
-    from rasa_sdk.executor import ActionExecutor
     from sanic import Sanic
 
     argv = sys.argv[1:]
@@ -40,7 +55,7 @@ def main() -> None:
     )
     utils.update_sanic_log_level()
 
-    executor = ActionExecutor()
+    executor = SelectiveDomainExecutor()
     executor.register_package(args.actions_module or args.actions)
     app = create_app_for_serve(
         executor, cors_origins=args.cors, auto_reload=args.auto_reload, endpoints=args.endpoints

@@ -47,7 +47,27 @@ CASES = [
     {"events": [{"event": "slot", "name": "product", "value": "电线电缆"}], "responses": []},
     {"events": [{"event": "active_loop", "name": "need_form"}], "responses": [{"text": "好的"}]},
     {"events": [], "responses": [{"text": "请问在哪里？", "buttons": [{"title": "周庄镇"}]}]},
+    {
+        "events": [
+            {
+                "event": "user",
+                "text": "电线电缆检测",
+                "parse_data": {
+                    "intent": {"name": "request_service", "confidence": 0.93},
+                    "entities": [{"entity": "product", "value": "电线电缆", "start": 0, "end": 4}],
+                },
+            },
+            {"event": "bot", "text": "好的"},
+            {"event": "followup", "name": "action_listen"},
+        ]
+    },
+    {"responses": [{"text": "好的"}]},
     {"events": [{"event": "slot", "value": "缺少名称"}], "responses": []},
+    {"events": [{"event": "user", "parse_data": {"intent": {"confidence": "高"}}}]},
+    {"events": [{"event": "slot", "name": "product", "value": "x", "timestamp": "昨天"}]},
+    {"events": ["slot"]},
+    {"events": [{"name": "product", "value": "x"}]},
+    None,
     {"events": [{"event": "no_such_event"}], "responses": []},
     {"events": "not a list", "responses": []},
     {"events": [], "responses": ["not an object"]},
@@ -64,8 +84,8 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
     )  # fmt: skip
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["after"] == report["before"]
-    assert [kind for kind, _ in report["after"]] == ["ok"] * 3 + ["refused"] * 4
-    assert all("Failed to validate Action server response" in m for _, m in report["after"][3:])
+    assert [kind for kind, _ in report["after"]] == ["ok"] * 5 + ["refused"] * 9
+    assert all("Failed to validate Action server response" in m for _, m in report["after"][5:])
     assert report["applied"] == [
         "without_jax",
         "action_validation",
@@ -73,7 +93,7 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
         "remote_action_failures",
     ]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
-    assert report["checked_after"] == 1  # once for all seven responses
+    assert report["checked_after"] == 1  # once for all the responses
 
 
 # Under Rasa's interpreter: a custom action whose server refuses the connection fails as before

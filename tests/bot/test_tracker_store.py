@@ -203,3 +203,106 @@ def test_postgresql_tracker_store_waits_for_a_restarting_database() -> None:
     assert 1.8 < report["waited_s"] < 8  # waited for the database, then answered
     assert report["stored"] == report["events"] == 3  # each event once
     assert report["raised"] == "OperationalError"  # the turn fails instead of starting afresh
+
+
+# Under Rasa's interpreter: the same turns through this store and through Rasa's own SQL store,
+# each on its own database, store the same rows; a session that expired in memory included.
+SAME_ROWS_PROBE = r"""
+import asyncio, json, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from bot.server.tracker_store import CachedSQLTrackerStore
+
+def slot():
+    return {"type": "text", "mappings": [{"type": "custom"}]}
+
+domain = Domain.from_dict({"slots": {"product": slot(), "place": slot()}})
+parse = {"intent": {"name": "request_service", "confidence": 0.9}, "entities": []}
+TURNS = lambda: [  # made per turn: Rasa's store finds a session's rows by their timestamps
+    [UserUttered("我们有一批电线电缆需要做检测", parse_data=parse), SlotSet("product", "电线电缆"),
+     ActionExecuted("utter_ask_place"), ActionExecuted("action_listen")],
+    [UserUttered("江阴市周庄镇", parse_data=parse), SlotSet("place", "江阴市周庄镇"),
+     ActionExecuted("action_listen")],
+    # the session expired: Rasa starts a new one in the tracker it holds
+    [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+     UserUttered("你好", parse_data=parse), ActionExecuted("utter_greet"),
+     ActionExecuted("action_listen")],
+    [UserUttered("查进度", parse_data=parse), ActionExecuted("action_listen")],
+]
+
+async def rows(store):
+    sender = "web:same-rows"
+    start = [ActionExecuted("action_session_start"), SessionStarted(),
+             ActionExecuted("action_listen")]
+    await store.save(DialogueStateTracker.from_events(sender, start, domain.slots))
+    for n in range(4):
+        turn = TURNS()[n]
+        tracker = await store.retrieve(sender)
+        for event in turn:
+            tracker.update(event)
+        await store.save(tracker)
+        if not any(isinstance(e, SessionStarted) for e in turn):
+            # saved again with nothing new: nothing stored (after a new session in memory,
+            # Rasa's own store would count only the new session's rows and store the rest again)
+            await store.save(tracker)
+    with store.session_scope() as session:
+        found = session.query(store.SQLEvent).filter_by(sender_id=sender).order_by(
+            store.SQLEvent.id)
+        out = []
+        for r in found:
+            data = json.loads(r.data)
+            data.pop("timestamp", None)
+            out.append([r.type_name, r.intent_name, r.action_name, data])
+        return out
+
+async def main():
+    config = json.loads(sys.argv[1])
+    ours = CachedSQLTrackerStore(domain, **config["ours"])
+    stock = SQLTrackerStore(domain, **config["stock"])
+    report = {"ours": await rows(ours), "stock": await rows(stock), "hits": ours.hits,
+              "counted": ours.counted_saves}
+    print(json.dumps(report, ensure_ascii=False))
+
+asyncio.run(main())
+"""
+
+
+def same_rows(config: dict) -> None:  # type: ignore[type-arg]
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", SAME_ROWS_PROBE, json.dumps(config)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(report["stock"]) == 3 + sum((4, 3, 6, 2))  # each event once
+    assert report["ours"] == report["stock"]
+    assert report["hits"] == 3  # every turn but the one after the session expired in memory
+    assert report["counted"] == 2  # the first save and the one of that turn: the rest knew
+
+
+@pytest.mark.rasa
+def test_saves_store_the_same_rows_as_rasas_own_store_on_sqlite(tmp_path: Path) -> None:
+    same_rows({kind: {"dialect": "sqlite", "db": str(tmp_path / f"{kind}.db")}
+               for kind in ("ours", "stock")})  # fmt: skip
+
+
+@pytest.mark.rasa
+def test_saves_store_the_same_rows_as_rasas_own_store_on_postgresql() -> None:
+    import psycopg
+
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    names = {kind: f"rasa_rows_{kind}_{secrets.token_hex(4)}" for kind in ("ours", "stock")}
+    with psycopg.connect(admin, autocommit=True) as db:
+        for name in names.values():
+            db.execute(f'CREATE DATABASE "{name}"')
+    try:
+        same_rows({kind: {"dialect": "postgresql", "host": "127.0.0.1", "port": 5432,
+                          "username": "postgres", "db": name}
+                   for kind, name in names.items()})  # fmt: skip
+    finally:
+        with psycopg.connect(admin, autocommit=True) as db:
+            for name in names.values():
+                db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
