@@ -8,8 +8,9 @@ Callbacks are real safe-mode (AES) requests made with wechatpy's crypto, answere
 a loopback port; WeChat's API is played by the local stand-in of the tests. With the double,
 ``--turn-ms`` sets the bot's think time of the passive runs; the async run uses a turn longer
 than WeChat's 5 seconds. ``--real`` starts Rasa and the action server (about 2 minutes) and sends
-short messages a follower would send (greeting, FAQ, need); the async path needs a slow bot and
-is measured with the double only.
+short messages a follower would send (greeting, FAQ, need), then ``--burst`` new followers'
+first messages (a greeting, then a need) all at one moment; the async path of a single slow
+turn needs a slow bot and is measured with the double only.
 """
 
 import argparse
@@ -116,6 +117,30 @@ class Bench:
             results = [r for rs in pool.map(conversation, range(users)) for r in rs]
         return [e for e, _ in results], sum(1 for _, passive in results if not passive)
 
+    def burst(self, text: str, followers: int) -> tuple[list[float], list[float], int]:
+        """``followers`` new followers whose first message arrives at the same moment: each
+        callback's answer time, and for those answered 'success' the time until their
+        customer-service message arrived (from the burst's start)."""
+        import threading
+
+        gate = threading.Barrier(followers)
+        openids = [f"oBURST{n:03d}" + secrets.token_hex(4) for n in range(followers)]
+
+        def one(openid: str) -> tuple[float, bool]:
+            gate.wait()
+            elapsed, reply = self.callback(openid, text)
+            return elapsed, reply is not None
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(followers) as pool:
+            answers = list(pool.map(one, openids))
+        late = [o for o, (_, passive) in zip(openids, answers, strict=True) if not passive]
+        delivered = []
+        for openid in late:
+            wait_until(lambda o=openid: self.wechat.texts(o), timeout=60, step=0.01)
+            delivered.append(time.perf_counter() - started)
+        return [e for e, _ in answers], delivered, len(late)
+
     def asynchronous(self, runs: int) -> tuple[list[float], list[float]]:
         answered, delivered = [], []
         for n in range(runs):
@@ -199,6 +224,11 @@ def run_real(args: argparse.Namespace, folder: Path) -> None:
                 summary(f"real bot, {args.users} users x{args.workers} parallel", seconds),
                 f"async={late}",
             )
+            for text in (REAL_MESSAGES[0], REAL_MESSAGES[2]):
+                seconds, delivered, late = bench.burst(text, args.burst)
+                print(summary(f"burst of {args.burst}: {text[:14]}", seconds), f"async={late}")
+                if delivered:
+                    print(summary("  客服消息 of the async ones", delivered))
         finally:
             bench.close()
     finally:
@@ -215,6 +245,7 @@ def main() -> int:
     parser.add_argument("--turn-ms", type=float, default=50.0, help="the double's think time")
     parser.add_argument("--slow-s", type=float, default=6.0, help="a turn past the deadline")
     parser.add_argument("--async-runs", type=int, default=5)
+    parser.add_argument("--burst", type=int, default=50, help="first messages at one moment")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wechat-bench-") as tmp:
         (run_real if args.real else run_double)(args, Path(tmp))
