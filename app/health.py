@@ -53,6 +53,18 @@ async def _http(client: httpx.AsyncClient, url: str) -> Part:
     return {} if response.status_code == 200 else {"status": "down", "http": response.status_code}
 
 
+async def _actions(client: httpx.AsyncClient, url: str) -> Part:
+    """The action server: up, and whether its model and index are loaded yet (``warming``)."""
+    response = await client.get(url)
+    if response.status_code != 200:
+        return {"status": "down", "http": response.status_code}
+    try:
+        said = response.json().get("status")
+    except (ValueError, AttributeError):
+        said = None
+    return {"status": said} if said in {"warming", "failed"} else {}
+
+
 async def _rasa(client: httpx.AsyncClient, servers: list[str]) -> Part:
     """Every Rasa server the app sends turns to; down only when none answers."""
     if len(servers) == 1:
@@ -77,7 +89,7 @@ async def report(settings: AppSettings, *, channels: bool) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
         if channels:
             checks["rasa"] = _rasa(client, settings.rasa_servers)
-            checks["actions"] = _http(client, f"{settings.actions_url}/health")
+            checks["actions"] = _actions(client, f"{settings.actions_url}/health")
         names = list(checks)
         results = await asyncio.gather(*(_timed(checks[name]) for name in names))
     parts: dict[str, Part] = dict(zip(names, results, strict=True))

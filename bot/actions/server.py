@@ -14,6 +14,10 @@ rasa_sdk 3.21 expects either a domain or a digest of one it holds and refuses a 
 neither; :class:`SelectiveDomainExecutor` runs such a call with the last domain it was sent (or an
 empty one), which the actions that do not declare the need never read.
 
+``/health`` answers at once, as rasa_sdk's does, but says ``warming`` until the model and index
+are loaded (retrieval/warmup.py; turns that need them wait for them meanwhile) and ``failed``
+when loading them failed; the app's /health shows it as the actions part.
+
 The masking is installed when this module is imported, before anything logs.
 """
 
@@ -34,6 +38,16 @@ class SelectiveDomainExecutor(ActionExecutor):
         if payload.get("domain") is None and payload.get("domain_digest") is None:
             return self.domain or {}  # an action that does not read the domain
         return super().update_and_return_domain(payload, action_name)
+
+
+async def health_with_warm_up(request: Any) -> Any:
+    from sanic.response import json
+
+    from retrieval.warmup import state
+
+    if request.path == "/health" and state() != "ok":
+        return json({"status": state()})
+    return None
 
 
 def main() -> None:
@@ -60,6 +74,7 @@ def main() -> None:
     app = create_app_for_serve(
         executor, cors_origins=args.cors, auto_reload=args.auto_reload, endpoints=args.endpoints
     )
+    app.on_request(health_with_warm_up, priority=100)
     host = os.environ.get("SANIC_HOST", "0.0.0.0")
     logging.getLogger(__name__).info("Action endpoint is up and running on %s:%s", host, args.port)
     app.prepare(host=host, port=args.port, single_process=True, motd=False)

@@ -87,6 +87,7 @@ class ServerThread:
 class FakeRasa:
     delay_s: float = 0.0
     actions_up: bool = True
+    actions_state: str = "ok"  # what the action server's /health says: ok, warming, failed
     script: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -158,7 +159,8 @@ def fake_rasa_app(rasa: FakeRasa) -> Starlette:
         )
 
     async def health(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"}, status_code=200 if rasa.actions_up else 503)
+        state = rasa.actions_state
+        return JSONResponse({"status": state}, status_code=200 if rasa.actions_up else 503)
 
     async def hello(_request: Request) -> Response:  # Rasa's own root answer
         return PlainTextResponse("Hello from Rasa: 3.6.21")

@@ -46,6 +46,15 @@ def test_health_names_every_part_and_a_part_down_makes_it_degraded_not_down(
     }
 
 
+def test_health_says_the_action_server_is_still_loading_its_model(live: LiveFactory) -> None:
+    app = live()
+    app.rasa.actions_state = "warming"
+    body = httpx.get(f"{app.url}/health", timeout=5).json()
+    assert body["parts"]["actions"]["status"] == "warming" and body["status"] == "degraded"
+    app.rasa.actions_state = "ok"
+    assert httpx.get(f"{app.url}/health", timeout=5).json()["status"] == "ok"
+
+
 def test_health_checks_redis_when_configured(live: LiveFactory) -> None:
     up = live(redis_url="redis://127.0.0.1:6379/0")
     assert httpx.get(f"{up.url}/health").json()["parts"]["redis"]["status"] == "ok"
