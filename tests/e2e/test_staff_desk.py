@@ -478,7 +478,7 @@ def _choose(page: Any, field: str, option: str) -> None:
     """An Element Plus select outside a dialog: open it, pick the option."""
     choice = page.get_by_role("option", name=option, exact=True)
     for _ in range(3):  # on a busy machine the first click can land before the list opens
-        page.get_by_label(field).click(force=True)
+        page.get_by_role("combobox", name=field).click(force=True)
         try:
             choice.wait_for(state="visible", timeout=5_000)
             break
