@@ -69,6 +69,10 @@ TEMPLATE_WORDS = {  # purpose → (first, keyword2 or None for the status, remar
 KEYWORD_LIMIT = 100  # characters of a template field
 
 
+def _clip(value: str) -> str:
+    return value if len(value) <= KEYWORD_LIMIT else value[: KEYWORD_LIMIT - 1] + "…"
+
+
 def channel_of(conversation_id: str) -> str | None:
     if conversation_id.startswith("web:"):
         return WEB
@@ -189,18 +193,16 @@ class CaseNotices:
         if client is None:
             return NoticeResult(how=None, reason="公众号未配置 AppID 和 AppSecret")
         first, news, remark = TEMPLATE_WORDS[notice.purpose]
-        if notice.purpose == "complaint_result" and notice.detail:
+        if notice.detail and notice.purpose != "evaluation":  # an outcome, a rejection's reason
             news = f"{notice.status_label}：{notice.detail}"
-        news = news or notice.status_label
-        if len(news) > KEYWORD_LIMIT:
-            news = news[: KEYWORD_LIMIT - 1] + "…"
-        data = {
-            "first": {"value": first.format(noun=notice.noun)},
-            "keyword1": {"value": notice.number},
-            "keyword2": {"value": news},
-            "keyword3": {"value": now().astimezone(CHINA).strftime("%Y-%m-%d %H:%M")},
-            "remark": {"value": remark},
+        values = {
+            "first": notice.headline or first.format(noun=notice.noun),
+            "keyword1": notice.subject or notice.number,
+            "keyword2": news or notice.status_label,
+            "keyword3": now().astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+            "remark": notice.remark or remark,
         }
+        data = {key: {"value": _clip(value)} for key, value in values.items()}
         try:
             client.message.send_template(openid_of(notice.conversation_id), template_id, data)
         except WeChatApiError as exc:

@@ -24,6 +24,7 @@ from desk import cases
 from desk.case_notices import CaseNotice
 from desk.complaints.models import Complaint
 from desk.complaints.service import COMPLAINTS
+from desk.customers import review_notices
 from desk.customers.service import linked_conversations
 from desk.db import Base
 from desk.demands.models import Demand
@@ -40,7 +41,7 @@ class KeptNotice(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(80), index=True)
-    case_kind: Mapped[str] = mapped_column(String(16))  # demand | complaint
+    case_kind: Mapped[str] = mapped_column(String(16))  # demand | complaint | review
     number: Mapped[str] = mapped_column(String(20))
     status_label: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
@@ -56,7 +57,7 @@ def keep(session: Session, notice: CaseNotice, *, reason: str) -> None:
     session.add(
         KeptNotice(
             conversation_id=notice.conversation_id,
-            case_kind="demand" if notice.number.startswith("XQ") else "complaint",
+            case_kind=notice.case_kind,
             number=notice.number,
             status_label=notice.status_label,
             text=notice.text,
@@ -80,6 +81,11 @@ def waiting(session: Session, *, conversation_id: str) -> list[KeptNotice]:
 
 
 def _timeline(session: Session, kept: KeptNotice) -> None:
+    if kept.case_kind == "review":  # a registration's result: the review says it was shown
+        review_notices.shown_later(
+            session, number=kept.number, conversation_id=kept.shown_in or kept.conversation_id
+        )
+        return
     kind: cases.CaseKind[Any] = DEMANDS if kept.case_kind == "demand" else COMPLAINTS
     table: type[Demand] | type[Complaint] = Demand if kept.case_kind == "demand" else Complaint
     case = session.scalar(select(table).where(table.number == kept.number))

@@ -24,6 +24,7 @@ How = Literal["web", "wechat_message", "wechat_template"]
 # what a notice asks of the enterprise: nothing, to evaluate a completed demand (§7.3), or
 # whether a complaint's outcome satisfies it (§7.4.3)
 Purpose = Literal["status", "evaluation", "complaint_result"]
+CaseKindName = Literal["demand", "complaint", "review"]
 HOW_WORDS: dict[str, str] = {
     "web": "网页会话",
     "wechat_message": "微信客服消息",
@@ -52,7 +53,13 @@ class CaseNotice:
     purpose: Purpose = "status"
     # the answers offered (web: buttons; WeChat: numbered replies), as the bot's buttons
     buttons: tuple[dict[str, str], ...] = ()
-    detail: str = ""  # the outcome of a complaint, for a template message
+    detail: str = ""  # the outcome of a complaint, a rejection's reason: for a template message
+    # what the notice is about: a demand, a complaint, or a registration's review (§7.1.1.5)
+    case_kind: CaseKindName = "demand"
+    # a template message's own words where the purpose's do not fit (a review has no number)
+    headline: str = ""  # "first"
+    subject: str = ""  # keyword1; default the number
+    remark: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,7 @@ def notice_for(
         status_label=label,
         text=text,
         purpose=purpose,
+        case_kind="demand" if kind.name == "demand" else "complaint",
         buttons=answers(purpose, number),
         detail=(getattr(case, "resolution", None) or "") if purpose == "complaint_result" else "",
     )

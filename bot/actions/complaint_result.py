@@ -1,7 +1,8 @@
 """The complainant's answer to a complaint's outcome (§7.4.3): asked "您对处理结果是否满意？" in
 its own channel (the desk's notice), it says so with a button (WeChat: a numbered reply) or in
-words. Satisfied: a mark on the complaint's timeline. Not satisfied: the reason is asked and the
-complaint is reopened through the desk (POST /api/complaints/{number}/reopen)."""
+words. Satisfied: recorded on the complaint (its satisfaction, and a step on its timeline). Not
+satisfied: the reason is asked and the complaint is reopened through the desk
+(POST /api/complaints/{number}/reopen), which records it as not satisfied."""
 
 import logging
 from typing import Any

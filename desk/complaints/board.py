@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 from desk import boards
 from desk.calendar.service import load_calendar
 from desk.complaints import service
-from desk.complaints.models import OPEN_STATUSES, STATUS_LABELS, Complaint, is_overdue
+from desk.complaints.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    SATISFACTION_LABELS,
+    STATUS_LABELS,
+    UNANSWERED,
+    Complaint,
+    is_overdue,
+)
 from desk.complaints.schemas import ComplaintBoard, ComplaintBoardRow, ComplaintDetail, MoveTo
 from desk.consultations.ports import ConversationPort
 from desk.demands.board import masked_lines
@@ -37,6 +45,7 @@ class ComplaintFilters:
     overdue: bool = False
     assignee: str | None = None
     q: str | None = None
+    satisfaction: str | None = None  # satisfied | unsatisfied | unanswered (closed, no answer)
 
 
 def conditions(
@@ -67,6 +76,13 @@ def conditions(
     if filters.overdue:
         where.append(Complaint.status.in_(OPEN_STATUSES))
         where.append(Complaint.investigation_due < today)
+    if filters.satisfaction == UNANSWERED:
+        where.append(Complaint.status.in_(CLOSED_STATUSES))
+        where.append(Complaint.satisfaction.is_(None))
+    elif filters.satisfaction in SATISFACTION_LABELS:
+        where.append(Complaint.satisfaction == filters.satisfaction)
+    elif filters.satisfaction:
+        raise InvalidInput("未知的满意度选项。", code="satisfaction_unknown")
     if filters.assignee == boards.UNASSIGNED:
         where.append(Complaint.assignee.is_(None))
     elif filters.assignee:

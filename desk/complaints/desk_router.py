@@ -45,6 +45,7 @@ def complaint_board(
     overdue: bool = False,
     assignee: Annotated[str | None, Query(max_length=40)] = None,
     q: Text = None,
+    satisfaction: Annotated[str | None, Query(max_length=12)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ComplaintBoard:
@@ -57,6 +58,7 @@ def complaint_board(
         overdue=overdue,
         assignee=assignee,
         q=q,
+        satisfaction=satisfaction,
     )
     return board.board(
         session,

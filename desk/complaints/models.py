@@ -24,6 +24,11 @@ STATUS_LABELS = {
     "informed": "已反馈投诉人",
 }
 OPEN_STATUSES = ("received", "investigating", "forwarded")  # not yet resolved
+CLOSED_STATUSES = ("resolved", "informed")  # handled: the complainant is asked if satisfied
+# §7.4.3 the complainant's answer to 「您对处理结果是否满意？」 about the latest outcome;
+# unsatisfied reopens the complaint; a closed complaint without one is not answered (未答复)
+SATISFACTION_LABELS = {"satisfied": "满意", "unsatisfied": "不满意"}
+UNANSWERED, UNANSWERED_LABEL = "unanswered", "未答复"
 # §7.4.2: 电话、网上、服务站点和信件
 CHANNEL_LABELS = {"phone": "电话", "online": "网上", "station": "服务站点", "letter": "信件"}
 TYPE_LABELS = {
@@ -61,6 +66,15 @@ class Complaint(Base):
     forwarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     informed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction: Mapped[str | None] = mapped_column(String(12), index=True)  # see above
+    satisfaction_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def satisfaction_label(complaint: Complaint) -> str | None:
+    """满意 / 不满意 / 未答复 (closed, not answered); None while the complaint is open."""
+    if complaint.satisfaction:
+        return SATISFACTION_LABELS[complaint.satisfaction]
+    return UNANSWERED_LABEL if complaint.status in CLOSED_STATUSES else None
 
 
 def is_overdue(complaint: Complaint, *, today: date) -> bool:

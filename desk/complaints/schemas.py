@@ -116,6 +116,10 @@ class ComplaintPublic(BaseModel):
     forwarded_at: datetime | None
     resolved_at: datetime | None
     informed_at: datetime | None
+    # §7.4.3 the complainant's answer about the latest outcome: satisfied | unsatisfied | None
+    satisfaction: str | None = None
+    satisfaction_label: str | None = None  # 满意 / 不满意 / 未答复 (closed); None while open
+    satisfaction_at: datetime | None = None
 
 
 class ComplaintCreated(ComplaintPublic):

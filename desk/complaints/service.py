@@ -4,7 +4,7 @@ import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from desk import audit, cases
@@ -22,6 +22,7 @@ from desk.complaints.models import (
     Complaint,
     ComplaintEvent,
     is_overdue,
+    satisfaction_label,
 )
 from desk.complaints.schemas import ComplaintCreate, ComplaintPublic, ComplaintTransition
 from desk.customers.service import linked_conversations
@@ -57,6 +58,7 @@ def public(complaint: Complaint, *, today: date, masked: bool = False) -> Compla
     view.complaint_type_label = TYPE_LABELS[complaint.complaint_type]
     view.status_label = STATUS_LABELS[complaint.status]
     view.overdue = is_overdue(complaint, today=today)
+    view.satisfaction_label = satisfaction_label(complaint)
     if masked and complaint.contact_mobile:
         view.contact_mobile = mask_mobile(complaint.contact_mobile)
     return view
@@ -225,6 +227,7 @@ def transition(
             raise InvalidInput("办结投诉时请填写处理意见。", code="resolution_required")
         complaint.resolution = resolution
         complaint.resolved_at = moment
+        complaint.satisfaction = complaint.satisfaction_at = None  # a new outcome, asked anew
     elif change.to == "informed":
         complaint.informed_at = moment
     cases.transition(
@@ -270,6 +273,7 @@ def reopen(session: Session, *, number: str, reason: str, actor: str, today: dat
         today, COMPLAINT_WORKING_DAYS
     )
     complaint.resolved_at = complaint.informed_at = None
+    complaint.satisfaction, complaint.satisfaction_at = "unsatisfied", now()
     session.commit()
     return complaint
 
@@ -282,15 +286,21 @@ SATISFIED_NOTE = "投诉人对处理结果表示满意。"
 
 
 def record_satisfied(session: Session, *, number: str, actor: str) -> Complaint:
-    """The complainant is satisfied with the outcome (§7.4.3): a mark on the timeline, once."""
+    """The complainant is satisfied with the outcome (§7.4.3): the complaint's satisfaction and
+    a step on the timeline, once however often it is said."""
     complaint = get_complaint(session, number=number)
     if complaint.status not in REOPEN_FROM:
         raise cases.IllegalTransition("该投诉尚未办结，暂不能评价处理结果。")
-    already = any(
-        step.note == SATISFIED_NOTE and step.to_status == complaint.status
-        for step in cases.timeline(session, COMPLAINTS, complaint)
+    won = session.execute(  # conditional: two answers at once record one
+        update(Complaint)
+        .where(
+            Complaint.id == complaint.id,
+            or_(Complaint.satisfaction.is_(None), Complaint.satisfaction != "satisfied"),
+        )
+        .values(satisfaction="satisfied", satisfaction_at=now())
+        .execution_options(synchronize_session="fetch")
     )
-    if not already:
+    if won.rowcount:  # type: ignore[attr-defined]
         cases.record_step(
             session,
             COMPLAINTS,

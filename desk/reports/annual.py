@@ -180,6 +180,7 @@ def _merge(tallies: list[Tally]) -> Tally:
             pair, other = getattr(merged, name), getattr(t, name)
             pair[0] += other[0]
             pair[1] += other[1]
+        merged.answers = [a + b for a, b in zip(merged.answers, t.answers, strict=True)]
         merged.scores.extend(t.scores)
     return merged
 

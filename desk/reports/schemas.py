@@ -24,6 +24,16 @@ class Satisfaction(BaseModel):
     overall: float | None = None
 
 
+class ComplaintSatisfaction(BaseModel):
+    """What complainants answered to 「您对处理结果是否满意？」 (§7.4.3)."""
+
+    closed: int = 0  # resolved or informed
+    satisfied: int = 0  # closed, the complainant is satisfied with the outcome
+    unsatisfied: int = 0  # the complainant was not: the complaint was handled again
+    unanswered: int = 0  # closed, no answer yet
+    rate: float | None = None  # satisfied / (satisfied + unsatisfied); None without an answer
+
+
 class LevelRow(BaseModel):
     key: str
     label: str
@@ -32,6 +42,7 @@ class LevelRow(BaseModel):
     recommended: Rate = Rate()  # within 3 working days (§7.2.2.2.1)
     complaints: int = 0
     investigated: Rate = Rate()  # resolved within 7 working days (§7.4.3)
+    complaint_satisfaction: ComplaintSatisfaction = ComplaintSatisfaction()
     satisfaction: Satisfaction = Satisfaction()
 
 

@@ -22,10 +22,16 @@ from sqlalchemy import ColumnElement, Text, cast, select
 from sqlalchemy.orm import Session
 
 from desk.clock import CHINA
-from desk.complaints.models import Complaint
+from desk.complaints.models import CLOSED_STATUSES, Complaint
 from desk.demands.models import Demand, Evaluation
 from desk.reports.regions import UNKNOWN_REGION, region_label, region_of
-from desk.reports.schemas import LevelRow, Rate, Satisfaction, ServiceLevelReport
+from desk.reports.schemas import (
+    ComplaintSatisfaction,
+    LevelRow,
+    Rate,
+    Satisfaction,
+    ServiceLevelReport,
+)
 from knowledge.constants import DOMAIN_LABELS, REGIONS, service_domain
 
 UNSPECIFIED = "unspecified"
@@ -76,6 +82,8 @@ class Tally:
     recommended: list[int] = field(default_factory=lambda: [0, 0])
     complaints: int = 0
     investigated: list[int] = field(default_factory=lambda: [0, 0])
+    # closed, satisfied, unsatisfied, unanswered (§7.4.3)
+    answers: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     scores: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def row(self, key: str, label: str) -> LevelRow:
@@ -100,8 +108,32 @@ class Tally:
             recommended=rate(self.recommended),
             complaints=self.complaints,
             investigated=rate(self.investigated),
+            complaint_satisfaction=complaint_satisfaction(self.answers),
             satisfaction=satisfaction,
         )
+
+
+def complaint_satisfaction(answers: list[int]) -> ComplaintSatisfaction:
+    closed, satisfied, unsatisfied, unanswered = answers
+    answered = satisfied + unsatisfied
+    return ComplaintSatisfaction(
+        closed=closed,
+        satisfied=satisfied,
+        unsatisfied=unsatisfied,
+        unanswered=unanswered,
+        rate=round(satisfied / answered, 4) if answered else None,
+    )
+
+
+def answer_of(*, status: str, satisfaction: str | None) -> tuple[int, int, int, int]:
+    """One complaint's part of :class:`Tally.answers`."""
+    closed = status in CLOSED_STATUSES
+    return (
+        int(closed),
+        int(closed and satisfaction == "satisfied"),
+        int(satisfaction == "unsatisfied"),
+        int(closed and satisfaction is None),
+    )
 
 
 def outcome(*, done: datetime | None, due: date, cancelled: bool, today: date) -> tuple[int, int]:
@@ -253,6 +285,8 @@ def tally(
             Complaint.institution_title,
             Complaint.resolved_at,
             Complaint.investigation_due,
+            Complaint.status,
+            Complaint.satisfaction,
         ).where(Complaint.received_on >= start, Complaint.received_on <= end)
     )
     for complaint in complaints:
@@ -269,9 +303,11 @@ def tally(
             cancelled=False,
             today=today,
         )
+        answer = answer_of(status=complaint.status, satisfaction=complaint.satisfaction)
         for t in levels.tallies(complaint.received_on, (domain,), region, complaint.institution_id):
             t.complaints += 1
             _add(t.investigated, investigated)
+            t.answers = [a + b for a, b in zip(t.answers, answer, strict=True)]
 
     evaluations = session.execute(
         select(

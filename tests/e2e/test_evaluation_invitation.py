@@ -249,6 +249,11 @@ def test_a_resolved_complaint_asks_and_not_satisfied_reopens_it(stack: Stack, br
         f"{stack.settings.desk_url}/api/desk/complaints/{number}", headers=headers, timeout=10
     ).json()
     assert detail["complaint"]["status"] == "investigating"
+    # the answer is a record staff can filter and count, not only a timeline step
+    assert (detail["complaint"]["satisfaction"], detail["complaint"]["satisfaction_label"]) == (
+        "unsatisfied",
+        "不满意",
+    )
     notes = [step["note"] for step in detail["timeline"]]
     assert any("到现在还没有退款，机构也不接电话" in note for note in notes), notes
     context.close()

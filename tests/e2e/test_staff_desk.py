@@ -5,6 +5,8 @@
    automatically (no conversation behind a call).
 2. An enterprise states a need in the web chat and agrees to open a demand; the staff member
    finds it on the board and moves it on; each new state appears on the enterprise's chat page.
+3. Complaints: a letter handled to the end and reopened; the complainant's answer to
+   「您对处理结果是否满意？」 on the board (shown, filtered), the detail and the dashboard.
 
 Screenshots go to var/screenshots/desk/.
 """
@@ -470,3 +472,102 @@ def test_a_letter_complaint_entered_and_handled_to_the_end(
         timeout=10,
     ).json()
     assert (again["status"], again["resolved_at"]) == ("investigating", None)
+
+
+def _choose(page: Any, field: str, option: str) -> None:
+    """An Element Plus select outside a dialog: open it, pick the option."""
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # on a busy machine the first click can land before the list opens
+        page.get_by_role("combobox", name=field).click(force=True)
+        try:
+            choice.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    choice.click()
+
+
+def test_the_complainants_answer_is_shown_filtered_and_counted(
+    stack: Stack, staff: str, browser: Any
+) -> None:
+    """满意 as a record: two handled complaints, one answered 满意 (twice: recorded once), one
+    not answered; the board shows and filters the answer, the detail says when, the
+    dashboard counts it."""
+    base = stack.settings.desk_url
+    token = httpx.post(
+        f"{base}/api/auth/login", json={"username": STAFF, "password": STAFF_PASSWORD}, timeout=10
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    tag = secrets.token_hex(3)
+    numbers = []
+    for name in (f"澄江质检{tag}", f"南闸计量{tag}"):
+        created = httpx.post(
+            f"{base}/api/complaints",
+            headers={**headers, "Idempotency-Key": secrets.token_hex(8)},
+            json={
+                "channel": "phone",
+                "institution_name": name,
+                "complaint_type": "quality",
+                "content": "电话：报告结论与复测结果不一致",
+                "demand": "复检并书面说明",
+            },
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        number = created.json()["number"]
+        for move in (
+            {"to": "investigating"},
+            {"to": "forwarded"},
+            {"to": "resolved", "resolution": "机构已复检并更正报告"},
+        ):
+            httpx.post(
+                f"{base}/api/complaints/{number}/transitions",
+                headers=headers,
+                json=move,
+                timeout=20,
+            ).raise_for_status()
+        numbers.append(number)
+    pleased, silent = numbers
+    for _ in range(2):  # the complainant says so twice (a call, then a letter): recorded once
+        httpx.post(
+            f"{base}/api/complaints/{pleased}/satisfaction", headers=headers, json={}, timeout=10
+        ).raise_for_status()
+
+    page = _console(browser, stack)
+    page.goto(f"{base}/console/desk/complaints")
+    expect(page.get_by_role("heading", name="投诉看板")).to_be_visible()
+    page.get_by_label("搜索投诉").fill(tag)
+    rows = page.locator(".el-table__body tr")
+    expect(rows).to_have_count(2, timeout=10_000)
+    expect(rows.filter(has_text=pleased).locator(".satisfaction")).to_have_text("满意")
+    expect(rows.filter(has_text=silent).locator(".satisfaction")).to_have_text("未答复")
+    _choose(page, "投诉人满意度", "满意")
+    expect(rows).to_have_count(1, timeout=10_000)
+    expect(rows.first).to_contain_text(pleased)
+    page.mouse.move(700, 700)
+    page.screenshot(path=SHOTS / "12-complaints-satisfied-filter.png")
+    _choose(page, "投诉人满意度", "未答复")
+    expect(rows.filter(has_text=silent)).to_have_count(1, timeout=10_000)
+    expect(rows).to_have_count(1)
+
+    page.goto(f"{base}/console/desk/complaints/{pleased}")
+    expect(page.get_by_role("heading", name=f"投诉 {pleased}")).to_be_visible()
+    answer = page.locator(".el-descriptions__cell", has_text="满意").locator(".satisfaction")
+    expect(answer).to_have_text("满意")
+    expect(page.get_by_text("答复）")).to_be_visible()
+    expect(page.get_by_text("投诉人对处理结果表示满意。")).to_have_count(1)  # on the timeline, once
+    page.screenshot(path=SHOTS / "13-complaint-satisfied-detail.png", full_page=True)
+    complaint = httpx.get(f"{base}/api/complaints/{pleased}", headers=headers, timeout=10).json()
+    assert (complaint["satisfaction"], complaint["satisfaction_label"]) == ("satisfied", "满意")
+
+    report = httpx.get(f"{base}/api/reports/dashboard", headers=headers, timeout=30).json()
+    figures = report["overall"]["complaint_satisfaction"]
+    assert figures["satisfied"] >= 1 and figures["unanswered"] >= 1, figures
+    page.goto(f"{base}/console/dashboard")
+    card = page.locator(".kpi.complaint-satisfaction")
+    expect(card).to_contain_text(f"{figures['rate'] * 100:.1f}%", timeout=20_000)
+    expect(card).to_contain_text(
+        f"满意 {figures['satisfied']} · 不满意 {figures['unsatisfied']} · "
+        f"未答复 {figures['unanswered']}"
+    )
+    card.screenshot(path=SHOTS / "14-dashboard-complaint-satisfaction.png")

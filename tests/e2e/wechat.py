@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,26 @@ class WeChatApp:
 
 @pytest.fixture(scope="module")
 def wechat_app(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeChatApp]:
+    with running_wechat_app(stack, tmp_path_factory.mktemp("wechat-app")) as app:
+        yield app
+
+
+@contextmanager
+def running_wechat_app(
+    stack: Stack,
+    log_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    templates: frozenset[str] = frozenset(),
+) -> Iterator[WeChatApp]:
+    """An app process with the WeChat channel on; ``env`` adds settings (template ids), and
+    ``templates`` are the template ids the stand-in's account has."""
     wechat = FakeWeChat(app_id="wx" + secrets.token_hex(8), secret=secrets.token_hex(16))
+    wechat.templates |= templates
     api = ServerThread(wechat_api_app(wechat)).start()
     token, aes_key, port = "tk" + secrets.token_hex(8), new_aes_key(), free_port()
-    env = child_env(stack.settings)
-    env.update(
+    child = child_env(stack.settings)
+    child.update(
         {
             "QCLINIC_PORT": str(port),
             "QCLINIC_WARM_UP": "0",
@@ -53,9 +69,10 @@ def wechat_app(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             "QCLINIC_WECHAT_AES_KEY": aes_key,
             "QCLINIC_WECHAT_API_BASE": api.url,
             "QCLINIC_RETRY_INTERVAL_S": "0.5",
+            **(env or {}),
         }
     )
-    log_path: Path = tmp_path_factory.mktemp("wechat-app") / "app.log"
+    log_path = log_dir / "app.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [
@@ -70,7 +87,7 @@ def wechat_app(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 "--no-access-log",
             ],
             cwd=REPO_ROOT,
-            env=env,
+            env=child,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

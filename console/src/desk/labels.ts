@@ -15,6 +15,14 @@ export const complaintChannels = [
   { value: 'station', label: '服务站点' },
   { value: 'letter', label: '信件' },
 ]
+/** the complainant's answer to 「您对处理结果是否满意？」 (§7.4.3); 未答复: closed, no answer yet */
+export const complaintSatisfactions = [
+  { value: 'satisfied', label: '满意' },
+  { value: 'unsatisfied', label: '不满意' },
+  { value: 'unanswered', label: '未答复' },
+]
+export const satisfactionTag = (value: string | null | undefined): 'success' | 'danger' | 'info' =>
+  value === 'satisfied' ? 'success' : value === 'unsatisfied' ? 'danger' : 'info'
 /** what staff enter by hand (§7.2.2.1.1, §7.4.2) */
 export const entryChannels = [
   { value: 'phone', label: '电话' },
