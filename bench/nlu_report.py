@@ -1,8 +1,8 @@
-"""NLU accuracy on three held-out sets: our pipeline and Rasa's stock Chinese one, same data and run.
+"""NLU accuracy on the held-out sets: our pipeline and Rasa's stock Chinese one, same data and run.
 
     .venv-rasa/bin/python bench/nlu_report.py            # or any Python: it re-runs itself there
     .venv-rasa/bin/python bench/nlu_report.py --json var/bench/nlu_report.json
-    .venv-rasa/bin/python bench/nlu_report.py --sets blind      # one set (or several, comma-separated)
+    .venv-rasa/bin/python bench/nlu_report.py --sets blind      # some sets, comma-separated
 
 Both pipelines are trained on the NLU data of ``bot/data`` (never on the held-out sets; the script
 refuses to run when a test example also appears in the training data, ignoring case, width,
