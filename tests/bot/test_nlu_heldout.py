@@ -1,4 +1,4 @@
-"""Both held-out NLU sets stay out of training, and the phone-typed set covers what it is for."""
+"""The held-out NLU sets stay out of training and apart, and each covers what it is for."""
 
 import re
 import unicodedata
@@ -9,8 +9,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "bot" / "data" / "nlu"
-HELD_OUT = (REPO / "bench" / "data" / "nlu_test", REPO / "bench" / "data" / "nlu_test_phone")
-PHONE = HELD_OUT[1]
+HELD_OUT = tuple(
+    REPO / "bench" / "data" / name for name in ("nlu_test", "nlu_test_phone", "nlu_test_blind")
+)
+PHONE, BLIND = HELD_OUT[1], HELD_OUT[2]
 MAIN_INTENTS = (
     "greet", "goodbye", "thank", "affirm", "deny", "cancel", "bot_challenge", "out_of_scope",
     "inform", "correct_info", "request_service", "ask_faq", "ask_registration", "file_complaint",
@@ -49,9 +51,62 @@ def test_no_held_out_text_is_in_the_training_data() -> None:
         assert leaked == [], f"{folder.name}: held-out texts found in bot/data/nlu"
 
 
-def test_the_two_sets_do_not_share_texts() -> None:
-    first = {normalised(text) for _, text, _ in examples(HELD_OUT[0])}
-    assert [t for _, t, _ in examples(PHONE) if normalised(t) in first] == []
+def test_the_sets_do_not_share_texts() -> None:
+    for n, folder in enumerate(HELD_OUT):
+        for earlier in HELD_OUT[:n]:
+            seen = {normalised(text) for _, text, _ in examples(earlier)}
+            shared = [t for _, t, _ in examples(folder) if normalised(t) in seen]
+            assert shared == [], f"{folder.name} shares texts with {earlier.name}"
+
+
+def test_the_blind_set_covers_every_intent_weighted_like_real_use() -> None:
+    items = examples(BLIND)
+    assert 300 <= len(items) <= 400
+    intents = Counter(intent for intent, _, _ in items)
+    known = {
+        intent
+        for path in (REPO / "bot" / "domain").glob("*.yml")
+        for intent in yaml.safe_load(path.read_text(encoding="utf-8")).get("intents", [])
+    }
+    assert set(intents) == known  # every intent of the domain, and only those
+    assert intents["out_of_scope"] >= 40
+    big = ("request_service", "inform", "ask_faq", "check_progress", "file_complaint")
+    assert {i: intents[i] for i in big if intents[i] < 20} == {}
+    small = ("greet", "goodbye", "thank", "affirm", "deny", "cancel", "bot_challenge")
+    assert all(intents[i] < min(intents[b] for b in big) for i in small)  # a few each
+    kinds = Counter(kind for _, _, found in items for kind in found)
+    wanted = {"product": 30, "place": 10, "company": 8, "person": 8, "mobile": 8, "date": 10,
+              "quantity": 10, "service_mode": 5, "credit_code": 4, "case_number": 3}  # fmt: skip
+    assert {k: kinds[k] for k, n in wanted.items() if kinds[k] < n} == {}
+    entities = {
+        e
+        for path in (REPO / "bot" / "domain").glob("*.yml")
+        for e in yaml.safe_load(path.read_text(encoding="utf-8")).get("entities", [])
+        for e in (e if isinstance(e, dict) else {e: None})
+    }
+    assert set(kinds) <= entities  # every annotation is an entity the bot has
+    # small talk and what the platform does not do carry no entities
+    assert [t for i, t, found in items if found and i in ("out_of_scope", *small)] == []
+
+
+def test_the_blind_set_mobiles_and_credit_codes_are_well_formed() -> None:
+    from knowledge.personal_data import find_credit_code, find_mobile
+
+    values: dict[str, list[str]] = {"mobile": [], "credit_code": []}
+    for path in sorted(BLIND.glob("*.yml")):
+        for match in _ANNOTATION.finditer(path.read_text(encoding="utf-8")):
+            value, kind = match.group(1) or match.group(3), match.group(2) or match.group(4)
+            if kind in values:
+                values[kind].append(value)
+    assert values["mobile"] and values["credit_code"]
+    assert [m for m in values["mobile"] if find_mobile(m) != m] == []
+    assert [c for c in values["credit_code"] if len(c) != 18 or find_credit_code(c) != c] == []
+
+
+def test_the_blind_set_says_how_it_was_made() -> None:
+    readme = (BLIND / "README.md").read_text(encoding="utf-8")
+    for words in ("training data", "bench/data/nlu_test", "2026-12-01", "by"):
+        assert words in readme
 
 
 def test_the_phone_set_covers_every_intent_and_entity() -> None:
