@@ -17,7 +17,8 @@ from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
 from retrieval.encoder_cache import get_encoder
 from retrieval.index import Manifest, current_version, open_version
-from retrieval.lexical import LexicalIndex, normalize
+from retrieval.lexical import LexicalIndex, LexicalScores, normalize
+from retrieval.query_cache import QueryVectors
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex
 
@@ -92,10 +93,12 @@ class Searcher:
         knowledge: KnowledgeBase,
         encoder: Encoder,
         candidates: int = 200,
+        query_vectors: QueryVectors | None = None,
     ) -> None:
         self.manifest = manifest
         self.knowledge = knowledge
         self.encoder = encoder
+        self.query_vectors = query_vectors or QueryVectors(0)
         self._indexes = indexes
         self._candidates = candidates
         self._lexical = {
@@ -117,13 +120,14 @@ class Searcher:
             knowledge=version.knowledge or load_knowledge(),
             encoder=encoder or get_encoder(settings),
             candidates=settings.hnsw_candidates,
+            query_vectors=query_vectors(settings.query_cache_size),
         )
 
     def index(self, kind: str) -> FlatIndex | HnswIndex | None:
         return self._indexes.get(kind)
 
     def _dense(
-        self, kind: str, vector: np.ndarray, lexical: dict[str, float]
+        self, kind: str, vector: np.ndarray, lexical: LexicalScores
     ) -> list[tuple[str, float]]:
         """Dense scores: every entry of an exact index; HNSW candidates plus lexical hits."""
         index = self._indexes[kind]
@@ -131,8 +135,7 @@ class Searcher:
             return index.search(vector, len(index))
         hits = index.search(vector, self._candidates)
         seen = {entry_id for entry_id, _ in hits}
-        best_lexical = sorted(lexical, key=lambda i: lexical[i], reverse=True)
-        extra = [i for i in best_lexical[: self._candidates // 4] if i not in seen and i in index]
+        extra = [i for i in lexical.best(self._candidates // 4) if i not in seen and i in index]
         if extra:
             hits += zip(extra, (index.vectors(extra) @ vector).tolist(), strict=True)
         return hits
@@ -166,8 +169,8 @@ class Searcher:
         if kind not in self._indexes or not query.strip():
             return []
         query = normalize(query.strip())  # 繁體 → 简体, full-width → ASCII
-        vector = self.encoder.encode_queries([query])[0]
-        lexical = self._lexical[kind].scores(query)
+        vector = self.query_vectors.vector(self.encoder, query)
+        lexical = self._lexical[kind].match(query)
         filters = filters or Filters()
         today = date.today()
         hits: list[Hit] = []
@@ -197,6 +200,14 @@ class Searcher:
 
 _lock = threading.Lock()
 _live: dict[str, Searcher] = {}
+_query_vectors: dict[int, QueryVectors] = {}
+_query_vectors_lock = threading.Lock()  # apart: Searcher.open runs under _lock
+
+
+def query_vectors(size: int) -> QueryVectors:
+    """The process's cache of query vectors (one per size asked, in practice one)."""
+    with _query_vectors_lock:
+        return _query_vectors.setdefault(size, QueryVectors(size))
 
 
 def get_searcher(
