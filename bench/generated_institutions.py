@@ -6,7 +6,10 @@ text with a name of its own. Its vector is the template's e5 passage vector plus
 (cosine about 0.96 to the template), renormalised: encoding 100,000 passages with the e5 model
 would take hours on the 2-core machine (63 sample institutions take more than a minute under
 load), and what a scale benchmark measures — encoding the query, the HNSW search, BM25 over
-100,000 texts, fusion and JSON — does not depend on the vectors being the model's own.
+100,000 texts, fusion and JSON — does not depend on the vectors being the model's own. One
+consequence: a generated name is not in its vector, so searching by name lifts it through BM25
+only (tests/bench/test_generated_institutions.py: on the first page within its region, mostly
+among all).
 ``publish_with`` writes a private index version: the sample's kinds as they are, institutions
 the sample's plus the generated ones, and every entry in ``entries.json``.
 """

@@ -152,19 +152,32 @@ def run(label: str, servers: tuple[Server, Server], plan: list, seed: int) -> li
             b, a = times[(kind, temp, "before")], times[(kind, temp, "after")]
             rows.append(
                 ROW.format(
-                    label, kind, temp, len(a),
-                    f"{pct(b, 50):.1f}", f"{pct(b, 95):.1f}", f"{pct(a, 50):.1f}",
-                    f"{pct(a, 95):.1f}", f"{pct(a, 95) / pct(b, 95):.2f}",
-                )  # fmt: skip
+                    label,
+                    kind,
+                    temp,
+                    len(a),
+                    f"{pct(b, 50):.1f}",
+                    f"{pct(b, 95):.1f}",
+                    f"{pct(a, 50):.1f}",
+                    f"{pct(a, 95):.1f}",
+                    f"{pct(a, 95) / pct(b, 95):.2f}",
+                )
             )
     for temp in ("cold", "warm"):
         b = [m for (_, t, s), v in times.items() if t == temp and s == "before" for m in v]
         a = [m for (_, t, s), v in times.items() if t == temp and s == "after" for m in v]
         rows.append(
             ROW.format(
-                label, "all", temp, len(a), f"{pct(b, 50):.1f}", f"{pct(b, 95):.1f}",
-                f"{pct(a, 50):.1f}", f"{pct(a, 95):.1f}", f"{pct(a, 95) / pct(b, 95):.2f}",
-            )  # fmt: skip
+                label,
+                "all",
+                temp,
+                len(a),
+                f"{pct(b, 50):.1f}",
+                f"{pct(b, 95):.1f}",
+                f"{pct(a, 50):.1f}",
+                f"{pct(a, 95):.1f}",
+                f"{pct(a, 95) / pct(b, 95):.2f}",
+            )
         )
     rows.append(f"{label}: same top 3 before and after in {same} of {2 * len(plan)} requests")
     return rows
@@ -173,7 +186,9 @@ def run(label: str, servers: tuple[Server, Server], plan: list, seed: int) -> li
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "--baseline", default="", help="commit of the 'before' column (default: where HEAD left main)"
+        "--baseline",
+        default="",
+        help="commit of the 'before' column (default: where HEAD left main)",
     )
     parser.add_argument("--generated", type=int, default=100_000)
     parser.add_argument("--sizes", default="sample,generated")
@@ -204,9 +219,10 @@ def main() -> None:
         capture_output=True,
     )  # fmt: skip
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    changes = " + changes" if dirty else ""
     print(
-        f"before: {args.baseline or 'merge-base with main'} ({rev}); after: this tree ({here}{' + changes' if dirty else ''})"
-        f"; cpus {os.cpu_count()}, load average {load}\n",
+        f"before: {args.baseline or 'merge-base with main'} ({rev}); "
+        f"after: this tree ({here}{changes}); cpus {os.cpu_count()}, load average {load}\n",
         flush=True,
     )
     table = [ROW.format("data", "query", "", "n", "before50", "before95", "after50", "after95",

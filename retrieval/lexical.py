@@ -130,4 +130,6 @@ class LexicalScores:
         if self._share is None:
             return {}
         hits = np.flatnonzero(self._share)
-        return dict(zip([self._ids[i] for i in hits.tolist()], self._share[hits].tolist(), strict=True))
+        return dict(
+            zip([self._ids[i] for i in hits.tolist()], self._share[hits].tolist(), strict=True)
+        )

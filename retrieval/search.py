@@ -5,6 +5,7 @@ them unless the caller asks for them with ``Filters(include_under_review=True)``
 staff's view), and then every such hit says so.
 """
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +21,9 @@ from retrieval.index import Manifest, current_version, open_version
 from retrieval.lexical import LexicalIndex, LexicalScores, normalize
 from retrieval.query_cache import QueryVectors
 from retrieval.settings import RetrievalSettings, get_settings
-from retrieval.vector_index import FlatIndex, HnswIndex
+from retrieval.vector_index import FlatIndex, HnswIndex, describe_faiss
+
+log = logging.getLogger(__name__)
 
 LEXICAL_WEIGHT = 0.10  # a full BM25 match adds this much to the cosine (bench: sweep)
 REVIEW_NOTE = "所依据的标准或法规已废止，条目待复审"
@@ -114,6 +117,7 @@ class Searcher:
         version = open_version(settings.index_dir, ef_search=settings.hnsw_ef_search)
         if version is None:
             raise IndexMissing("检索索引尚未建立，请先运行 python -m retrieval build")
+        log.info("index %s; %s", version.manifest.version, describe_faiss())
         return cls(
             manifest=version.manifest,
             indexes=version.indexes,

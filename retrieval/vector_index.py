@@ -18,7 +18,9 @@ crossed the threshold; ``load_index`` reads either from a version folder.
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -26,6 +28,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+
+# faiss-cpu ≥ 1.12 wheels are one library that picks its kernels at run time (compile options
+# "DD AVX2 AVX512 …"; here AVX512_SPR); its loader still tries the old per-ISA modules first and
+# logs each miss at INFO ("Could not load library with AVX2 support"), which reads like a
+# failure. Those lines are dropped; ``describe_faiss`` says what really runs.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 BACKENDS = ("flat", "hnsw")
 # Defaults of RetrievalSettings.hnsw_* (bench/index_scale_bench.py: recall@10 ≥ 0.95 at 1M).
@@ -48,6 +56,19 @@ def scan_threads() -> int:
     return max(1, min(faiss.omp_get_max_threads(), os.cpu_count() or 1))
 
 
+def describe_faiss() -> str:
+    """The faiss version, the kernels it dispatched to and its threads, for the log."""
+    import faiss
+
+    config = getattr(faiss, "SIMDConfig", None)
+    simd = config.get_level_name() if config is not None else faiss.get_compile_options()
+    return (
+        f"faiss {faiss.__version__}: {simd} kernels, {faiss.omp_get_max_threads()} OpenMP "
+        f"threads; exact search of one query split in {scan_threads()} row ranges from "
+        f"{SHARD_MIN_ROWS} rows"
+    )
+
+
 def sharded_knn(
     queries: np.ndarray, matrix: np.ndarray, k: int, shards: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +78,7 @@ def sharded_knn(
 
     rows = len(matrix)
     bounds = np.linspace(0, rows, shards + 1).astype(np.int64)
-    ranges = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
 
     def scan(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         start, stop = span
