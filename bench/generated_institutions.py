@@ -71,7 +71,7 @@ def generate(
         )
         noise = rng.standard_normal(template_vectors.shape[1]).astype(np.float32)
         vector = template_vectors[t] + NOISE * noise / np.linalg.norm(noise)
-        yield entry, (vector / np.linalg.norm(vector)).astype(np.float32)
+        yield entry, np.asarray(vector / np.linalg.norm(vector), dtype=np.float32)
 
 
 def publish_with(
