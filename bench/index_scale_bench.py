@@ -10,7 +10,9 @@ of indexed vectors. Per size it reports build time and the index's size in memor
 vectors, graph and id map; the Python id dictionaries come on top),
 single-query latency p50/p95 (one query per FAISS call, as the search API does), HNSW
 recall@10 against the exact top 10, and ``encode + search``: the real e5 encoder on a
-labelled benchmark query followed by the HNSW search. HNSW runs with the settings'
+labelled benchmark query followed by the HNSW search. Exact search is timed both as one scan
+(faiss scans one query on one thread) and split into one row range per core (``exact/2``), the
+two alternating per query and checked to return the same hits. HNSW runs with the settings'
 M / efConstruction / efSearch (``QCLINIC_HNSW_*``); an efSearch sweep follows. Exact search
 at 1M is timed on fewer queries (``--exact-queries-1m``); its recall ground truth uses all.
 """
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from retrieval import vector_index  # noqa: E402
 from retrieval.settings import RetrievalSettings  # noqa: E402
 from retrieval.vector_index import FlatIndex, HnswIndex  # noqa: E402
 
@@ -70,6 +73,25 @@ def timed(index: FlatIndex | HnswIndex, queries: np.ndarray) -> list[float]:
     return out
 
 
+def timed_exact(index: FlatIndex, queries: np.ndarray) -> tuple[list[float], list[float]]:
+    """Exact search timed as one scan (the landed path) and split across the cores, the two
+    alternating per query (which goes first alternates too); both must give the same hits."""
+    split_from = vector_index.SHARD_MIN_ROWS
+    times: tuple[list[float], list[float]] = ([], [])
+    try:
+        for n, query in enumerate(queries):
+            got = []
+            for mode in (0, 1) if n % 2 == 0 else (1, 0):
+                vector_index.SHARD_MIN_ROWS = 2**62 if mode == 0 else split_from
+                start = time.perf_counter()
+                got.append(index.search(query, K))
+                times[mode].append((time.perf_counter() - start) * 1000)
+            assert got[0] == got[1], "split scan differs from one scan"
+    finally:
+        vector_index.SHARD_MIN_ROWS = split_from
+    return times
+
+
 def recall(got: list[list[tuple[str, float]]], truth: list[set[str]]) -> float:
     return statistics.fmean(len({i for i, _ in g} & t) / K for g, t in zip(got, truth, strict=True))
 
@@ -96,6 +118,7 @@ def main() -> None:
     parser.add_argument("--sweep", default="64,128,256,512,1024")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-encoder", action="store_true", help="skip encode + search")
+    parser.add_argument("--exact-only", action="store_true", help="no HNSW rows, no sweep")
     args = parser.parse_args()
     settings = RetrievalSettings()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -114,13 +137,20 @@ def main() -> None:
         texts = [q["q"] for q in data["queries"]][: args.queries]
         encoder.encode_queries(texts[:5])  # warm up
     hnsw = (settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search)
+    import faiss
+
+    shards = vector_index.scan_threads()
+    simd = faiss.SIMDConfig.get_level_name()  # type: ignore[attr-defined]
     started = time.perf_counter()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"dim {DIM}, k {K}, {args.queries} queries, seed {args.seed}; HNSW M={hnsw[0]} "
-        f"efConstruction={hnsw[1]} efSearch={hnsw[2]}; threads "
-        f"{__import__('faiss').omp_get_max_threads()}, cpus {os.cpu_count()}, "
+        f"efConstruction={hnsw[1]} efSearch={hnsw[2]}; faiss {faiss.__version__} kernels "
+        f"{simd}, OpenMP threads {faiss.omp_get_max_threads()}, cpus {os.cpu_count()}, "
         f"load average {load}\n"
+        f"exact: one scan of the matrix per query (faiss: one thread for one query); "
+        f"exact/{shards}: the rows split in {shards} ranges scanned at once (from "
+        f"{vector_index.SHARD_MIN_ROWS} rows), top {K} merged\n"
     )
     print(
         ROW.format(
@@ -143,9 +173,15 @@ def main() -> None:
         seconds, mib = build(flat, ids, data)
         truth = [{i for i, _ in hits} for hits in flat.search_batch(queries, K)]
         timed_q = queries[: args.exact_queries_1m] if n >= 1_000_000 else queries
-        p50, p95 = pcts(timed(flat, timed_q))
+        one, split = timed_exact(flat, timed_q)
+        p50, p95 = pcts(one)
         print(ROW.format(n, "exact", f"{seconds:.2f}", f"{mib:.0f}", p50, p95, "1.000", "", ""))
+        if n >= vector_index.SHARD_MIN_ROWS:
+            p50, p95 = pcts(split)
+            print(ROW.format(n, f"exact/{shards}", "", "", p50, p95, "1.000", "", ""))
         del flat
+        if args.exact_only:
+            continue
         index = HnswIndex(DIM, m=hnsw[0], ef_construction=hnsw[1], ef_search=hnsw[2])
         seconds, mib = build(index, ids, data)
         del data
@@ -166,6 +202,8 @@ def main() -> None:
         sweeps.append(f"{n:>9} " + " ".join(f"{c:>14}" for c in cells))
         del index
         gc.collect()
+    if args.exact_only:
+        sweeps = []
     print(f"\nHNSW efSearch sweep: recall@10 / p95 ms (M={hnsw[0]}, efConstruction={hnsw[1]})")
     print(f"{'entries':>9} " + " ".join(f"{'ef ' + str(ef):>14}" for ef in sweep))
     print("\n".join(sweeps))

@@ -26,12 +26,20 @@ import json
 import math
 import re
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 BATCH_TOKENS = 2048  # padded tokens per forward pass: attention scores stay ~50 MB
+# Up to this many tokens (a query or two) a forward pass runs on one BLAS thread: its matrices
+# are ~20×384, so OpenBLAS's second thread mostly waits for the first, and on a loaded 2-core
+# machine (concurrent requests, Rasa) the waiting threads took a single query from ~110 ms to
+# ~340 ms median, 1.7 s p95 (bench/search_api_bench.py shows the API figures).
+ONE_THREAD_TOKENS = 128
 UNK_PENALTY = 10.0  # tokenizers' K_UNK_PENALTY: an unknown character costs min score − 10
 
 
@@ -196,6 +204,21 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return centered / np.sqrt(variance + eps) * weight + bias  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread meanwhile (process-wide: a batch encoding in another thread at the
+    same moment is slower for that while, never wrong)."""
+    with _blas().limit(limits=1):
+        yield
+
+
 class LeanBertEncoder:
     """``Encoder`` for a BERT sentence-transformers directory, in numpy (see the module)."""
 
@@ -287,8 +310,13 @@ class LeanBertEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         tokens = [self._tokenizer.encode(t) for t in texts]
-        order = sorted(range(len(texts)), key=lambda i: len(tokens[i]))  # little padding
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        small = sum(len(t) for t in tokens) <= ONE_THREAD_TOKENS
+        with one_blas_thread() if small else nullcontext():
+            return self._encode_tokens(tokens)
+
+    def _encode_tokens(self, tokens: list[list[int]]) -> np.ndarray:
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))  # little padding
+        out = np.zeros((len(tokens), self.dimension), dtype=np.float32)
         rows: list[int] = []
         for i in order:  # batches of at most batch_size texts and BATCH_TOKENS padded tokens
             if rows and (len(rows) + 1) * len(tokens[i]) > max(BATCH_TOKENS, len(tokens[i])):

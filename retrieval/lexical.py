@@ -72,6 +72,7 @@ class LexicalIndex:
         import bm25s
 
         self.ids = ids
+        self._rows = {entry_id: row for row, entry_id in enumerate(ids)}
         corpus = [tokenize(t, pinyin=True) or ["∅"] for t in texts]
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
@@ -83,12 +84,52 @@ class LexicalIndex:
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
 
-    def scores(self, query: str) -> dict[str, float]:
-        """Per entry, 0..1: how much of the query's weight the entry matches."""
+    def match(self, query: str) -> "LexicalScores":
+        """The query's score per entry (0..1: how much of its weight the entry matches), as
+        one array: looking up a few candidates or taking the best few never walks the corpus
+        in Python (at 100,000 institutions a common word matches most of them)."""
         tokens = list(dict.fromkeys(tokenize(query)))
         known = [t for t in tokens if t in self._idf]
         if not known or not self.ids:
-            return {}
+            return LexicalScores(self.ids, self._rows, None)
         reach = sum(self._idf.get(t, self._unknown_idf) for t in tokens)
         raw = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
-        return {self.ids[i]: min(1.0, float(raw[i]) / reach) for i in np.nonzero(raw)[0]}
+        return LexicalScores(self.ids, self._rows, np.minimum(1.0, raw.astype(np.float64) / reach))
+
+    def scores(self, query: str) -> dict[str, float]:
+        """Per matching entry, 0..1: how much of the query's weight the entry matches."""
+        return self.match(query).as_dict()
+
+
+class LexicalScores:
+    """One query's scores over a LexicalIndex's entries (all 0 when no token is known)."""
+
+    def __init__(self, ids: list[str], rows: dict[str, int], share: np.ndarray | None) -> None:
+        self._ids, self._rows, self._share = ids, rows, share
+
+    def get(self, entry_id: str, default: float = 0.0) -> float:
+        row = self._rows.get(entry_id)
+        if row is None or self._share is None or self._share[row] == 0:
+            return default
+        return float(self._share[row])
+
+    def best(self, n: int) -> list[str]:
+        """The ``n`` best matching ids, best first; equal scores in corpus order."""
+        if self._share is None or n <= 0:
+            return []
+        share = self._share
+        hits = np.flatnonzero(share)
+        if len(hits) > n:  # keep the n best: all above the n-th score, then its equals in order
+            cut = np.partition(share[hits], len(hits) - n)[len(hits) - n]
+            above, equal = hits[share[hits] > cut], hits[share[hits] == cut]
+            hits = np.sort(np.concatenate([above, equal[: n - len(above)]]))
+        order = hits[np.argsort(-share[hits], kind="stable")]
+        return [self._ids[i] for i in order.tolist()]
+
+    def as_dict(self) -> dict[str, float]:
+        if self._share is None:
+            return {}
+        hits = np.flatnonzero(self._share)
+        return dict(
+            zip([self._ids[i] for i in hits.tolist()], self._share[hits].tolist(), strict=True)
+        )

@@ -5,6 +5,7 @@ them unless the caller asks for them with ``Filters(include_under_review=True)``
 staff's view), and then every such hit says so.
 """
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,9 +18,12 @@ from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
 from retrieval.encoder_cache import get_encoder
 from retrieval.index import Manifest, current_version, open_version
-from retrieval.lexical import LexicalIndex, normalize
+from retrieval.lexical import LexicalIndex, LexicalScores, normalize
+from retrieval.query_cache import QueryVectors
 from retrieval.settings import RetrievalSettings, get_settings
-from retrieval.vector_index import FlatIndex, HnswIndex
+from retrieval.vector_index import FlatIndex, HnswIndex, describe_faiss
+
+log = logging.getLogger(__name__)
 
 LEXICAL_WEIGHT = 0.10  # a full BM25 match adds this much to the cosine (bench: sweep)
 REVIEW_NOTE = "所依据的标准或法规已废止，条目待复审"
@@ -92,10 +96,12 @@ class Searcher:
         knowledge: KnowledgeBase,
         encoder: Encoder,
         candidates: int = 200,
+        query_vectors: QueryVectors | None = None,
     ) -> None:
         self.manifest = manifest
         self.knowledge = knowledge
         self.encoder = encoder
+        self.query_vectors = query_vectors or QueryVectors(0)
         self._indexes = indexes
         self._candidates = candidates
         self._lexical = {
@@ -111,19 +117,21 @@ class Searcher:
         version = open_version(settings.index_dir, ef_search=settings.hnsw_ef_search)
         if version is None:
             raise IndexMissing("检索索引尚未建立，请先运行 python -m retrieval build")
+        log.info("index %s; %s", version.manifest.version, describe_faiss())
         return cls(
             manifest=version.manifest,
             indexes=version.indexes,
             knowledge=version.knowledge or load_knowledge(),
             encoder=encoder or get_encoder(settings),
             candidates=settings.hnsw_candidates,
+            query_vectors=query_vectors(settings.query_cache_size),
         )
 
     def index(self, kind: str) -> FlatIndex | HnswIndex | None:
         return self._indexes.get(kind)
 
     def _dense(
-        self, kind: str, vector: np.ndarray, lexical: dict[str, float]
+        self, kind: str, vector: np.ndarray, lexical: LexicalScores
     ) -> list[tuple[str, float]]:
         """Dense scores: every entry of an exact index; HNSW candidates plus lexical hits."""
         index = self._indexes[kind]
@@ -131,8 +139,7 @@ class Searcher:
             return index.search(vector, len(index))
         hits = index.search(vector, self._candidates)
         seen = {entry_id for entry_id, _ in hits}
-        best_lexical = sorted(lexical, key=lambda i: lexical[i], reverse=True)
-        extra = [i for i in best_lexical[: self._candidates // 4] if i not in seen and i in index]
+        extra = [i for i in lexical.best(self._candidates // 4) if i not in seen and i in index]
         if extra:
             hits += zip(extra, (index.vectors(extra) @ vector).tolist(), strict=True)
         return hits
@@ -166,8 +173,8 @@ class Searcher:
         if kind not in self._indexes or not query.strip():
             return []
         query = normalize(query.strip())  # 繁體 → 简体, full-width → ASCII
-        vector = self.encoder.encode_queries([query])[0]
-        lexical = self._lexical[kind].scores(query)
+        vector = self.query_vectors.vector(self.encoder, query)
+        lexical = self._lexical[kind].match(query)
         filters = filters or Filters()
         today = date.today()
         hits: list[Hit] = []
@@ -197,6 +204,14 @@ class Searcher:
 
 _lock = threading.Lock()
 _live: dict[str, Searcher] = {}
+_query_vectors: dict[int, QueryVectors] = {}
+_query_vectors_lock = threading.Lock()  # apart: Searcher.open runs under _lock
+
+
+def query_vectors(size: int) -> QueryVectors:
+    """The process's cache of query vectors (one per size asked, in practice one)."""
+    with _query_vectors_lock:
+        return _query_vectors.setdefault(size, QueryVectors(size))
 
 
 def get_searcher(

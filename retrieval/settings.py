@@ -41,6 +41,8 @@ class RetrievalSettings(BaseSettings):
     hnsw_ef_search: int = Field(default=HNSW_EF_SEARCH, ge=8)
     # HNSW candidates fetched per query before hybrid re-ranking (exact indexes rank all).
     hnsw_candidates: int = Field(default=200, ge=10)
+    # Vectors of this many recent queries kept per process (retrieval.query_cache); 0: none.
+    query_cache_size: int = Field(default=2048, ge=0)
 
     def hnsw_params(self) -> dict[str, int]:
         return {

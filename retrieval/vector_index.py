@@ -3,7 +3,10 @@
 Two FAISS backends behind one interface (add = add or replace, remove, search, vectors,
 save, load):
 
-* ``FlatIndex``  — exact ``IndexIDMap2(IndexFlatIP)``, for small collections;
+* ``FlatIndex``  — exact ``IndexIDMap2(IndexFlatIP)``, for small collections; from
+  ``SHARD_MIN_ROWS`` rows a search of few queries scans the matrix in one row range per core
+  (faiss scans one query on one thread; it releases the GIL, so the ranges run at once) and
+  merges their top k: the same ids and scores as one scan;
 * ``HnswIndex``  — ``IndexIDMap2(IndexHNSWFlat)`` with inner product, above
   ``RetrievalSettings.hnsw_threshold`` entries. HNSW cannot delete from its graph, so a
   removed entry is a tombstone (its key leaves the id map and is filtered from results) until
@@ -15,15 +18,81 @@ crossed the threshold; ``load_index`` reads either from a version folder.
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+# faiss-cpu ≥ 1.12 wheels are one library that picks its kernels at run time (compile options
+# "DD AVX2 AVX512 …"; here AVX512_SPR); its loader still tries the old per-ISA modules first and
+# logs each miss at INFO ("Could not load library with AVX2 support"), which reads like a
+# failure. Those lines are dropped; ``describe_faiss`` says what really runs.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+
 BACKENDS = ("flat", "hnsw")
 # Defaults of RetrievalSettings.hnsw_* (bench/index_scale_bench.py: recall@10 ≥ 0.95 at 1M).
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 20, 1024
+# Exact search splits the scan across cores from this many rows (below, a thread hand-off costs
+# more than it saves: bench/index_scale_bench.py), for batches of at most SHARD_MAX_QUERIES
+# (faiss parallelises larger batches over the queries itself).
+SHARD_MIN_ROWS, SHARD_MAX_QUERIES = 20_000, 8
+
+
+@lru_cache(maxsize=1)
+def _scan_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=scan_threads(), thread_name_prefix="faiss-scan")
+
+
+def scan_threads() -> int:
+    """Row ranges an exact search scans at once: faiss's OpenMP threads, at most the cores."""
+    import faiss
+
+    return max(1, min(faiss.omp_get_max_threads(), os.cpu_count() or 1))
+
+
+def describe_faiss() -> str:
+    """The faiss version, the kernels it dispatched to and its threads, for the log."""
+    import faiss
+
+    config = getattr(faiss, "SIMDConfig", None)
+    simd = config.get_level_name() if config is not None else faiss.get_compile_options()
+    return (
+        f"faiss {faiss.__version__}: {simd} kernels, {faiss.omp_get_max_threads()} OpenMP "
+        f"threads; exact search of one query split in {scan_threads()} row ranges from "
+        f"{SHARD_MIN_ROWS} rows"
+    )
+
+
+def sharded_knn(
+    queries: np.ndarray, matrix: np.ndarray, k: int, shards: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact inner-product top ``k`` of ``queries`` over ``matrix`` rows, the rows cut into
+    ``shards`` ranges scanned in parallel; (scores, row numbers) best first, as faiss gives."""
+    import faiss
+
+    rows = len(matrix)
+    bounds = np.linspace(0, rows, shards + 1).astype(np.int64)
+    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+
+    def scan(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        start, stop = span
+        scores, found = faiss.knn(
+            queries, matrix[start:stop], min(k, stop - start), metric=faiss.METRIC_INNER_PRODUCT
+        )
+        return scores, found + start
+
+    parts = list(_scan_pool().map(scan, ranges)) if len(ranges) > 1 else [scan(ranges[0])]
+    scores = np.concatenate([p[0] for p in parts], axis=1)
+    found = np.concatenate([p[1] for p in parts], axis=1)
+    # best first; equal scores by row number, as one scan's heap would not promise either way
+    order = np.lexsort((found, -scores), axis=1)[:, :k]
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(found, order, axis=1)
 
 
 class VectorIndex(Protocol):
@@ -174,6 +243,19 @@ class FlatIndex(_IdMapped):
         import faiss
 
         return faiss.IndexFlatIP(dimension)
+
+    def _raw_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        shards = scan_threads()
+        total = int(self._index.ntotal)
+        if shards < 2 or total < SHARD_MIN_ROWS or len(query) > SHARD_MAX_QUERIES:
+            return super()._raw_search(query, k)
+        import faiss
+
+        matrix = faiss.rev_swig_ptr(self._storage().get_xb(), total * self.dimension)
+        matrix = np.asarray(matrix).reshape(total, self.dimension)  # the index's own rows
+        scores, rows = sharded_knn(query, matrix, k, shards)
+        keys = np.asarray(faiss.rev_swig_ptr(self._index.id_map.data(), total))
+        return scores, keys[rows]
 
     @classmethod
     def load(cls, folder: Path, kind: str) -> FlatIndex:

@@ -162,3 +162,46 @@ def test_old_versions_are_pruned_and_a_missing_index_reads_as_none(tmp_path: Pat
         for n in range(5)
     ]
     assert sorted(p.name for p in tmp_path.glob("v*")) == names[-3:]
+
+
+# ── exact search split across cores ─────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_split_scan_gives_exactly_the_flat_index_results(shards: int) -> None:
+    import faiss
+
+    from retrieval.vector_index import sharded_knn
+
+    rng = np.random.default_rng(23)
+    matrix = _unit(rng, 30_001, d=48)
+    flat = faiss.IndexFlatIP(48)
+    flat.add(matrix)
+    queries = _unit(rng, 5, d=48)
+    for k in (1, 10, 200):
+        for row in range(len(queries)):  # one query per call, as the search API asks
+            query = queries[row : row + 1]
+            want_scores, want_rows = flat.search(query, k)
+            scores, rows = sharded_knn(query, matrix, k, shards)
+            assert rows.tolist() == want_rows.tolist()
+            assert scores.tolist() == want_scores.tolist()  # the same floats
+
+
+def test_flat_index_past_the_split_size_returns_what_one_scan_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retrieval import vector_index
+
+    rng = np.random.default_rng(29)
+    index = FlatIndex(32)
+    index.add([f"e{i}" for i in range(5000)], _unit(rng, 5000, d=32))
+    index.remove([f"e{i}" for i in range(0, 5000, 7)])  # ids no longer follow rows
+    index.add(["e14"], _unit(rng, 1, d=32))
+    queries = _unit(rng, 4, d=32)
+    monkeypatch.setattr(vector_index, "SHARD_MIN_ROWS", 10**9)
+    one_scan = [index.search(q, 20) for q in queries]
+    monkeypatch.setattr(vector_index, "SHARD_MIN_ROWS", 100)
+    monkeypatch.setattr(vector_index, "scan_threads", lambda: 2)
+    assert [index.search(q, 20) for q in queries] == one_scan
+    assert index.search_batch(queries[:2], 20) == one_scan[:2]
+    assert len(index.search(queries[0], 10_000)) == len(index)

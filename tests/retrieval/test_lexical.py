@@ -20,3 +20,19 @@ def test_pinyin_and_traditional_queries_meet_simplified_entries() -> None:
     assert max(scores, key=lambda entry_id: scores[entry_id]) == "b"
     assert set(index.scores("壓力錶校準")) == {"a"}
     assert index.scores("今晚吃火锅") == {}
+
+
+def test_best_candidates_are_the_highest_scores_with_ties_in_corpus_order() -> None:
+    # clipped full matches tie at 1.0: the best few must be those a stable sort of every
+    # score gives, and each lookup the score the whole dictionary holds
+    texts = ["电线电缆检测"] * 6 + ["电缆检测服务", "电线检测", "检测机构", "压力表校准"] * 3
+    index = LexicalIndex([f"e{i}" for i in range(len(texts))], texts)
+    for query in ("电线电缆检测", "电缆", "检测", "压力表", "火锅"):
+        scores = index.scores(query)
+        ranked = sorted(scores, key=lambda entry_id: scores[entry_id], reverse=True)
+        match = index.match(query)
+        for n in (1, 3, 6, 7, 12, 100):
+            assert match.best(n) == ranked[:n], (query, n)
+        assert all(match.get(entry_id) == score for entry_id, score in scores.items())
+        assert match.get("e-unknown") == 0.0
+    assert index.match("火锅").best(5) == [] and index.scores("检测")
