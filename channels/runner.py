@@ -196,11 +196,13 @@ class TurnRunner:
         except BotUnavailable as exc:
             await self.step(self._postpone, turn.inbound_id, exc.uncertain)
             raise
+        passive = waiter is not None and waiter.answer()
         done = await self.step(
             lifecycle.complete,
             turn.inbound_id,
             replies,
-            claim_passive=waiter is not None and waiter.answer(),
+            claim_passive=passive,
+            claim_push=not passive,  # no answer waits (any more): the channel pushes it
             deliverers=self._deliverers,
         )
         await self._notifier.publish(turn.conversation_id)
@@ -265,15 +267,12 @@ class TurnRunner:
 
         await asyncio.gather(*(drain(c) for c in conversations))
 
-    async def run_worker(self) -> None:
-        while True:
-            try:
-                await self.retry_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("retry round failed")
-            await asyncio.sleep(self._retry_interval_s)
+    async def retry_round(self) -> None:
+        """One round of the retry worker (a failure is logged: the next round tries again)."""
+        try:
+            await self.retry_due()
+        except Exception:
+            log.exception("retry round failed")
 
     async def aclose(self, grace_s: float = 2.0) -> None:
         if self._tasks:
