@@ -49,7 +49,8 @@ __all__ = ["WAITING_FOR_EXPERT", "Conversations", "Deliverer", "Incoming", "Outc
 
 log = logging.getLogger(__name__)
 # A database that is away is waited for until this long before the channel's deadline; then
-# the message is spooled (channels/spool.py) and the user is told it is kept.
+# the message is spooled (channels/spool.py) and the user is told it is kept. After the
+# deadline a step gets one try (a database that refuses connections answers at once).
 SPOOL_MARGIN_S = 1.0
 
 
@@ -121,7 +122,7 @@ class Conversations:
             try:
                 await self._replay(incoming.conversation_id)  # kept older messages first
                 # the database away: waited for while the channel can wait, then spooled
-                away_s = min(AWAY_S, max(0.5, deadline_s - SPOOL_MARGIN_S))
+                away_s = min(AWAY_S, max(0.0, deadline_s - SPOOL_MARGIN_S))
                 accepted = await run_in_threadpool(self._accept, incoming, away_s)
             except DBAPIError as exc:
                 if self._spool is None or not database_away(exc):
@@ -146,14 +147,14 @@ class Conversations:
             except TimeoutError:
                 if waiter.leave():
                     with _kept_when_away():  # the turn claims the push when it completes
-                        await self._claim_push(inbound_id, away_s=SPOOL_MARGIN_S)
+                        await self._claim_push(inbound_id, away_s=waiter.left())
                     return Outcome(inbound_id, "later")
                 done = await task  # in time: it is committing its answer right now
         except Exception as exc:  # bot down (or a fault of ours): the row is kept for a retry
             text = str(exc) if isinstance(exc, BotUnavailable) else BOT_UNAVAILABLE
             try:
                 apology, channel = await self._runner.step(
-                    self._apologize, inbound_id, text, away_s=SPOOL_MARGIN_S
+                    self._apologize, inbound_id, text, away_s=waiter.left()
                 )
             except DBAPIError as db_exc:  # the row is kept; its turn pushes the answer
                 if not database_away(db_exc):
@@ -190,7 +191,7 @@ class Conversations:
         if self._spool is None or not self._spool.holds():
             return
         for entry_id, incoming in await run_in_threadpool(self._spool.entries, conversation_id):
-            accepted = await run_in_threadpool(self._accept, incoming, SPOOL_MARGIN_S)
+            accepted = await run_in_threadpool(self._accept, incoming, 0.0)  # one try
             await run_in_threadpool(self._spool.remove, entry_id)
             if accepted is None:  # its first accept had committed after all
                 continue
