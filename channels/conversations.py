@@ -22,12 +22,16 @@ A message answered in time costs two transactions: accept, then complete-and-cla
 """
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
+from uuid import uuid4
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -36,11 +40,35 @@ from channels.contracts import Bot, Deliverer, Incoming, Outcome
 from channels.gateway import BOT_UNAVAILABLE, BotMessage, BotUnavailable
 from channels.lifecycle import WAITING_FOR_EXPERT, Accepted, Completed
 from channels.runner import KeyedLocks, TurnRunner, Waiter, in_transaction
-from desk.db import get_sessionmaker
+from channels.spool import Spool
+from desk.db import AWAY_S, database_away, get_sessionmaker
 from desk.escalations.settings import ConsultationSettings
 from desk.live.notifier import Notifier
 
 __all__ = ["WAITING_FOR_EXPERT", "Conversations", "Deliverer", "Incoming", "Outcome"]
+
+log = logging.getLogger(__name__)
+# A database that is away is waited for until this long before the channel's deadline; then
+# the message is spooled (channels/spool.py) and the user is told it is kept. After the
+# deadline a step gets one try (a database that refuses connections answers at once).
+SPOOL_MARGIN_S = 1.0
+
+
+def kept_notice(text: str = BOT_UNAVAILABLE) -> dict[str, Any]:
+    """The answer while the database is away: the message is kept (not in the transcript yet;
+    the page's history shows the reply once it comes)."""
+    return {"sender": "system", "text": text, "buttons": [], "pending": True}
+
+
+@contextlib.contextmanager
+def _kept_when_away() -> Iterator[None]:
+    """A step that can wait for later: the database away is not the user's error."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not database_away(exc):
+            raise
+        log.warning("database away: step left for later error=%s", type(exc).__name__)
 
 
 class Conversations:
@@ -54,8 +82,11 @@ class Conversations:
         retry_interval_s: float,
         settle_s: float,
         consultation: ConsultationSettings | None = None,
+        spool: Spool | None = None,
     ) -> None:
         self._sessions = get_sessionmaker(database_url)
+        self._spool = spool
+        self._retry_interval_s = retry_interval_s
         self._notifier = notifier
         self._consultation = consultation or ConsultationSettings()
         self._lease = timedelta(seconds=turn_timeout_s + 30)
@@ -84,9 +115,21 @@ class Conversations:
     async def handle(self, incoming: Incoming, *, deadline_s: float) -> Outcome:
         loop = asyncio.get_running_loop()
         waiter = Waiter(deadline=loop.time() + deadline_s)
+        if self._spool is not None and incoming.dedupe_key is None:  # found again if spooled
+            incoming = replace(incoming, dedupe_key=f"{incoming.conversation_id}:{uuid4().hex}")
         task: asyncio.Task[Completed] | None = None
         async with self._arrivals.hold(incoming.conversation_id):
-            accepted = await run_in_threadpool(self._accept, incoming)
+            try:
+                await self._replay(incoming.conversation_id)  # kept older messages first
+                # the database away: waited for while the channel can wait, then spooled
+                away_s = min(AWAY_S, max(0.0, deadline_s - SPOOL_MARGIN_S))
+                accepted = await run_in_threadpool(self._accept, incoming, away_s)
+            except DBAPIError as exc:
+                if self._spool is None or not database_away(exc):
+                    raise
+                await run_in_threadpool(self._spool.put, incoming)
+                log.warning("database away: spooled conversation=%s", incoming.conversation_id)
+                return Outcome(0, "unavailable", [kept_notice()])
             if accepted is not None and accepted.turn is not None:
                 task = self._runner.spawn_live(accepted, waiter)
         if accepted is None:
@@ -103,12 +146,20 @@ class Conversations:
                 )
             except TimeoutError:
                 if waiter.leave():
-                    await self._claim_push(inbound_id)
+                    with _kept_when_away():  # the turn claims the push when it completes
+                        await self._claim_push(inbound_id, away_s=waiter.left())
                     return Outcome(inbound_id, "later")
                 done = await task  # in time: it is committing its answer right now
         except Exception as exc:  # bot down (or a fault of ours): the row is kept for a retry
             text = str(exc) if isinstance(exc, BotUnavailable) else BOT_UNAVAILABLE
-            apology, channel = await self._runner.step(self._apologize, inbound_id, text)
+            try:
+                apology, channel = await self._runner.step(
+                    self._apologize, inbound_id, text, away_s=waiter.left()
+                )
+            except DBAPIError as db_exc:  # the row is kept; its turn pushes the answer
+                if not database_away(db_exc):
+                    raise
+                return Outcome(inbound_id, "unavailable", [kept_notice(text)])
             await self._notifier.publish(incoming.conversation_id)
             await self._runner.wake(channel)
             return Outcome(inbound_id, "unavailable", [apology])
@@ -116,7 +167,7 @@ class Conversations:
             return Outcome(inbound_id, "replied", done.messages)
         return Outcome(inbound_id, "later")  # a retry of the same message took it
 
-    def _accept(self, incoming: Incoming) -> Accepted | None:
+    def _accept(self, incoming: Incoming, away_s: float = AWAY_S) -> Accepted | None:
         """Accept in one transaction, waiting for a database that is away for a moment."""
         try:
             return in_transaction(
@@ -126,9 +177,52 @@ class Conversations:
                 lease=self._lease,
                 deliverers=self._deliverers,
                 consultation=self._consultation,
+                away_s=away_s,
             )
         except IntegrityError:  # the same key committed meanwhile (PostgreSQL)
             return None
+
+    # -- the spool: messages the database could not take in time -----------------------------
+
+    async def _replay(self, conversation_id: str) -> None:
+        """Accept the conversation's spooled messages, in order (the caller holds its arrival
+        lock); each one's turn runs as a live one whose answer is pushed. Raises DBAPIError
+        while the database is still away."""
+        if self._spool is None or not self._spool.holds():
+            return
+        for entry_id, incoming in await run_in_threadpool(self._spool.entries, conversation_id):
+            accepted = await run_in_threadpool(self._accept, incoming, 0.0)  # one try
+            await run_in_threadpool(self._spool.remove, entry_id)
+            if accepted is None:  # its first accept had committed after all
+                continue
+            log.info("spooled message accepted conversation=%s", conversation_id)
+            if accepted.turn is None:  # a local answer (a note): it reaches them later
+                await self._runner.step(self._hand_over, accepted, incoming.channel)
+                await self._notifier.publish(conversation_id)
+                await self._runner.wake(incoming.channel)
+                continue
+            waiter = Waiter(deadline=0.0)
+            waiter.leave()
+            self._runner.spawn_live(accepted, waiter)
+            await self._claim_push(accepted.inbound_id)
+
+    def _hand_over(self, session: Session, accepted: Accepted, channel: str) -> None:
+        deliverer = self._deliverers.get(channel)
+        if deliverer is not None and accepted.messages:
+            deliverer.enqueue(
+                session,
+                conversation_id=accepted.conversation_id,
+                messages=accepted.messages,
+                inbound_id=accepted.inbound_id,
+            )
+
+    async def replay_spool(self) -> None:
+        """Every spooled conversation, oldest first; stops while the database is still away."""
+        if self._spool is None or not self._spool.holds():
+            return
+        for conversation_id in await run_in_threadpool(self._spool.conversations):
+            async with self._arrivals.hold(conversation_id):
+                await self._replay(conversation_id)
 
     def _apologize(
         self, session: Session, inbound_id: int, text: str
@@ -141,8 +235,8 @@ class Conversations:
         lifecycle.claim(session, inbound_id, "push")
         return lifecycle.queue(session, inbound_id, self._deliverers)
 
-    async def _claim_push(self, inbound_id: int) -> None:
-        await self._runner.wake(await self._runner.step(self._push, inbound_id))
+    async def _claim_push(self, inbound_id: int, **wait: float) -> None:
+        await self._runner.wake(await self._runner.step(self._push, inbound_id, **wait))
 
     async def _await_duplicate(self, key: str, deadline: float) -> Outcome:
         loop = asyncio.get_running_loop()
@@ -205,7 +299,17 @@ class Conversations:
         await self._runner.retry_due()
 
     async def run_worker(self) -> None:
-        await self._runner.run_worker()
+        """Spooled messages first (they are older than any owed turn), then the due turns."""
+        while True:
+            try:
+                await self.replay_spool()
+            except DBAPIError as exc:
+                if not database_away(exc):
+                    log.exception("spool replay failed")
+            except Exception:
+                log.exception("spool replay failed")
+            await self._runner.retry_round()
+            await asyncio.sleep(self._retry_interval_s)
 
     async def aclose(self, grace_s: float = 2.0) -> None:
         await self._runner.aclose(grace_s)

@@ -218,9 +218,11 @@ def complete(
     *,
     claim_passive: bool,
     deliverers: Mapping[str, Deliverer],
+    claim_push: bool = False,
 ) -> Completed:
     """The turn's replies into the transcript and the row; then its delivery: claimed for the
-    waiting answer, or handed to the channel when a push was claimed already."""
+    waiting answer, or handed to the channel when a push was claimed (already, or now with
+    ``claim_push``: nobody waits for the answer — its claim may have failed with the database)."""
     row = session.get(InboundMessage, inbound_id)
     assert row is not None
     if row.status == "done" and row.bot_text is not None:  # resolved elsewhere
@@ -232,6 +234,8 @@ def complete(
         row.sent_at = row.lease_until = row.next_attempt_at = None
         session.flush()
     passive = claim_passive and claim(session, inbound_id, "passive")
+    if claim_push and not passive:
+        claim(session, inbound_id, "push")
     return Completed(messages, passive, queue(session, inbound_id, deliverers))
 
 

@@ -47,6 +47,7 @@ from desk.live.notifier import Notifier
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 POLL_S, POLL_MAX_S = 0.05, 0.5  # waiting for an older turn leased by another replica
+ANSWER_GRACE_S = 0.3  # a turn done in time may commit this long past the answer's deadline
 
 
 class KeyedLocks:
@@ -89,6 +90,10 @@ class Waiter:
         if self.state == "waiting" and asyncio.get_running_loop().time() < self.deadline:
             self.state = "answering"
         return self.state == "answering"
+
+    def left(self) -> float:
+        """Seconds until the deadline (0 after it)."""
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
 
     def leave(self) -> bool:
         """The deadline passed: False when the turn is already handing its answer over."""
@@ -196,12 +201,18 @@ class TurnRunner:
         except BotUnavailable as exc:
             await self.step(self._postpone, turn.inbound_id, exc.uncertain)
             raise
+        passive = waiter is not None and waiter.answer()
+        # the answer waits for this commit: a database away is waited for only a moment (the
+        # row stays leased; the retry worker finds the turn in Rasa's tracker and pushes it)
+        wait = {"away_s": waiter.left() + ANSWER_GRACE_S} if waiter and passive else {}
         done = await self.step(
             lifecycle.complete,
             turn.inbound_id,
             replies,
-            claim_passive=waiter is not None and waiter.answer(),
+            claim_passive=passive,
+            claim_push=not passive,  # no answer waits (any more): the channel pushes it
             deliverers=self._deliverers,
+            **wait,
         )
         await self._notifier.publish(turn.conversation_id)
         await self.wake(done.queued)
@@ -265,15 +276,12 @@ class TurnRunner:
 
         await asyncio.gather(*(drain(c) for c in conversations))
 
-    async def run_worker(self) -> None:
-        while True:
-            try:
-                await self.retry_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("retry round failed")
-            await asyncio.sleep(self._retry_interval_s)
+    async def retry_round(self) -> None:
+        """One round of the retry worker (a failure is logged: the next round tries again)."""
+        try:
+            await self.retry_due()
+        except Exception:
+            log.exception("retry round failed")
 
     async def aclose(self, grace_s: float = 2.0) -> None:
         if self._tasks:

@@ -17,6 +17,7 @@ from channels.notices import NoticeWorker
 from channels.privacy.erase import tracker_engine
 from channels.privacy.retention import RetentionWorker
 from channels.settings import ChannelSettings
+from channels.spool import Spool, spool_path
 from channels.web.router import WebDeliverer
 from desk.db import get_sessionmaker
 from desk.escalations.timers import Notice
@@ -42,6 +43,8 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         retry_interval_s=settings.retry_interval_s,
         settle_s=max(settings.turn_settle_s, settings.rasa_timeout_s),
         consultation=settings.consultation,
+        # messages the database could not take in time, kept on this machine until it is back
+        spool=Spool(spool_path(settings.var_dir, settings.database_url)),
     )
     conversations.register("web", WebDeliverer())
     app.state.rate_limits = rate_limits.build(

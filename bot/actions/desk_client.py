@@ -49,51 +49,19 @@ def _error_from(response: httpx.Response) -> DeskClientError:
     return DeskClientError(code, message, status=response.status_code)
 
 
-RETRY_PAUSE_S = 0.5
+RETRY_FIRST_S, RETRY_MAX_S = 0.25, 2.0  # the pause before the first retry, doubling up to this
 REPLICA_GONE = frozenset({502, 504})  # nginx: the app replica died or was unreachable
 NO_REPLICA = "unavailable"  # nginx's own 503 (app/deploy/nginx.conf.template): no replica left
+AWAY = frozenset({DATABASE_AWAY, NO_REPLICA})  # the 503 codes of a desk away for a moment
 
 
-def _replica_gone(response: httpx.Response) -> bool:
-    """nginx's answer for an app replica that went away; the app's own 503s are not this."""
-    if response.status_code in REPLICA_GONE:
+def _away(exc: DeskClientError) -> bool:
+    """The desk away for a moment, as opposed to a request it refused: its database restarting
+    (503 ``database_unavailable``), the app replica behind nginx gone (502/504, nginx's own 503)
+    or the connection refused or cut. A timeout is not: slow is not gone, and no second wait."""
+    if exc.code == "unreachable":
         return True
-    if response.status_code != 503:
-        return False
-    try:
-        detail = response.json().get("detail")
-    except ValueError:
-        return False
-    return isinstance(detail, dict) and detail.get("code") == NO_REPLICA
-
-
-async def _send(
-    method: str,
-    path: str,
-    *,
-    body: dict[str, Any] | None,
-    params: dict[str, str] | None,
-    headers: dict[str, str],
-) -> httpx.Response:
-    """One request; sent a second time when the app replica behind nginx went away while it
-    was on it, but only when that is safe: a GET, or a POST with an Idempotency-Key (the desk
-    answers the second with what the first did)."""
-    safe = method == "GET" or "Idempotency-Key" in headers
-    client = get_desk_client()
-    try:
-        response = await client.request(method, path, json=body, params=params, headers=headers)
-    except httpx.TransportError as exc:
-        if not safe or isinstance(exc, httpx.TimeoutException):  # slow, not gone: no second wait
-            raise
-        logger.warning("desk request failed, trying once more path=%s error=%r", path, exc)
-    else:
-        if not safe or not _replica_gone(response):
-            return response
-        logger.warning(
-            "desk replica gone, trying once more path=%s status=%s", path, response.status_code
-        )
-    await asyncio.sleep(RETRY_PAUSE_S)
-    return await client.request(method, path, json=body, params=params, headers=headers)
+    return exc.status in REPLICA_GONE or (exc.status == 503 and exc.code in AWAY)
 
 
 async def _request(
@@ -104,26 +72,26 @@ async def _request(
     params: dict[str, str] | None = None,
     idempotency_key: str | None = None,
 ) -> Any:
-    """One request; a 503 ``database_unavailable`` (the desk's database away for a moment: a
-    restart) is sent again with backoff for up to ``desk_retry_s`` when that is safe: reads, and
-    writes with an idempotency key. Any other error is the caller's at once."""
+    """One request, and one retry policy: a desk that is away for a moment (:func:`_away`) is
+    asked again with backoff for up to ``desk_retry_s``, when that is safe — a read, or a write
+    with an idempotency key (the desk answers the second with what the first did). Any other
+    error is the caller's at once."""
     try:
         settings = action_settings.get_settings()
     except ValidationError as exc:
         raise DeskClientError("settings", "action server settings are incomplete") from exc
+    safe = method == "GET" or idempotency_key is not None
     give_up = time.monotonic() + settings.desk_retry_s
-    pause = 0.25
+    pause = RETRY_FIRST_S
     while True:
         try:
             return await _request_once(method, path, body, params, idempotency_key)
         except DeskClientError as exc:
-            again = method == "GET" or idempotency_key is not None
-            away = exc.status == 503 and exc.code == DATABASE_AWAY
-            if not away or not again or time.monotonic() + pause > give_up:
+            if not safe or not _away(exc) or time.monotonic() + pause > give_up:
                 raise
-            logger.warning("desk unavailable on %s, trying again in %.1fs", path, pause)
+            logger.warning("desk away (%s) on %s, trying again in %.1fs", exc.code, path, pause)
         await asyncio.sleep(pause)
-        pause = min(2 * pause, 2.0)
+        pause = min(2 * pause, RETRY_MAX_S)
 
 
 async def _request_once(
@@ -138,7 +106,9 @@ async def _request_once(
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     try:
-        response = await _send(method, path, body=body, params=params, headers=headers)
+        response = await get_desk_client().request(
+            method, path, json=body, params=params, headers=headers
+        )
     except httpx.TimeoutException as exc:
         raise DeskClientError(
             "timeout", f"no answer from the desk within the timeout ({path})"

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "qclinic:chat"
 ANY = "*"
+RECONNECT_S = 1.0  # between tries while Redis is away
 
 
 class Notifier:
@@ -43,19 +44,34 @@ class Notifier:
             await self._redis.aclose()
 
     async def _listen(self) -> None:
+        """Subscribed for as long as the app runs: while Redis is away the streams poll, and
+        once it is back (subscribed again) every stream is woken to re-read what it missed —
+        other processes' wake-ups of the outage are lost, their data is not."""
         assert self._redis is not None
+        away = False
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
+                    if away:
+                        away = False
+                        log.warning("chat notify listener subscribed again")
+                        self._wake_all()
                     async for item in pubsub.listen():
                         if item.get("type") == "message":
                             self._wake(item["data"].decode())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis away: streams fall back to polling meanwhile
-                log.warning("chat notify listener error=%r", exc)
-                await asyncio.sleep(2)
+                if not away:
+                    log.warning("chat notify listener lost Redis error=%r", exc)
+                away = True
+                await asyncio.sleep(RECONNECT_S)
+
+    def _wake_all(self) -> None:
+        for events in list(self._waiters.values()):
+            for event in events:
+                event.set()
 
     def _wake(self, conversation_id: str) -> None:
         for event in self._waiters.get(conversation_id, ()):

@@ -79,3 +79,62 @@ async def test_another_503_is_the_callers_at_once(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(desk_client.DeskClientError):
         await desk_client.get_json("/api/demands")
     assert seen == ["GET"]
+
+
+@pytest.fixture
+def replicas(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Behind nginx: the replica on the request dies (502), the next has none left (nginx's
+    own 503), the connection is cut; then a replica answers."""
+    seen: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.headers.get('Idempotency-Key')}")
+        if len(seen) == 1:
+            return httpx.Response(502, text="<html>502 Bad Gateway</html>")
+        if len(seen) == 2:
+            return httpx.Response(503, json={"detail": {"code": "unavailable", "message": "x"}})
+        if len(seen) == 3:
+            raise httpx.RemoteProtocolError("peer closed connection", request=request)
+        return httpx.Response(201, json={"number": "XQ20260601-0002"})
+
+    test_settings = settings.ActionSettings(
+        service_token=SecretStr("test-service-token"), desk_retry_s=5
+    )
+    client = httpx.AsyncClient(base_url="http://desk.test", transport=httpx.MockTransport(handle))
+    monkeypatch.setattr(settings, "get_settings", lambda: test_settings)
+    monkeypatch.setattr(desk_client, "get_desk_client", lambda: client)
+    return seen
+
+
+async def test_a_replica_gone_is_the_same_policy_as_the_database_away(
+    replicas: list[str],
+) -> None:
+    data = await desk_client.post_json("/api/demands", {"x": 1}, idempotency_key="need:k2")
+    assert data == {"number": "XQ20260601-0002"}
+    assert replicas == ["POST need:k2"] * 4  # the same key each time: one demand at most
+
+
+async def test_a_replica_gone_under_a_write_without_a_key_is_the_callers(
+    replicas: list[str],
+) -> None:
+    with pytest.raises(desk_client.DeskClientError) as caught:
+        await desk_client.post_json("/api/consents", {"x": 1})
+    assert caught.value.status == 502
+    assert replicas == ["POST None"]
+
+
+async def test_a_timeout_is_not_waited_for_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        raise httpx.ReadTimeout("slow", request=request)
+
+    test_settings = settings.ActionSettings(service_token=SecretStr("test-service-token"))
+    client = httpx.AsyncClient(base_url="http://desk.test", transport=httpx.MockTransport(handle))
+    monkeypatch.setattr(settings, "get_settings", lambda: test_settings)
+    monkeypatch.setattr(desk_client, "get_desk_client", lambda: client)
+    with pytest.raises(desk_client.DeskClientError) as caught:
+        await desk_client.get_json("/api/demands")
+    assert caught.value.code == "timeout"
+    assert seen == ["GET"]

@@ -23,7 +23,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,9 @@ from channels.transcript import ChatMessage
 from channels.web.router import LATER
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
+from tests.channels.conftest import new_aes_key
+from tests.channels.servers import FakeWeChat, ServerThread, wechat_api_app
+from tests.channels.wechat_calls import WeChatPlatform, text_xml
 from tests.e2e.conftest import postgres_database, running, stack_settings
 from tests.tcp_proxy import TcpProxy
 
@@ -52,6 +55,9 @@ RETRY_S = DEFAULTS["retry_interval_s"].default
 # settle time, a few retry rounds
 REPLY_WAIT_S = DEFAULTS["rasa_timeout_s"].default + SETTLE_S + 3 * RETRY_S + 15.0
 CONVERSATIONS = 4
+WECHAT_FOLLOWERS = 2  # beside the web conversations, in the faults that take WeChat along
+WECHAT_TOKEN, WECHAT_AES_KEY = "tk" + secrets.token_hex(8), new_aes_key()
+SPOOLED = "database away: spooled"  # channels/conversations.py's log line
 
 
 def script(n: int) -> list[str]:
@@ -69,13 +75,16 @@ class Sent:
     kept: bool = False  # the page was told the reply follows
     answered_after: float | None = None  # kept: seconds from sending until the reply came
     error: str = ""
+    deadline: float = DEADLINE_S  # the channel's promise for its HTTP answer
 
 
 @dataclass
 class Run:
     sent: list[Sent] = field(default_factory=list)
     fault: tuple[float, float] = (0.0, 0.0)  # monotonic start and end of the fault
+    restarted: float = 0.0  # monotonic, when it was started again (or let through)
     back: float = 0.0  # monotonic, when the part answered again
+    scripts: dict[str, list[str]] = field(default_factory=dict)  # conversation id: its lines
 
     def during(self) -> list[Sent]:
         start, end = self.fault
@@ -114,6 +123,7 @@ async def wait_for_reply(stack: Stack, run: Run, sent: Sent) -> None:
 
 async def converse(client: httpx.AsyncClient, stack: Stack, run: Run, n: int) -> str:
     conversation_id = f"web:fault-{secrets.token_hex(8)}"
+    run.scripts[conversation_id] = script(n)
     for turn, text in enumerate(script(n)):
         sent = Sent(conversation_id, text, at=time.monotonic())
         run.sent.append(sent)
@@ -144,18 +154,98 @@ async def converse(client: httpx.AsyncClient, stack: Stack, run: Run, n: int) ->
     return conversation_id
 
 
-async def run_with_fault(stack: Stack, fault, *, conversations: int = CONVERSATIONS) -> Run:  # type: ignore[no-untyped-def]
-    """Conversations started a little apart; ``fault(run)`` (async) runs beside them."""
+@dataclass
+class WeChatSide:
+    """WeChat's servers as the app sees them: callbacks posted, customer-service messages
+    received (the stand-in of tests/channels/servers.py)."""
+
+    platform: WeChatPlatform
+    api: FakeWeChat
+
+
+def _callback(wx: WeChatSide, openid: str, text: str) -> tuple[int, str | None, float]:
+    started = time.monotonic()
+    response = wx.platform.post(text_xml(openid, text, msg_id=secrets.randbelow(10**15)))
+    seconds = time.monotonic() - started
+    reply = wx.platform.reply(response) if response.status_code == 200 else None
+    return response.status_code, None if reply is None else str(reply["Content"]), seconds
+
+
+async def follow(wx: WeChatSide, run: Run, n: int) -> str:
+    """A WeChat follower through the same conversation by encrypted callbacks: each answered
+    within 5 s, passively or by 'success' and a customer-service message (客服消息)."""
+    openid = "oFault" + secrets.token_urlsafe(12)
+    conversation_id = f"wx:{openid}"
+    run.scripts[conversation_id] = script(n)
+    for text in script(n):
+        before = len(wx.api.texts(openid))
+        sent = Sent(conversation_id, text, at=time.monotonic(), deadline=5.0)
+        run.sent.append(sent)
+        try:
+            sent.status, passive, sent.seconds = await asyncio.to_thread(
+                _callback, wx, openid, text
+            )
+        except httpx.HTTPError as exc:
+            sent.error, sent.seconds = repr(exc), time.monotonic() - sent.at
+            return conversation_id
+        sent.kept = passive is None or BOT_UNAVAILABLE in passive
+        if sent.kept:  # the answer follows by customer-service message
+            cap = sent.at + 300
+            while time.monotonic() < min(cap, (run.back or cap) + REPLY_WAIT_S):
+                later = wx.api.texts(openid)[before:]
+                if any(BOT_UNAVAILABLE not in t for t in later):
+                    sent.answered_after = time.monotonic() - sent.at
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                return conversation_id
+        await asyncio.sleep(1.0)  # a long answer's overflow follows; then the person reads
+    return conversation_id
+
+
+async def run_with_fault(  # type: ignore[no-untyped-def]
+    stack: Stack, fault, *, conversations: int = CONVERSATIONS, wx: WeChatSide | None = None
+) -> Run:
+    """Conversations started a little apart (web, then WeChat followers when ``wx``);
+    ``fault(run)`` (async) runs beside them."""
     run = Run()
     async with httpx.AsyncClient(base_url=stack.settings.desk_url) as client:
 
         async def later(n: int) -> str:
             await asyncio.sleep(n * 1.0)
+            if wx is not None and n >= conversations:
+                return await follow(wx, run, n)
             return await converse(client, stack, run, n)
 
-        results = await asyncio.gather(fault(run), *(later(n) for n in range(conversations)))
-    run.conversation_ids = list(results[1:])  # type: ignore[attr-defined]
+        total = conversations + (WECHAT_FOLLOWERS if wx is not None else 0)
+        await asyncio.gather(fault(run), *(later(n) for n in range(total)))
     return run
+
+
+def outage(  # type: ignore[no-untyped-def]
+    down: Callable[[], object],
+    up: Callable[[], object],
+    *,
+    after_s: float,
+    for_s: float,
+    ready: Callable[[], object] | None = None,
+):
+    """A fault for :func:`run_with_fault`: the part goes away ``after_s`` into the run and
+    ``up()`` is called ``for_s`` later; it is back when ``ready()`` (blocking) returns."""
+
+    async def fault(run: Run) -> None:
+        await asyncio.sleep(after_s)
+        run.fault = (time.monotonic(), 0.0)
+        await asyncio.to_thread(down)
+        await asyncio.sleep(for_s)
+        await asyncio.to_thread(up)
+        run.restarted = time.monotonic()
+        if ready is not None:
+            await asyncio.to_thread(ready)
+        run.back = time.monotonic()
+        run.fault = (run.fault[0], run.back)  # away until it answers again
+
+    return fault
 
 
 def check(stack: Stack, run: Run, name: str) -> None:
@@ -163,23 +253,31 @@ def check(stack: Stack, run: Run, name: str) -> None:
     during = run.during()
     kept = [s for s in run.sent if s.kept]
     waits = [s.at + s.answered_after - run.back for s in kept if s.answered_after is not None]
-    print(
-        f"\n[faults] {name}: {len(run.sent)} messages, {len(during)} during the fault "
-        f"({run.fault[1] - run.fault[0]:.0f} s), {len(kept)} kept; "
-        f"max answer {max(s.seconds for s in run.sent):.1f} s; kept ones answered at most "
-        f"{max(waits, default=0):.1f} s after the part was back"
-    )
+    for channel in ("web", "wx"):
+        sent = [s for s in run.sent if s.conversation_id.startswith(channel + ":")]
+        if not sent:
+            continue
+        waited = [s.answered_after for s in sent if s.answered_after is not None]
+        after_back = [s.at + a - run.back for s in sent if (a := s.answered_after) is not None]
+        print(
+            f"\n[faults] {name} ({channel}): {len(sent)} messages, "
+            f"{len([s for s in during if s in sent])} during the fault "
+            f"({run.fault[1] - run.fault[0]:.0f} s), {len([s for s in sent if s.kept])} kept; "
+            f"max answer {max(s.seconds for s in sent):.1f} s; kept ones waited at most "
+            f"{max(waited, default=0):.1f} s, answered at most "
+            f"{max(after_back, default=0):.1f} s after the part was back"
+        )
     failed = [s for s in run.sent if s.status != 200 or s.error]
     assert not failed, [(s.text, s.status, s.error[:300]) for s in failed]
-    slow = [s for s in run.sent if s.seconds > DEADLINE_S]
-    assert not slow, [(s.text, round(s.seconds, 1)) for s in slow]
+    slow = [s for s in run.sent if s.seconds > s.deadline]
+    assert not slow, [(s.conversation_id, s.text, round(s.seconds, 1)) for s in slow]
     assert during, "no message was sent during the fault"
     unanswered = [s for s in kept if s.answered_after is None]
     assert not unanswered, [(s.conversation_id, s.text) for s in unanswered]
     assert max(waits, default=0) <= REPLY_WAIT_S, waits
 
     assert stack.settings.database_url
-    ids: list[str] = run.conversation_ids  # type: ignore[attr-defined]
+    ids = list(run.scripts)
     with get_sessionmaker(stack.settings.database_url)() as session:
         demands = dict(
             session.execute(
@@ -198,15 +296,25 @@ def check(stack: Stack, run: Run, name: str) -> None:
             )
         ).all()
         assert not owed, [(m.conversation_id, m.bot_text, m.status) for m in owed]
-    for n, conversation_id in enumerate(ids):
+    for conversation_id, lines in run.scripts.items():
         rows = history(stack, conversation_id)
         users = [r["text"] for r in rows if r["sender"] == "user"]
-        assert users == script(n), (conversation_id, users)  # each once, in order
+        assert users == lines, (conversation_id, users)  # each once, in order
         replies = Counter(
             (r["text"]) for r in rows if r["sender"] == "bot" and BOT_UNAVAILABLE not in r["text"]
         )
         twice = {text: count for text, count in replies.items() if count > 1}
         assert not twice, (conversation_id, twice)  # every line of this script differs
+
+
+def check_wechat(run: Run, wx: WeChatSide) -> None:
+    """What the followers' phones show: no customer-service message twice, none refused."""
+    for conversation_id in run.scripts:
+        if conversation_id.startswith("wx:"):
+            texts = wx.api.texts(conversation_id.removeprefix("wx:"))
+            twice = {t: c for t, c in Counter(texts).items() if c > 1}
+            assert not twice, (conversation_id, twice)
+    assert not wx.api.problems, wx.api.problems
 
 
 @pytest.fixture(scope="module")
@@ -220,12 +328,26 @@ def proxies() -> Iterator[tuple[TcpProxy, TcpProxy]]:
 
 
 @pytest.fixture(scope="module")
+def wechat_api() -> Iterator[tuple[FakeWeChat, str]]:
+    """WeChat's API played by a local server (its real servers cannot be reached from here)."""
+    wechat = FakeWeChat(app_id="wx" + secrets.token_hex(8), secret=secrets.token_hex(16))
+    api = ServerThread(wechat_api_app(wechat)).start()
+    try:
+        yield wechat, api.url
+    finally:
+        api.stop()
+
+
+@pytest.fixture(scope="module")
 def stack(
-    proxies: tuple[TcpProxy, TcpProxy], tmp_path_factory: pytest.TempPathFactory
+    proxies: tuple[TcpProxy, TcpProxy],
+    wechat_api: tuple[FakeWeChat, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     """The stack on PostgreSQL (desk, transcripts, Rasa's tracker store) and Redis (Rasa's lock
-    store, rate limits, the streams' fan-out), each through its proxy."""
+    store, rate limits, the streams' fan-out), each through its proxy; the WeChat channel on."""
     postgres, redis = proxies
+    wechat, api_url = wechat_api
     folder: Path = tmp_path_factory.mktemp("faults")
     redis_db = 9 + secrets.randbelow(7)  # the tests of others use db 0
     with postgres_database() as direct:
@@ -237,15 +359,34 @@ def stack(
         stack = Stack(
             settings=settings,
             log_dir=folder / "logs",
-            env={"QCLINIC_TURN_SETTLE_S": str(SETTLE_S)},  # the children's environment
+            env={  # the children's environment
+                "QCLINIC_TURN_SETTLE_S": str(SETTLE_S),
+                "QCLINIC_WECHAT_TOKEN": WECHAT_TOKEN,
+                "QCLINIC_WECHAT_APP_ID": wechat.app_id,
+                "QCLINIC_WECHAT_APP_SECRET": wechat.secret,
+                "QCLINIC_WECHAT_AES_KEY": WECHAT_AES_KEY,
+                "QCLINIC_WECHAT_API_BASE": api_url,
+            },
         )
         with running(stack) as started:
             yield started
 
 
-def stop_part(stack: Stack, name: str) -> None:
+@pytest.fixture(scope="module")
+def wx(stack: Stack, wechat_api: tuple[FakeWeChat, str]) -> Iterator[WeChatSide]:
+    wechat, _ = wechat_api
+    platform = WeChatPlatform(
+        stack.settings.desk_url, token=WECHAT_TOKEN, aes_key=WECHAT_AES_KEY, app_id=wechat.app_id
+    )
+    try:
+        yield WeChatSide(platform, wechat)
+    finally:
+        platform.close()
+
+
+def stop_part(stack: Stack, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
     process = stack.processes[name]
-    os.killpg(process.pid, signal.SIGTERM)
+    os.killpg(process.pid, sig)
     try:
         process.wait(10)
     except subprocess.TimeoutExpired:
@@ -267,56 +408,80 @@ def test_the_action_server_away_for_20_s(stack: Stack) -> None:
     warm_before = warmed_count(stack)
     up: list[float] = []
 
-    async def fault(run: Run) -> None:
-        await asyncio.sleep(2.0)
-        run.fault = (time.monotonic(), 0.0)
-        await asyncio.to_thread(stop_part, stack, "actions")
-        await asyncio.sleep(20.0)
-        run.fault = (run.fault[0], time.monotonic())
-        await asyncio.to_thread(stack.start_one, "actions")  # as the supervisor would
-        await asyncio.to_thread(stack.wait_ready, 120)
-        up.append(time.monotonic() - run.fault[1])
-        while warmed_count(stack) == warm_before and time.monotonic() < run.fault[1] + 180:
-            await asyncio.sleep(0.5)
-        run.back = time.monotonic()
+    def start() -> None:  # as the supervisor would
+        started = time.monotonic()
+        stack.start_one("actions")
+        stack.wait_ready(120)
+        up.append(time.monotonic() - started)
 
+    def warm() -> None:
+        deadline = time.monotonic() + 180
+        while warmed_count(stack) == warm_before and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+    fault = outage(lambda: stop_part(stack, "actions"), start, after_s=2.0, for_s=20.0, ready=warm)
     run = asyncio.run(run_with_fault(stack, fault))
     print(
         f"\n[faults] the new action server answered /health {up[0]:.1f} s and was warm "
-        f"{run.back - run.fault[1]:.1f} s after its start"
+        f"{run.back - run.restarted + up[0]:.1f} s after its start"
     )
     check(stack, run, "action server away 20 s")
 
 
+def test_the_rasa_server_killed(stack: Stack, wx: WeChatSide) -> None:
+    """SIGKILL of the Rasa server in the middle of turns, started again 5 s later (as the
+    supervisor would); it is back once it answers /status with its model loaded. Web chat and
+    WeChat followers converse meanwhile: turns Rasa was on when it died are looked up in its
+    tracker after the settle time, the others are sent again by the retry worker."""
+
+    def start() -> None:
+        stack.start_one("rasa")
+
+    fault = outage(
+        lambda: stop_part(stack, "rasa", signal.SIGKILL),
+        start,
+        after_s=3.0,
+        for_s=5.0,
+        ready=lambda: stack.wait_ready(240),
+    )
+    run = asyncio.run(run_with_fault(stack, fault, wx=wx))
+    print(
+        f"\n[faults] the new Rasa server was ready {run.back - run.fault[1]:.1f} s after its start"
+    )
+    check(stack, run, "Rasa server killed")
+    check_wechat(run, wx)
+
+
 def test_postgresql_restarting(stack: Stack, proxies: tuple[TcpProxy, TcpProxy]) -> None:
     postgres, _ = proxies
-
-    async def fault(run: Run) -> None:
-        await asyncio.sleep(3.0)
-        run.fault = (time.monotonic(), 0.0)
-        await asyncio.to_thread(postgres.down)
-        await asyncio.sleep(6.0)
-        await asyncio.to_thread(postgres.up)
-        run.fault = (run.fault[0], time.monotonic())
-        run.back = run.fault[1]
-
+    fault = outage(postgres.down, postgres.up, after_s=3.0, for_s=6.0)
     run = asyncio.run(run_with_fault(stack, fault))
     check(stack, run, "PostgreSQL restarting 6 s")
     assert postgres.dropped > 0  # connections were open and were cut
 
 
+def test_postgresql_away_for_25_s(
+    stack: Stack, proxies: tuple[TcpProxy, TcpProxy], wx: WeChatSide
+) -> None:
+    """Longer than a transaction waits for the database (desk.db.AWAY_S) and than either
+    channel's deadline: a message the database cannot take is spooled on the app's disk, the
+    user is told it is kept, and it is accepted and answered once the database is back."""
+    postgres, _ = proxies
+    spooled = spool_count(stack)
+    fault = outage(postgres.down, postgres.up, after_s=3.0, for_s=25.0)
+    run = asyncio.run(run_with_fault(stack, fault, wx=wx))
+    check(stack, run, "PostgreSQL away 25 s")
+    check_wechat(run, wx)
+    assert spool_count(stack) > spooled, "no message was spooled"
+
+
+def spool_count(stack: Stack) -> int:
+    return (stack.log_dir / "app.log").read_text(errors="replace").count(SPOOLED)
+
+
 def test_redis_away_for_20_s(stack: Stack, proxies: tuple[TcpProxy, TcpProxy]) -> None:
     _, redis = proxies
-
-    async def fault(run: Run) -> None:
-        await asyncio.sleep(2.0)
-        run.fault = (time.monotonic(), 0.0)
-        await asyncio.to_thread(redis.down)
-        await asyncio.sleep(20.0)
-        await asyncio.to_thread(redis.up)
-        run.fault = (run.fault[0], time.monotonic())
-        run.back = run.fault[1]
-
+    fault = outage(redis.down, redis.up, after_s=2.0, for_s=20.0)
     run = asyncio.run(run_with_fault(stack, fault))
     check(stack, run, "Redis away 20 s")
     health = httpx.get(f"{stack.settings.desk_url}/health", timeout=5).json()
