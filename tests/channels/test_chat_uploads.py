@@ -36,7 +36,10 @@ def register(app: Live, conversation_id: str) -> int:
     """The customer the bot creates for the conversation (after the privacy notice's consent)."""
     bot = {"Authorization": f"Bearer {app.settings.secret('service_token')}"}
     consent = {"conversation_id": conversation_id, "notice_version": "v1", "agreed": True}
-    assert httpx.post(f"{app.url}/api/consents", json=consent, headers=bot).status_code == 201
+    assert (
+        httpx.post(f"{app.url}/api/consents", json=consent, headers=bot, timeout=30).status_code
+        == 201
+    )
     body = {
         "kind": "enterprise",
         "name": "江阴远澄线缆有限公司",
@@ -45,7 +48,7 @@ def register(app: Live, conversation_id: str) -> int:
         "mobile": "13912345678",
         "credit_code": "91320281MA1W6XKQ0T",
     }
-    response = httpx.post(f"{app.url}/api/customers", json=body, headers=bot)
+    response = httpx.post(f"{app.url}/api/customers", json=body, headers=bot, timeout=30)
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
