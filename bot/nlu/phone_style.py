@@ -128,16 +128,11 @@ def variant(example: str) -> str:
     return re.sub(r" {2,}", " ", text)
 
 
-def load(
-    folder: Path, *, exclude: Path | None = None, skip_generated: bool = False
-) -> list[tuple[str, list[str]]]:
-    """(intent, examples) blocks of the training files, in order, without ``exclude`` (and
-    without generated files such as bot/nlu/compose.py's, with ``skip_generated``)."""
+def load(folder: Path, *, exclude: Path | None = None) -> list[tuple[str, list[str]]]:
+    """(intent, examples) blocks of the training files, in order, without ``exclude``."""
     blocks: list[tuple[str, list[str]]] = []
     for path in sorted(folder.glob("*.yml")):
         if exclude is not None and path.resolve() == exclude.resolve():
-            continue
-        if skip_generated and path.read_text(encoding="utf-8").startswith("# Generated"):
             continue
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if "intent" not in block:
@@ -159,9 +154,8 @@ def plain(example: str) -> str:
 
 
 def generate(folder: Path = NLU) -> str:
-    # composed examples (bot/nlu/compose.py) are typed that way already: not varied again
-    blocks = load(folder, exclude=OUT, skip_generated=True)
-    written = {example for _, examples in load(folder, exclude=OUT) for example in examples}
+    blocks = load(folder, exclude=OUT)
+    written = {example for _, examples in blocks for example in examples}
     held_out = {plain(e) for f in HELD_OUT for _, examples in load(f) for e in examples}
     per_intent: dict[str, list[str]] = {}
     for intent, examples in blocks:
