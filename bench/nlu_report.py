@@ -94,6 +94,7 @@ class Result:
     gold: list[str] = field(default_factory=list)
     predicted: list[str] = field(default_factory=list)
     before_fallback: list[str] = field(default_factory=list)
+    ranking: list[list[tuple[str, float]]] = field(default_factory=list)  # DIET's, no fallback
     entity_counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     entity_errors: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
 
@@ -191,11 +192,16 @@ def evaluate(
 
 def score(result: Result, example: Example, parsed: dict[str, Any]) -> None:
     top = parsed["intent"]["name"]
-    ranking = [r["name"] for r in parsed.get("intent_ranking", []) if r["name"] != FALLBACK]
+    ranking = [
+        (r["name"], float(r["confidence"]))
+        for r in parsed.get("intent_ranking", [])
+        if r["name"] != FALLBACK
+    ]
     result.texts.append(example.text)
     result.gold.append(example.intent)
     result.predicted.append(top)
-    result.before_fallback.append(ranking[0] if ranking else top)
+    result.before_fallback.append(ranking[0][0] if ranking else top)
+    result.ranking.append(ranking)
     found = {
         (e["entity"], e["start"], e["end"])
         for e in parsed.get("entities", [])
@@ -353,7 +359,49 @@ def details(result: Result, row: dict[str, Any], full: bool) -> list[str]:
     return out
 
 
-def report(results: list[Result], sizes: dict[str, int]) -> str:
+SWEEP_THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+SWEEP_AMBIGUITY = (0.0, 0.05, 0.1)
+
+
+def fallback_sweep(results: list[Result]) -> list[str]:
+    """FallbackClassifier's two thresholds replayed on DIET's rankings of one run.
+
+    Per set: accuracy (a fallback counts as wrong), the share of DIET's wrong intents that the
+    fallback catches (the user gets the polite fallback instead of a wrong answer) and the share of
+    its right intents that it loses (a fallback where the answer was right).
+    """
+    sets = [r for r in results if r.name == results[0].name]
+    head = f"{'threshold':>9}{'ambig':>7}" + "".join(
+        f"{r.test_set + ' acc':>13}{'caught':>8}{'lost':>7}" for r in sets
+    )
+    out = ["", f"== {results[0].name}: fallback thresholds replayed on the same rankings", head]
+    for threshold in SWEEP_THRESHOLDS:
+        for ambiguity in SWEEP_AMBIGUITY:
+            cells = ""
+            for r in sets:
+                right = caught = lost = wrong_total = right_total = 0
+                for gold, ranking in zip(r.gold, r.ranking, strict=True):
+                    if not ranking:
+                        continue
+                    top, conf = ranking[0]
+                    second = ranking[1][1] if len(ranking) > 1 else 0.0
+                    falls = conf < threshold or conf - second < ambiguity
+                    if top == gold:
+                        right_total += 1
+                        lost += falls
+                        right += not falls
+                    else:
+                        wrong_total += 1
+                        caught += falls
+                cells += (
+                    f"{right / len(r.gold):>13.3f}{caught / max(wrong_total, 1):>8.2f}"
+                    f"{lost / max(right_total, 1):>7.3f}"
+                )
+            out.append(f"{threshold:>9.2f}{ambiguity:>7.2f}{cells}")
+    return out
+
+
+def report(results: list[Result], sizes: dict[str, int], sweep: bool = False) -> str:
     rows = [summary(r) for r in results]
     sets = ", ".join(
         f"{name} = {TEST_SETS[name].relative_to(REPO)} ({size} examples)"
@@ -369,6 +417,8 @@ def report(results: list[Result], sizes: dict[str, int]) -> str:
     ]
     for result, row in zip(results, rows, strict=True):
         out += details(result, row, full=result.name == results[0].name)
+    if sweep:
+        out += fallback_sweep(results)
     return "\n".join(out)
 
 
@@ -394,6 +444,11 @@ def main() -> None:
         "--sets",
         default=",".join(TEST_SETS),
         help=f"comma-separated held-out sets to test on (default: all, {','.join(TEST_SETS)})",
+    )
+    parser.add_argument(
+        "--sweep-fallback",
+        action="store_true",
+        help="also replay FallbackClassifier's thresholds on the first pipeline's rankings",
     )
     args = parser.parse_args()
     chosen = [name.strip() for name in args.sets.split(",") if name.strip()]
@@ -441,7 +496,8 @@ def main() -> None:
     results.sort(key=lambda r: (list(TEST_SETS).index(r.test_set), order.index(r.name)))
     if not results:
         sys.exit("nothing to run")
-    print(report(results, {name: len(examples) for name, examples in sets.items()}))
+    sizes = {name: len(examples) for name, examples in sets.items()}
+    print(report(results, sizes, sweep=args.sweep_fallback))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
