@@ -31,7 +31,9 @@ NLU = REPO / "bot" / "data" / "nlu"
 OUT = NLU / "phone_style.yml"
 # The held-out test sets: a variant that happens to be one of their texts is left out, so that
 # nothing is trained on a test text (tests/bot/test_nlu_heldout.py checks the same).
-HELD_OUT = (REPO / "bench" / "data" / "nlu_test", REPO / "bench" / "data" / "nlu_test_phone")
+HELD_OUT = tuple(
+    REPO / "bench" / "data" / name for name in ("nlu_test", "nlu_test_phone", "nlu_test_blind")
+)
 # Intents whose examples are whole sentences worth varying (not 1/2/3 choices or payloads).
 SKIP_INTENTS = frozenset({"choose_option"})
 ANNOTATION = re.compile(r"(\[[^\]]+\](?:\(\w+\)|\{[^}]*\}))")
