@@ -446,7 +446,7 @@ def test_the_rasa_server_killed(stack: Stack, wx: WeChatSide) -> None:
     )
     run = asyncio.run(run_with_fault(stack, fault, wx=wx))
     print(
-        f"\n[faults] the new Rasa server was ready {run.back - run.fault[1]:.1f} s after its start"
+        f"\n[faults] the new Rasa server was ready {run.back - run.restarted:.1f} s after its start"
     )
     check(stack, run, "Rasa server killed")
     check_wechat(run, wx)
