@@ -67,10 +67,10 @@ asyncio.run(main())
 """
 
 
-def run_probe(endpoint: dict) -> dict:  # type: ignore[type-arg]
+def run_probe(endpoint: dict, probe: str = PROBE) -> dict:  # type: ignore[type-arg]
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run(
-        [str(RASA_PYTHON), "-c", PROBE, json.dumps(endpoint)],
+        [str(RASA_PYTHON), "-c", probe, json.dumps(endpoint)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -270,13 +270,7 @@ asyncio.run(main())
 
 
 def same_rows(config: dict) -> None:  # type: ignore[type-arg]
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", SAME_ROWS_PROBE, json.dumps(config)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_probe(config, SAME_ROWS_PROBE)
     assert len(report["stock"]) == 3 + sum((4, 3, 6, 2))  # each event once
     assert report["ours"] == report["stock"]
     assert report["hits"] == 3  # every turn but the one after the session expired in memory
