@@ -132,6 +132,8 @@ class Conversations:
                 return Outcome(0, "unavailable", [kept_notice()])
             if accepted is not None and accepted.turn is not None:
                 task = self._runner.spawn_live(accepted, waiter)
+        if accepted is not None and accepted.released:  # committed: kept notices go out now
+            await self._runner.wake(incoming.channel)
         if accepted is None:
             assert incoming.dedupe_key is not None
             return await self._await_duplicate(incoming.dedupe_key, waiter.deadline)

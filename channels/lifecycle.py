@@ -43,6 +43,7 @@ class Accepted:
     messages: list[dict[str, Any]]
     older_owed: bool  # older messages of the conversation still wait for their turn
     started: bool  # nothing older owed: the row is already marked sent, the bot is next
+    released: bool = False  # kept notices were handed to the channel: wake it after the commit
 
 
 @dataclass(frozen=True)
@@ -141,17 +142,18 @@ def accept(
     deliverer = deliverers.get(incoming.channel)
     if deliverer is not None:
         deliverer.on_contact(session, incoming)
-    kept_notices.release(session, incoming, deliverers)  # what could not reach them before
+    released = bool(kept_notices.release(session, incoming, deliverers))  # not reached before
     if not bot:
         messages = _record_replies(
             session, row, incoming.local_replies, "system", extra=reply_payload
         )
         row.replies = messages
-        return Accepted(row.id, row.conversation_id, None, messages, False, False)
+        return Accepted(row.id, row.conversation_id, None, messages, False, False, released)
     older_owed = next_owed(session, row.conversation_id, after=0, before=row.id) is not None
     if not older_owed:
         row.sent_at = now
-    return Accepted(row.id, row.conversation_id, Turn.of(row), [], older_owed, not older_owed)
+    turn = Turn.of(row)
+    return Accepted(row.id, row.conversation_id, turn, [], older_owed, not older_owed, released)
 
 
 def choose(session: Session, incoming: Incoming) -> Incoming:

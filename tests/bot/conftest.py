@@ -76,8 +76,8 @@ class FakeDesk:
 @pytest.fixture
 def fake_desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDesk]:
     test_settings = settings.ActionSettings(
-        service_token=SecretStr("bot-test-token"), desk_timeout_s=1
-    )
+        service_token=SecretStr("bot-test-token"), desk_timeout_s=1, desk_retry_s=0.5
+    )  # a desk away is asked once more (after 0.25 s), then the action gives up
     monkeypatch.setattr(settings, "get_settings", lambda: test_settings)
     fake = FakeDesk()
     client = httpx.AsyncClient(base_url="http://desk.test", transport=httpx.MockTransport(fake))

@@ -737,7 +737,8 @@ def refusing(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.parametrize(
     ("handler", "attempts"),
-    # a replica gone (nginx's 502, its own 503, refused) is asked once more with the same key
+    # a replica gone (nginx's 502, its own 503, refused) is asked again with the same key until
+    # desk_retry_s is over (once more in these tests: tests/bot/conftest.py)
     [
         (failing_with(500), 1),
         (failing_with(502), 2),

@@ -33,6 +33,7 @@ from desk.customers.schemas import CustomerCreate
 from desk.db import get_sessionmaker
 from desk.uploads import service as uploads
 from desk.uploads.settings import get_upload_settings
+from tests.channels.servers import wait_until
 from tests.e2e.conftest import on_both_databases
 from tests.e2e.test_staff_desk import _png
 from tests.e2e.wechat import Follower, WeChatApp, running_wechat_app
@@ -229,7 +230,9 @@ def test_an_approval_without_a_template_is_kept_and_shown_once_at_the_next_messa
     [audit] = _notice_audit(stack, review_id)
     assert (audit["how"], audit["kept"]) == (None, True)
 
-    answer = user.say("在吗")  # the next contact: the result first, then the bot's answer
+    user.say("在吗")  # the next contact: the result goes at once beside the bot's answer
+    wait_until(lambda: any("已审核通过" in t for t in wechat.texts(user.openid)), timeout=5)
+    answer = "\n".join(wechat.texts(user.openid)[texts_before:])
     assert answer.count("已审核通过") == 1, answer
     assert COMPANY in answer and "因当时无法送达而为您保留" in answer, answer
     again = user.say("谢谢")
