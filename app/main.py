@@ -53,6 +53,7 @@ from desk.live import events as live_events
 from desk.live.notifier import Notifier
 from desk.live.router import get_notifier
 from desk.live.router import router as live_router
+from desk.provided import provided
 from desk.reports.router import public_router as public_reports_router
 from desk.reports.router import router as reports_router
 from desk.search.embeddings_router import router as embeddings_router
@@ -124,11 +125,11 @@ def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
         remove_waker = live_events.add_waker(notifier.publish_threadsafe)
         if channels:
             await channels_runtime.start(app, settings, notifier)  # gateway, WeChat, workers
-            app.dependency_overrides[get_conversation_port] = lambda: app.state.consultation
+            provided(app)[get_conversation_port] = lambda: app.state.consultation
             app.state.case_notices = CaseNotices(  # demands' and complaints' news, told
                 settings=settings, notifier=notifier, wechat=app.state.wechat
             )
-            app.dependency_overrides[get_case_notice_port] = lambda: app.state.case_notices
+            provided(app)[get_case_notice_port] = lambda: app.state.case_notices
         if settings.warm_up:
             start_background()
         yield
@@ -138,12 +139,14 @@ def _build(settings: AppSettings, *, channels: bool) -> FastAPI:
         await notifier.stop()
 
     app = FastAPI(title="质量门诊 Quality Clinic", version="0.1.0", lifespan=lifespan)
-    # Every area reads its own settings class; all of them get this one composed object.
+    # Every area reads its own settings class; all of them get this one composed object
+    # (desk/provided.py: not FastAPI's dependency_overrides, which cost every request).
+    table = provided(app)
     for area_settings in (get_app_settings, get_desk_settings, get_channel_settings):
-        app.dependency_overrides[area_settings] = lambda: settings
-    app.dependency_overrides[get_privacy_settings] = lambda: settings.privacy
-    app.dependency_overrides[get_upload_settings] = lambda: settings.uploads
-    app.dependency_overrides[get_notifier] = lambda: notifier
+        table[area_settings] = lambda: settings
+    table[get_privacy_settings] = lambda: settings.privacy
+    table[get_upload_settings] = lambda: settings.uploads
+    table[get_notifier] = lambda: notifier
     errors_http.install(app)
     if channels:
         app.include_router(web_router)

@@ -5,5 +5,6 @@ from typing import Annotated
 from fastapi import Depends
 
 from channels.settings import ChannelSettings, get_channel_settings
+from desk.provided import from_app
 
-ChannelSettingsDep = Annotated[ChannelSettings, Depends(get_channel_settings)]
+ChannelSettingsDep = Annotated[ChannelSettings, Depends(from_app(get_channel_settings))]

@@ -8,10 +8,11 @@ from fastapi import Depends, Header, HTTPException, status
 from sqlalchemy.orm import Session
 
 from desk.db import get_sessionmaker
+from desk.provided import from_app
 from desk.settings import DeskSettings, get_settings
 from desk.users.service import Principal, principal_for_token
 
-SettingsDep = Annotated[DeskSettings, Depends(get_settings)]
+SettingsDep = Annotated[DeskSettings, Depends(from_app(get_settings))]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:

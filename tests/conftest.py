@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from app.main import create_desk_app
 from app.settings import AppSettings
 from desk.customers.settings import PrivacySettings, get_privacy_settings
+from desk.provided import provided
 from tests.retrieval_fixtures import retrieval_settings  # noqa: F401 - shared fixture
 from tests.support import free_port
 
@@ -88,7 +89,7 @@ def client(app_settings: AppSettings) -> Iterator[TestClient]:
     app = create_desk_app(app_settings)  # no channel, no worker
     # The desk's own tests open demands and complaints without a chat before them; consent
     # (on by default) is tested in tests/desk/test_customers_consent.py and end to end.
-    app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
+    provided(app)[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
     with TestClient(app) as test_client:
         yield test_client
 

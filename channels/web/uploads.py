@@ -17,6 +17,7 @@ from channels.conversations import Conversations
 from channels.deps import ChannelSettingsDep
 from desk.deps import SessionDep, SettingsDep
 from desk.errors import InvalidInput
+from desk.provided import from_app
 from desk.uploads.receive import read_upload
 from desk.uploads.settings import UploadSettings, get_upload_settings
 
@@ -26,7 +27,7 @@ SHOWN = "[上传材料] {name}"
 LATER = "材料已收到，助手正在处理，回复稍后会自动显示在这里。"
 
 router = APIRouter(tags=["web chat"])
-UploadsDep = Annotated[UploadSettings, Depends(get_upload_settings)]
+UploadsDep = Annotated[UploadSettings, Depends(from_app(get_upload_settings))]
 
 
 class UploadOut(BaseModel):

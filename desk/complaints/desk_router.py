@@ -15,11 +15,12 @@ from desk.consultations.ports import ConversationPort, get_conversation_port
 from desk.demands.schemas import Assignment
 from desk.deps import SessionDep, StaffDep, require_roles
 from desk.masking import sees_personal_data
+from desk.provided import from_app
 from desk.users.service import Principal, display_names
 
 router = APIRouter(prefix="/api/desk/complaints", tags=["desk"])
 BoardDep = Annotated[Principal, Depends(require_roles("staff", "admin", "expert"))]
-PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
+PortDep = Annotated[ConversationPort, Depends(from_app(get_conversation_port))]
 Text = Annotated[str | None, Query(max_length=60)]
 
 

@@ -28,12 +28,13 @@ from desk.customers.consents import require_consent
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.deps import DeskReadDep, SessionDep, StaffDep
 from desk.errors import InvalidInput
+from desk.provided import from_app
 from desk.timeline import public_steps
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
-PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
-NoticesDep = Annotated[CaseNoticePort, Depends(get_case_notice_port)]
+PrivacyDep = Annotated[PrivacySettings, Depends(from_app(get_privacy_settings))]
+NoticesDep = Annotated[CaseNoticePort, Depends(from_app(get_case_notice_port))]
 
 
 @router.post("", response_model=ComplaintCreated, status_code=status.HTTP_201_CREATED)

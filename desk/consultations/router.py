@@ -24,13 +24,14 @@ from desk.deps import SessionDep, require_roles
 from desk.escalations import service as escalations
 from desk.escalations.models import Escalation
 from desk.escalations.schemas import EscalationClose, EscalationPublic
+from desk.provided import from_app
 from desk.users.service import Principal, display_names
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/escalations", tags=["consultations"])
 ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
 ExpertDep = Annotated[Principal, Depends(require_roles("expert"))]
-PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
+PortDep = Annotated[ConversationPort, Depends(from_app(get_conversation_port))]
 
 
 def _readable(session: SessionDep, escalation_id: int, caller: Principal) -> Escalation:

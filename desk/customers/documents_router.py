@@ -13,6 +13,7 @@ from desk.customers.models import DOCUMENT_KIND_LABELS
 from desk.customers.schemas import DOCUMENT_KINDS, DocumentPublic, DocumentUpdate
 from desk.deps import DeskReadDep, SessionDep, SettingsDep, StaffDep
 from desk.errors import InvalidInput, NotFound
+from desk.provided import from_app
 from desk.uploads import service as uploads
 from desk.uploads.models import Document
 from desk.uploads.receive import read_upload
@@ -20,7 +21,7 @@ from desk.uploads.settings import UploadSettings, get_upload_settings
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
-UploadsDep = Annotated[UploadSettings, Depends(get_upload_settings)]
+UploadsDep = Annotated[UploadSettings, Depends(from_app(get_upload_settings))]
 
 
 def _document_view(document: Document) -> DocumentPublic:

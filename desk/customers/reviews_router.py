@@ -17,10 +17,11 @@ from desk.customers.schemas import (
 )
 from desk.customers.service import get_customer
 from desk.deps import DeskReadDep, SessionDep, StaffDep
+from desk.provided import from_app
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
-NoticesDep = Annotated[CaseNoticePort, Depends(get_case_notice_port)]
+NoticesDep = Annotated[CaseNoticePort, Depends(from_app(get_case_notice_port))]
 ReviewStatus = Annotated[str | None, Query(alias="status", pattern="^(pending|approved|rejected)$")]
 
 

@@ -25,6 +25,7 @@ from desk.customers.schemas import (
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.deps import DeskReadDep, SessionDep, StaffDep
 from desk.errors import InvalidInput, NotFound
+from desk.provided import from_app
 
 __all__ = ["consents_router", "router"]
 
@@ -34,7 +35,7 @@ router.include_router(reviews_router.router)
 router.include_router(documents_router.router)
 customers = APIRouter(prefix="/api/customers", tags=["customers"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
-PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
+PrivacyDep = Annotated[PrivacySettings, Depends(from_app(get_privacy_settings))]
 Verification = Annotated[str | None, Query(pattern="^(unverified|pending|approved|rejected)$")]
 
 

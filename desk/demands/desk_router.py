@@ -21,13 +21,14 @@ from desk.demands.schemas import (
 )
 from desk.deps import SessionDep, StaffDep, require_roles
 from desk.masking import sees_personal_data
+from desk.provided import from_app
 from desk.users.models import User
 from desk.users.service import Principal, display_names
 
 router = APIRouter(prefix="/api/desk/demands", tags=["desk"])
 # experts may read the board and a detail, with mobiles and credit codes masked
 BoardDep = Annotated[Principal, Depends(require_roles("staff", "admin", "expert"))]
-PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
+PortDep = Annotated[ConversationPort, Depends(from_app(get_conversation_port))]
 Text = Annotated[str | None, Query(max_length=60)]
 
 

@@ -23,6 +23,7 @@ from desk.demands.schemas import (
 )
 from desk.deps import DeskReadDep, ServiceDep, SessionDep, StaffDep, require_roles
 from desk.masking import sees_personal_data
+from desk.provided import from_app
 from desk.timeline import public_steps
 from desk.users.service import Principal
 
@@ -30,8 +31,8 @@ router = APIRouter(prefix="/api/demands", tags=["demands"])
 ConversationQuery = Annotated[str | None, Query(max_length=80)]
 # experts read the demands of a conversation they take over, with the mobile masked
 ReadDep = Annotated[Principal, Depends(require_roles("service", "staff", "admin", "expert"))]
-PrivacyDep = Annotated[PrivacySettings, Depends(get_privacy_settings)]
-NoticesDep = Annotated[CaseNoticePort, Depends(get_case_notice_port)]
+PrivacyDep = Annotated[PrivacySettings, Depends(from_app(get_privacy_settings))]
+NoticesDep = Annotated[CaseNoticePort, Depends(from_app(get_case_notice_port))]
 
 
 def _masked(principal: Principal) -> bool:

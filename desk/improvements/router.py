@@ -22,13 +22,14 @@ from desk.improvements.schemas import (
     SourceCode,
     StatusCode,
 )
+from desk.provided import from_app
 from desk.timeline import public_steps
 from desk.uploads.receive import read_upload
 from desk.uploads.settings import UploadSettings, get_upload_settings
 from desk.users.service import display_names
 
 router = APIRouter(prefix="/api/improvements", tags=["improvements"])
-UploadsDep = Annotated[UploadSettings, Depends(get_upload_settings)]
+UploadsDep = Annotated[UploadSettings, Depends(from_app(get_upload_settings))]
 
 
 def _upload_root(settings: SettingsDep, upload_settings: UploadsDep) -> Path:

@@ -32,6 +32,7 @@ from desk.errors import DeskError
 from desk.escalations.models import ACTIVE_STATUSES, Escalation
 from desk.live import events
 from desk.live.notifier import ANY, Notifier
+from desk.provided import from_app
 from desk.users.service import Principal, display_names, principal_for_token_hash, token_hash
 
 router = APIRouter(prefix="/api/console", tags=["console"])
@@ -42,7 +43,7 @@ HEARTBEAT_S = 15.0
 # what a console receives only of the conversations it watches (the transcript is read the same)
 PRIVATE_KINDS = frozenset({"message", "delivery"})
 ConsoleDep = Annotated[Principal, Depends(require_roles("expert", "staff", "admin"))]
-PortDep = Annotated[ConversationPort, Depends(get_conversation_port)]
+PortDep = Annotated[ConversationPort, Depends(from_app(get_conversation_port))]
 
 
 class TicketRefused(DeskError):
@@ -156,7 +157,7 @@ async def stream(
     request: Request,
     settings: SettingsDep,
     port: PortDep,
-    notifier: Annotated[Notifier, Depends(get_notifier)],
+    notifier: Annotated[Notifier, Depends(from_app(get_notifier))],
     ticket: Annotated[str, Query(max_length=300)],
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:

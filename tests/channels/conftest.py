@@ -19,6 +19,7 @@ from channels.models import InboundMessage, OutboxMessage, WeChatContact
 from channels.transcript import ChatMessage
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.db import get_sessionmaker
+from desk.provided import provided
 from tests.channels.servers import (
     FakeRasa,
     FakeWeChat,
@@ -181,6 +182,6 @@ def live_any_db(tmp_path: Path, database_url: str) -> Iterator[LiveFactory]:
 def client(app_settings: AppSettings) -> Iterator[TestClient]:
     """The whole app in-process, channels included (the desk's tests use the desk alone)."""
     app = create_app(app_settings)
-    app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
+    provided(app)[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
     with TestClient(app) as test_client:
         yield test_client

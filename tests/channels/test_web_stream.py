@@ -169,7 +169,7 @@ def test_history_has_ids_and_cards(live: LiveFactory) -> None:
     [message] = post(app, conversation, "推荐")
     assert message["custom"]["cards"][0]["title"] == "电线电缆检测"
     history = httpx.get(
-        f"{app.url}/api/chat/history", params={"conversation_id": conversation}
+        f"{app.url}/api/chat/history", params={"conversation_id": conversation}, timeout=30
     ).json()["messages"]
     assert [m["sender"] for m in history] == ["user", "bot"]
     assert history[1]["id"] == message["id"] and history[1]["custom"] == message["custom"]
@@ -181,18 +181,19 @@ def test_quick_reply_keeps_its_title_in_the_history(live: LiveFactory) -> None:
     response = httpx.post(
         f"{app.url}/api/chat/messages",
         json={"conversation_id": conversation, "text": "/affirm", "display": "好的"},
+        timeout=30,
     )
     assert response.status_code == 200
     assert app.rasa.messages() == ["/affirm"]
     history = httpx.get(
-        f"{app.url}/api/chat/history", params={"conversation_id": conversation}
+        f"{app.url}/api/chat/history", params={"conversation_id": conversation}, timeout=30
     ).json()["messages"]
     assert (history[0]["sender"], history[0]["text"]) == ("user", "好的")
 
 
 def test_stream_refuses_a_bad_conversation_id(live: LiveFactory) -> None:
     app = live()
-    response = httpx.get(f"{app.url}/api/chat/stream", params={"conversation_id": "x"})
+    response = httpx.get(f"{app.url}/api/chat/stream", params={"conversation_id": "x"}, timeout=30)
     assert response.status_code == 422
 
 

@@ -17,6 +17,7 @@ from desk.consultations.models import ConsultationNote, KnowledgeDraft
 from desk.consultations.schemas import TranscriptLine
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.demands.models import Demand
+from desk.provided import provided
 
 from .console import FakePort, claim, detail, make_user, open_escalation, session_for
 
@@ -43,8 +44,8 @@ def port() -> FakePort:
 @pytest.fixture
 def console(app_settings: AppSettings, port: FakePort) -> Iterator[TestClient]:
     app = create_desk_app(app_settings)
-    app.dependency_overrides[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
-    app.dependency_overrides[ports.get_conversation_port] = lambda: port
+    provided(app)[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
+    provided(app)[ports.get_conversation_port] = lambda: port
     with TestClient(app) as test_client:
         yield test_client
 

@@ -11,6 +11,7 @@ from desk.audit import entries_for
 from desk.customers.settings import PrivacySettings, get_privacy_settings
 from desk.db import get_sessionmaker
 from desk.demands.models import Demand
+from desk.provided import provided
 
 from .staff import staff_headers
 from .test_customers import ENTERPRISE
@@ -35,7 +36,7 @@ COMPLAINT = {
 
 @pytest.fixture
 def consent_required(client: TestClient) -> Iterator[None]:
-    overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides = provided(client.app)  # type: ignore[arg-type]
     overrides[get_privacy_settings] = lambda: PrivacySettings(require_consent=True)
     yield
     overrides.pop(get_privacy_settings, None)

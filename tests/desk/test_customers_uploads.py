@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.settings import AppSettings
+from desk.provided import provided
 from desk.uploads.settings import MIB, UploadSettings, get_upload_settings
 
 from .staff import staff_headers
@@ -145,7 +146,7 @@ def test_the_size_limit_is_exact_and_oversized_bodies_are_refused_early(
         "message": "文件大小超过上限（10 MB），请压缩后重新上传。",
     }
 
-    client.app.dependency_overrides[get_upload_settings] = (  # type: ignore[attr-defined]
+    provided(client.app)[get_upload_settings] = (  # type: ignore[arg-type]
         lambda: UploadSettings(max_bytes=1000)
     )
     at_limit = PDF + bytes(1000 - len(PDF))
@@ -212,7 +213,7 @@ def test_a_chunked_upload_without_a_length_is_cut_off_at_the_limit(
     client: TestClient, service_headers: dict[str, str], app_settings: AppSettings
 ) -> None:
     customer_id = register(client, service_headers)["id"]
-    client.app.dependency_overrides[get_upload_settings] = (  # type: ignore[attr-defined]
+    provided(client.app)[get_upload_settings] = (  # type: ignore[arg-type]
         lambda: UploadSettings(max_bytes=1000)
     )
     boundary = "qclinic-test-boundary"
