@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复。您的消息已记录，恢复后会第一时间回复您。"
 TURN_KEY = "qclinic_turn"  # metadata key that finds a turn again in Rasa's tracker
 SERVER_DOWN_S = 5.0  # a Rasa server that refused a connection is tried last for this long
-# Rasa's marker of a turn whose action server could not be reached (bot/server/patches.py)
+# Rasa's marker of a turn whose action server could not be reached; Rasa did not save that turn
+# (bot/server/patches.py)
 TURN_FAILED = "qclinic_turn_failed"
 # Undo the last user message and all that followed (Rasa's ``rewind`` also takes back the listen
 # before it): the conversation is as it was before the message, listening.
@@ -196,10 +197,10 @@ class RasaGateway:
             log.warning("rasa turn failed conversation=%s error=%r", conversation_id, exc)
             raise BotUnavailable(uncertain=True) from exc
         if any(m.custom and TURN_FAILED in m.custom for m in replies):
-            # the action server went away during the turn: Rasa carried on without the action
-            # (bot/server/patches.py marks it); undone, the message waits like any other
-            await self.append_events(conversation_id, UNDO_TURN)
-            log.warning("turn without its actions undone conversation=%s", conversation_id)
+            # the action server went away during the turn: Rasa did not keep the turn
+            # (bot/server/patches.py), the conversation is as before it; the message waits like
+            # any other. (A rewind here would undo more than the turn inside a form.)
+            log.warning("turn without its actions not kept conversation=%s", conversation_id)
             raise BotUnavailable()
         if replies or key is None:
             return replies

@@ -28,17 +28,28 @@ while for it).
 Rasa logs "Bot will continue, but the actions events are lost" and answers the turn with whatever
 was said before, so the user's words are spent on a turn without its actions (a demand never
 opened). The failed action now also leaves a marker among the turn's messages
-(``{"custom": {"qclinic_turn_failed": <action>}}``): the app undoes the turn in the tracker and
-sends the message again once the action server is back (channels/gateway.py).
+(``{"custom": {"qclinic_turn_failed": <action>}}``), and a user message whose turn it failed is
+not saved in the tracker store: the conversation stays exactly as it was before the message, and
+the app sends the message again once the action server is back (channels/gateway.py). Undoing a
+saved turn with Rasa's ``rewind`` is no substitute: inside a form Rasa's tracker leaves out the
+user messages between two runs of the form when it replays its events, so a ``rewind`` after a
+form's second question takes the conversation back to before the form began (the enterprise's
+place, name and mobile then land outside it, and no demand is ever opened).
 """
 
 from __future__ import annotations
 
+import logging
 import sys
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
 APPLIED: list[str] = []
+logger = logging.getLogger(__name__)
+# the custom actions that could not be reached during the user message being handled (None
+# outside one): set by RemoteAction.run, read when the processor saves the tracker
+_UNREACHED: ContextVar[list[str] | None] = ContextVar("qclinic_unreached", default=None)
 
 
 @cache
@@ -155,6 +166,7 @@ def _unreachable(exc: BaseException | None) -> bool:
 def remote_action_failures() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.processor import MessageProcessor
 
     original = RemoteAction.run
 
@@ -165,9 +177,34 @@ def remote_action_failures() -> None:
             if _unreachable(exc) and isinstance(output_channel, CollectingOutputChannel):
                 marker = {"recipient_id": tracker.sender_id, "custom": {TURN_FAILED: self.name()}}
                 output_channel.messages.append(marker)
+                unreached = _UNREACHED.get()
+                if unreached is not None:
+                    unreached.append(self.name())
             raise
 
+    original_handle = MessageProcessor.handle_message
+    original_save = MessageProcessor.save_tracker
+
+    async def handle_message(self: MessageProcessor, message: Any) -> Any:
+        token = _UNREACHED.set([])
+        try:
+            return await original_handle(self, message)
+        finally:
+            _UNREACHED.reset(token)
+
+    async def save_tracker(self: MessageProcessor, tracker: Any) -> None:
+        if unreached := _UNREACHED.get():  # the turn never happened: the message comes again
+            logger.warning(
+                "turn not saved, action server unreachable conversation=%s actions=%s",
+                tracker.sender_id,
+                ",".join(unreached),
+            )
+            return
+        await original_save(self, tracker)
+
     RemoteAction.run = run  # type: ignore[method-assign]
+    MessageProcessor.handle_message = handle_message  # type: ignore[method-assign]
+    MessageProcessor.save_tracker = save_tracker  # type: ignore[method-assign]
     APPLIED.append("remote_action_failures")
 
 

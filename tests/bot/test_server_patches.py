@@ -123,6 +123,62 @@ asyncio.run(main())
 """
 
 
+# Under Rasa's interpreter, the trained model: a conversation inside the need form (its place
+# asked) gets the enterprise's place while the action server is unreachable. Prints the turn's
+# messages and the tracker the store holds afterwards.
+FORM_TURN_PROBE = r"""
+import asyncio, json, sys
+from bot.server import patches
+patches.apply()
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+model, url = sys.argv[1], sys.argv[2]
+SENDER = "web:probe"
+BEFORE = [  # the need stated; the form asks for the place (as Rasa stores such a conversation)
+    {"event": "action", "name": "action_session_start"},
+    {"event": "session_started"},
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "我们有一批电线电缆需要做检测",
+     "parse_data": {"intent": {"name": "request_service", "confidence": 1.0}, "entities": []}},
+    {"event": "slot", "name": "need_text", "value": "我们有一批电线电缆需要做检测"},
+    {"event": "slot", "name": "need_product", "value": "电线电缆"},
+    {"event": "action", "name": "action_start_need"},
+    {"event": "action", "name": "utter_need_start"},
+    {"event": "bot", "text": "好的，我来帮您登记这个需求。"},
+    {"event": "action", "name": "need_form"},
+    {"event": "active_loop", "name": "need_form"},
+    {"event": "slot", "name": "need_quantity", "value": "一批"},
+    {"event": "slot", "name": "requested_slot", "value": "need_place"},
+    {"event": "bot", "text": "请问贵单位在哪个区域？"},
+    {"event": "action", "name": "action_listen"},
+]
+
+async def main():
+    agent = Agent.load(model, action_endpoint=EndpointConfig(url=url))
+    events = [Event.from_parameters(e) for e in BEFORE]
+    before = DialogueStateTracker.from_events(SENDER, events, agent.domain.slots)
+    await agent.tracker_store.save(before)
+    collector = CollectingOutputChannel()
+    await agent.handle_message(UserMessage("江阴市周庄镇", collector, SENDER,
+                                           metadata={"qclinic_turn": "in-4"}))
+    tracker = await agent.tracker_store.retrieve(SENDER)
+    print(json.dumps({
+        "messages": collector.messages,
+        "events": len(tracker.events), "before": len(BEFORE),
+        "active_loop": tracker.active_loop_name,
+        "requested_slot": tracker.get_slot("requested_slot"),
+        "need_product": tracker.get_slot("need_product"),
+        "need_place": tracker.get_slot("need_place"),
+    }, ensure_ascii=False))
+
+asyncio.run(main())
+"""
+
+
 JAX_PROBE = r"""
 import json, sys
 from bot.server import patches
@@ -148,6 +204,30 @@ def test_an_unreachable_action_server_marks_the_turn_failed() -> None:
     assert report["messages"] == [
         {"recipient_id": "web:probe", "custom": {"qclinic_turn_failed": "action_open_demand"}}
     ]
+
+
+@pytest.mark.rasa
+def test_a_form_turn_without_the_action_server_is_not_kept() -> None:
+    """The place given while the action server is away: the turn is marked failed and not saved,
+    so the conversation is still in the need form, asking for the place, when the message is
+    sent again (a saved turn undone by a rewind took it back to before the form: no demand)."""
+    from tests.support import free_port
+
+    model = REPO / "var" / "rasa" / "models" / "qclinic.tar.gz"
+    assert model.exists(), f"{model} is missing: run `make setup` to train the model"
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    url = f"http://127.0.0.1:{free_port()}/webhook"  # nothing listens there
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", FORM_TURN_PROBE, str(model), url],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    marker = {"recipient_id": "web:probe", "custom": {"qclinic_turn_failed": "validate_need_form"}}
+    assert marker in report["messages"]
+    assert report["events"] == report["before"]  # nothing of the turn was stored
+    assert report["active_loop"] == "need_form"
+    assert report["requested_slot"] == "need_place"
+    assert (report["need_product"], report["need_place"]) == ("电线电缆", None)
 
 
 @pytest.mark.rasa

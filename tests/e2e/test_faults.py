@@ -17,6 +17,7 @@ how long the kept ones waited for their reply.
 """
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -30,6 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.settings import AppSettings
 from app.stack import Stack
@@ -248,6 +250,36 @@ def outage(  # type: ignore[no-untyped-def]
     return fault
 
 
+def keep_evidence(stack: Stack, session: Session, demands: dict[str, int]) -> None:
+    """Write each conversation's transcript, inbound rows and Rasa tracker events to
+    ``<logs>/conversations.json``."""
+    token = stack.settings.rasa_token.get_secret_value() if stack.settings.rasa_token else ""
+    evidence = {}
+    for conversation_id, count in demands.items():
+        tracker = httpx.get(
+            f"{stack.settings.rasa_url}/conversations/{conversation_id}/tracker",
+            params={"token": token},
+            timeout=10,
+        )
+        rows = session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.conversation_id == conversation_id)
+            .order_by(InboundMessage.id)
+        )
+        evidence[conversation_id] = {
+            "demands": count,
+            "transcript": history(stack, conversation_id),
+            "inbound": [
+                {"id": r.id, "text": r.bot_text, "status": r.status, "attempts": r.attempts}
+                for r in rows
+            ],
+            "tracker_events": tracker.json().get("events") if tracker.is_success else None,
+        }
+    path = stack.log_dir / "conversations.json"
+    path.write_text(json.dumps(evidence, ensure_ascii=False, indent=1, default=str))
+    print(f"\n[faults] conversations without exactly one demand: {path}")
+
+
 def check(stack: Stack, run: Run, name: str) -> None:
     """The user's side (answers in time, kept ones answered) and the database afterwards."""
     during = run.during()
@@ -287,6 +319,8 @@ def check(stack: Stack, run: Run, name: str) -> None:
             ).all()
         )
         missing = [c for c in ids if demands.get(c) != 1]
+        if missing:  # the evidence, kept beside the stack's logs (the database is dropped)
+            keep_evidence(stack, session, {c: demands.get(c, 0) for c in missing})
         assert not missing, {
             c: [(r["sender"], r["text"][:40]) for r in history(stack, c)] for c in missing
         }
