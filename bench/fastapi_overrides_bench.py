@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desk.provided import from_app, provided  # noqa: E402
+from desk.provided import from_app, provided
 
 
 class Message(BaseModel):

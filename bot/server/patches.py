@@ -35,6 +35,13 @@ saved turn with Rasa's ``rewind`` is no substitute: inside a form Rasa's tracker
 user messages between two runs of the form when it replays its events, so a ``rewind`` after a
 form's second question takes the conversation back to before the form began (the enterprise's
 place, name and mobile then land outside it, and no demand is ever opened).
+
+``sequential_graph``: Rasa runs each of its graphs (the NLU pipeline once per message, the
+policies once per predicted action) through dask's synchronous scheduler, which orders the graph
+anew on every run: about 8 % of Rasa's CPU per turn under load (py-spy), for a dozen nodes that
+run one after another on one thread anyway. The same graph (Rasa's own minimal schema for the
+targets, its nodes and inputs) is now evaluated depth first, each node once, in dependency order;
+a node's error propagates unchanged, as dask's own synchronous scheduler re-raises it.
 """
 
 from __future__ import annotations
@@ -208,6 +215,47 @@ def remote_action_failures() -> None:
     APPLIED.append("remote_action_failures")
 
 
+def _evaluate(graph: dict[str, Any], targets: list[str]) -> list[Any]:
+    """dask.get's result for a graph of Rasa's shape: a task is ``(callable, *keys)``, any other
+    value (an input: ``(name, value)``) is data."""
+    done: dict[str, Any] = {}
+
+    def value(key: str) -> Any:
+        if key not in done:
+            task = graph[key]
+            if isinstance(task, tuple) and task and callable(task[0]):
+                args = [value(a) if isinstance(a, str) and a in graph else a for a in task[1:]]
+                done[key] = task[0](*args)
+            else:
+                done[key] = task
+        return done[key]
+
+    return [value(target) for target in targets]
+
+
+def sequential_graph() -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(
+        self: DaskGraphRunner,
+        inputs: dict[str, Any] | None = None,
+        targets: list[str] | None = None,
+    ) -> dict[str, Any]:
+        run_targets = targets if targets else self._graph_schema.target_names
+        minimal_schema = self._graph_schema.minimal_graph_schema(run_targets)
+        run_graph = self._build_dask_graph(minimal_schema)
+        if inputs:
+            self._add_inputs_to_graph(inputs, run_graph)
+        try:
+            return dict(_evaluate(run_graph, list(run_targets)))
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    DaskGraphRunner.run = run  # type: ignore[method-assign]
+    APPLIED.append("sequential_graph")
+
+
 def apply() -> list[str]:
     """Apply every patch once; returns the names applied (idempotent)."""
     if not APPLIED:
@@ -215,4 +263,5 @@ def apply() -> list[str]:
         action_validation()
         tracker_store_errors()
         remote_action_failures()
+        sequential_graph()
     return list(APPLIED)

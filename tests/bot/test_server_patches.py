@@ -91,6 +91,7 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
         "action_validation",
         "tracker_store_errors",
         "remote_action_failures",
+        "sequential_graph",
     ]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
     assert report["checked_after"] == 1  # once for all the responses
@@ -240,3 +241,56 @@ def test_rasa_starts_without_importing_jax() -> None:
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"jax": False, "lite": None}
+
+
+# Runs under Rasa's interpreter with the trained model: the same messages through the same agent,
+# parsed and the next action predicted with Rasa's dask runner, then with the patched one.
+GRAPH_PROBE = r"""
+import json, sys
+from rasa.core.agent import Agent
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+import asyncio
+
+original = DaskGraphRunner.run
+agent = Agent.load(sys.argv[1])
+texts = ["我们有一批电线电缆需要做检测", "江阴市周庄镇", "13912345678", "你们能干啥", "投诉"]
+
+def through():
+    out = []
+    for n, text in enumerate(texts):
+        data = asyncio.run(agent.parse_message(text))
+        events = [ActionExecuted("action_listen"),
+                  UserUttered(text, data["intent"], data["entities"], data)]
+        tracker = DialogueStateTracker.from_events(f"probe-{n}", events, agent.domain.slots)
+        prediction = agent.processor._predict_next_with_tracker(tracker)
+        best = max(range(len(prediction.probabilities)), key=prediction.probabilities.__getitem__)
+        out.append({"intent": data["intent"], "entities": data["entities"],
+                    "action": agent.domain.action_names_or_texts[best],
+                    "policy": prediction.policy_name})
+    return out
+
+before = through()
+from bot.server import patches
+patches.sequential_graph()
+after = through()
+print(json.dumps({"replaced": DaskGraphRunner.run is not original,
+                  "before": before, "after": after}, ensure_ascii=False))
+"""
+
+
+@pytest.mark.rasa
+def test_rasa_graphs_run_without_dask_and_give_the_same_results() -> None:
+    model = REPO / "var" / "rasa" / "models" / "qclinic.tar.gz"
+    assert model.exists(), f"{model} is missing: run `make setup` to train the model"
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", GRAPH_PROBE, str(model)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["replaced"]
+    assert report["after"] == report["before"]  # same intents, entities, next action, policy
+    first = report["before"][0]
+    assert (first["intent"]["name"], first["action"]) == ("request_service", "action_start_need")
