@@ -1,16 +1,18 @@
 """Throughput of whole need → demand conversations through the web chat API, on the real stack.
 
     .venv/bin/python bench/chat_load_bench.py [--users 1,20,50] [--conversations 2]
-                                               [--variants patched,stock]
+                                               [--variants patched,stock,two-rasa]
 
 For each variant the whole assistant (app, Rasa, action server) is started on SQLite in a
 temporary folder and warmed up: ``patched`` runs Rasa through bot/server's start-up patches and
 its cached SQL tracker store, sending the domain only to the actions that need it; ``stock`` runs
 the same server with ``QCLINIC_RASA_PATCHES=none``, Rasa's own ``SQL`` tracker store and the
-domain sent with every action call (the landed baseline). Then, per user count, every simulated
-enterprise runs ``--conversations`` conversations back to back with no think time. Printed per
-variant and user count: turns/s, p50/p95 per turn, CPU milliseconds per turn of each process
-(from /proc), and whether every conversation ended in its own demand.
+domain sent with every action call (the landed baseline); ``two-rasa`` is ``patched`` with a
+second Rasa server beside the first (the app sends each conversation to its home server, as with
+replicas: docs/deploy.md), since one Rasa process is one core at most. Then, per user count,
+every simulated enterprise runs ``--conversations`` conversations back to back with no think
+time. Printed per variant and user count: turns/s, p50/p95 per turn, CPU milliseconds per turn
+of each process (from /proc), and whether every conversation ended in its own demand.
 """
 
 from __future__ import annotations
@@ -104,10 +106,16 @@ def demands_of(settings: AppSettings, conversation_ids: list[str]) -> dict[str, 
         return {cid: count for cid, count in session.execute(query)}
 
 
+def _cpu(stack: Stack, name: str) -> float:
+    """The CPU seconds of a part, all its servers together (rasa, rasa2)."""
+    pids = [p.pid for n, p in stack.processes.items() if n.rstrip("2") == name]
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
 async def load(stack: Stack, users: int, conversations: int) -> dict[str, object]:
     run = Run()
     names = ("app", "rasa", "actions")
-    before = {name: cpu_seconds(stack.processes[name].pid) for name in names}
+    before = {name: _cpu(stack, name) for name in names}
     limits = httpx.Limits(max_connections=users + 4)
     async with httpx.AsyncClient(
         base_url=stack.settings.desk_url, timeout=60, limits=limits
@@ -115,7 +123,7 @@ async def load(stack: Stack, users: int, conversations: int) -> dict[str, object
         started = time.perf_counter()
         await asyncio.gather(*(enterprise(client, run, u, conversations) for u in range(users)))
         elapsed = time.perf_counter() - started
-    after = {name: cpu_seconds(stack.processes[name].pid) for name in names}
+    after = {name: _cpu(stack, name) for name in names}
     turns = len(run.latencies)
     demands = demands_of(stack.settings, run.conversations)
     ordered = sorted(run.latencies)
@@ -146,11 +154,37 @@ class StockStack(Stack):
         return commands
 
 
+class TwoRasaStack(Stack):
+    """The patched stack with a second Rasa server on its own port (same model, endpoints and
+    tracker store); the app's gateway spreads the conversations over both."""
+
+    second_port: int = 0
+
+    def commands(self) -> dict[str, list[str]]:
+        commands = super().commands()
+        second = list(commands["rasa"])
+        second[second.index("-p") + 1] = str(self.second_port)
+        commands["rasa2"] = second
+        return commands
+
+    def ready_checks(self) -> dict[str, str]:
+        checks = super().ready_checks()
+        token = self.settings.secret("rasa_token")
+        checks["rasa2"] = f"http://127.0.0.1:{self.second_port}/status?token={token}"
+        return checks
+
+
 def start(variant: str, folder: Path) -> Stack:
+    rasa_port, second_port = free_port(), free_port()
     settings = AppSettings(
         database_url=f"sqlite:///{folder / 'desk.db'}",
         port=free_port(),
-        rasa_port=free_port(),
+        rasa_port=rasa_port,
+        rasa_urls=(
+            f"http://127.0.0.1:{rasa_port},http://127.0.0.1:{second_port}"
+            if variant == "two-rasa"
+            else None
+        ),
         actions_port=free_port(),
         service_token=SecretStr("bench-" + secrets.token_hex(8)),
         rasa_token=SecretStr("bench-" + secrets.token_hex(8)),
@@ -160,8 +194,10 @@ def start(variant: str, folder: Path) -> Stack:
     # one client address and no think time: the chat's rate limits would refuse the load
     os.environ["QCLINIC_RATE_LIMIT_PER_ADDRESS"] = "0"
     os.environ["QCLINIC_RATE_LIMIT_PER_CONVERSATION"] = "0"
-    kind = StockStack if variant == "stock" else Stack
+    kind = {"stock": StockStack, "two-rasa": TwoRasaStack}.get(variant, Stack)
     stack = kind(settings=settings, log_dir=folder / "logs")
+    if isinstance(stack, TwoRasaStack):
+        stack.second_port = second_port
     stack.start()
     stack.wait_ready(timeout_s=300)
     stack.warm()  # as `make run` does
