@@ -13,22 +13,17 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from stdnum.cn import uscc
 
 from app.stack import Stack
-from channels.chat_uploads import upload_root
 from desk.calendar.service import load_calendar
 from desk.clock import now, today
 from desk.customers import reviews as reviews_service
-from desk.customers import service as customers
 from desk.customers.models import Customer, CustomerReview
-from desk.customers.schemas import CustomerCreate
-from desk.db import get_sessionmaker
-from desk.uploads import service as uploads
 from desk.uploads.models import Document
-from desk.uploads.settings import get_upload_settings
 from tests.channels.servers import wait_until
 from tests.e2e.conftest import Chat, on_both_databases
+from tests.e2e.registrations import registered
+from tests.e2e.registrations import sessions as _sessions
 from tests.e2e.test_staff_desk import _png
 
 OLD_NAME = "江阴远澄线缆有限公司"
@@ -41,46 +36,11 @@ def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     return on_both_databases(request, stack)
 
 
-def _credit_code() -> str:
-    base = "91320281" + "".join(secrets.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
-    return base + uscc.calc_check_digit(base)
-
-
-def _sessions(stack: Stack) -> Any:
-    assert stack.settings.database_url
-    return get_sessionmaker(stack.settings.database_url)
-
-
 def _approved_enterprise(stack: Stack, conversation_id: str) -> int:
     """An enterprise registered and approved earlier, linked to this web conversation."""
-    root = upload_root(stack.settings, get_upload_settings())  # where the app keeps them
     with _sessions(stack)() as session:
-        customer = customers.create_customer(
-            session,
-            data=CustomerCreate(
-                kind="enterprise",
-                name=OLD_NAME,
-                conversation_id=conversation_id,
-                contact_name="张伟",
-                mobile="13912345678",
-                credit_code=_credit_code(),
-            ),
-            actor="e2e",
-        )
-        for kind in ("business_licence", "qualification", "integrity_pledge"):
-            uploads.store_document(
-                session,
-                customer_id=customer.id,
-                kind=kind,
-                content=_png(60, 40),
-                original_name=f"{kind}.png",
-                root=root,
-                max_bytes=10 * 1024 * 1024,
-                actor="e2e",
-                source_key=None,
-            )
-        review = reviews_service.submit_registration(
-            session, customer_id=customer.id, document_ids=None, today=today(), actor="e2e"
+        customer_id, review = registered(
+            session, stack, conversation_id=conversation_id, name=OLD_NAME, contact_name="张伟"
         )
         reviews_service.decide(
             session,
@@ -90,7 +50,7 @@ def _approved_enterprise(stack: Stack, conversation_id: str) -> int:
             actor="e2e",
             moment=now(),
         )
-        return int(customer.id)
+        return customer_id
 
 
 def _texts(messages: list[dict[str, Any]]) -> str:

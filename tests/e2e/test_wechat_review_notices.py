@@ -18,24 +18,17 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
-from stdnum.cn import uscc
 
 from app.stack import Stack
-from channels.chat_uploads import upload_root
 from channels.kept_notices import KeptNotice
 from channels.models import WeChatContact, utcnow
 from desk.audit import AuditEntry
 from desk.clock import today
-from desk.customers import reviews as reviews_service
-from desk.customers import service as customers
 from desk.customers.models import CustomerReview
-from desk.customers.schemas import CustomerCreate
-from desk.db import get_sessionmaker
-from desk.uploads import service as uploads
-from desk.uploads.settings import get_upload_settings
 from tests.channels.servers import wait_until
 from tests.e2e.conftest import on_both_databases
-from tests.e2e.test_staff_desk import _png
+from tests.e2e.registrations import registered
+from tests.e2e.registrations import sessions as _sessions
 from tests.e2e.wechat import Follower, WeChatApp, running_wechat_app
 
 TEMPLATE = "tpl-case-" + secrets.token_hex(4)
@@ -61,52 +54,18 @@ def templated_app(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield app
 
 
-def _sessions(stack: Stack) -> Any:
-    assert stack.settings.database_url
-    return get_sessionmaker(stack.settings.database_url)
-
-
-def _credit_code() -> str:
-    base = "91320281" + "".join(secrets.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
-    return base + uscc.calc_check_digit(base)
-
-
 def _submitted(stack: Stack, conversation_id: str) -> tuple[int, int]:
     """An enterprise that registered in this WeChat conversation: its review is pending."""
-    root = upload_root(stack.settings, get_upload_settings())
     with _sessions(stack)() as session:
-        customer = customers.create_customer(
+        customer_id, review = registered(
             session,
-            data=CustomerCreate(
-                kind="enterprise",
-                name=COMPANY,
-                conversation_id=conversation_id,
-                contact_name="李娜",
-                mobile="13912345678",
-                credit_code=_credit_code(),
-            ),
-            actor="e2e",
-        )
-        for kind in ("business_licence", "qualification", "integrity_pledge"):
-            uploads.store_document(
-                session,
-                customer_id=customer.id,
-                kind=kind,
-                content=_png(60, 40),
-                original_name=f"{kind}.png",
-                root=root,
-                max_bytes=10 * 1024 * 1024,
-                actor="e2e",
-            )
-        review = reviews_service.submit_registration(
-            session,
-            customer_id=customer.id,
-            document_ids=None,
-            today=today(),
-            actor="wechat",
+            stack,
             conversation_id=conversation_id,
+            name=COMPANY,
+            contact_name="李娜",
+            submitted_in=conversation_id,
         )
-        return int(customer.id), int(review.id)
+        return customer_id, int(review.id)
 
 
 def _close_window(stack: Stack, openid: str) -> None:
