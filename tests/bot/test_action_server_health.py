@@ -1,34 +1,19 @@
 """The action server's /health answers at once and says ``warming`` until its model and index
 are loaded, then ``ok`` (bot/actions/server.py, retrieval/warmup.py)."""
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.support import free_port
+from tests.support import action_server, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_health_says_warming_until_the_model_and_index_are_loaded() -> None:
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.actions.server", "-p", str(port)],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "SANIC_HOST": "127.0.0.1",
-            "PYTHONUNBUFFERED": "1",
-            "QCLINIC_WARM_UP": "1",
-        },  # QCLINIC_WARM_UP: as the launcher starts it
-        start_new_session=True,
-    )
+    server = action_server(port, QCLINIC_WARM_UP="1")  # as the launcher starts it
     said: list[str] = []
     try:
         deadline = time.monotonic() + 180

@@ -3,13 +3,12 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import httpx
 
 from desk.paths import REPO_ROOT
-from tests.support import free_port
+from tests.support import action_server, free_port
 
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 MOBILE, ID_NUMBER = "13912345678", "110101199003074514"
@@ -41,15 +40,7 @@ def test_rasa_environment_masks_its_log_records() -> None:
 
 def test_the_action_server_masks_what_it_logs() -> None:
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.actions.server", "-p", str(port)],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"},
-        start_new_session=True,  # its Sanic worker too is stopped with the group
-    )
+    server = action_server(port)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
