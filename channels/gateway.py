@@ -21,9 +21,6 @@ SERVER_DOWN_S = 5.0  # a Rasa server that refused a connection is tried last for
 # Rasa's marker of a turn whose action server could not be reached; Rasa did not save that turn
 # (bot/server/patches.py)
 TURN_FAILED = "qclinic_turn_failed"
-# Undo the last user message and all that followed (Rasa's ``rewind`` also takes back the listen
-# before it): the conversation is as it was before the message, listening.
-UNDO_TURN = [{"event": "rewind"}, {"event": "action", "name": "action_listen"}]
 
 
 @dataclass
@@ -86,7 +83,7 @@ def parse_rasa_reply(items: list[dict[str, Any]]) -> list[BotMessage]:
 
 def replies_in_tracker(events: list[dict[str, Any]], key: str) -> list[BotMessage] | None:
     """The bot messages that answered the user event tagged ``key``; None if Rasa never saw it,
-    or the turn was undone (a ``rewind`` before any reply: its actions could not run)."""
+    or the turn was undone (a ``rewind`` before any reply, as an earlier release appended)."""
     found = False
     items: list[dict[str, Any]] = []
     for event in events:
@@ -213,21 +210,9 @@ class RasaGateway:
         if found is None:
             log.warning("rasa dropped the turn conversation=%s", conversation_id)
             raise BotUnavailable()
-        if not found and not await self._actions_up():
-            # Rasa ran the turn without its actions (the action server went away during it):
-            # undone in the tracker, the message waits for the action server like any other.
-            await self.append_events(conversation_id, UNDO_TURN)
-            log.warning("turn without its actions undone conversation=%s", conversation_id)
-            raise BotUnavailable()
+        # A turn saved with no reply is a silent turn, also when the action server is away now:
+        # a turn whose actions could not be reached is never saved (bot/server/patches.py).
         return found
-
-    async def _actions_up(self) -> bool:
-        self._actions_ok_until = 0.0
-        try:
-            await self._check_actions()
-        except BotUnavailable:
-            return False
-        return True
 
     @staticmethod
     def _conversation_path(conversation_id: str, tail: str) -> str:
