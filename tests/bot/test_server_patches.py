@@ -92,6 +92,7 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
         "tracker_store_errors",
         "remote_action_failures",
         "sequential_graph",
+        "kept_connections",
     ]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
     assert report["checked_after"] == 1  # once for all the responses
@@ -294,3 +295,68 @@ def test_rasa_graphs_run_without_dask_and_give_the_same_results() -> None:
     assert report["after"] == report["before"]  # same intents, entities, next action, policy
     first = report["before"][0]
     assert (first["intent"]["name"], first["action"]) == ("request_service", "action_start_need")
+
+
+# Under Rasa's interpreter: an endpoint (a small aiohttp server that notes the client port of
+# each request) called through Rasa's EndpointConfig.request, stock and patched; the server is
+# restarted once between two calls, and a pause longer than the kept connection's idle limit
+# follows. Prints, per run, each call's answer and the client ports seen.
+CONNECTIONS_PROBE = r"""
+import asyncio, json, sys
+from aiohttp import web
+from rasa.utils.endpoints import EndpointConfig
+
+port, patched = int(sys.argv[1]), sys.argv[2] == "patched"
+if patched:
+    from bot.server import patches
+    patches.apply()
+seen = []
+
+async def handle(request):
+    seen.append(request.transport.get_extra_info("peername")[1])
+    return web.json_response({"events": [], "responses": [], "n": len(seen)})
+
+async def serve():
+    app = web.Application()
+    app.router.add_post("/webhook", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+async def main():
+    endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook", headers={"X-Probe": "1"})
+    answers = []
+    runner = await serve()
+    for _ in range(3):
+        answers.append((await endpoint.request(json={"next_action": "x"}))["n"])
+    await runner.cleanup()  # the action server restarted
+    runner = await serve()
+    answers.append((await endpoint.request(json={"next_action": "x"}))["n"])
+    await asyncio.sleep(2.5)  # idle longer than the kept connection may be
+    answers.append((await endpoint.request(json={"next_action": "x"}))["n"])
+    await runner.cleanup()
+    print(json.dumps({"answers": answers, "ports": seen}))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.rasa
+def test_endpoint_calls_reuse_one_connection_and_survive_a_restart() -> None:
+    from tests.support import free_port
+
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    reports = {}
+    for mode in ("stock", "patched"):
+        done = subprocess.run(
+            [str(RASA_PYTHON), "-c", CONNECTIONS_PROBE, str(free_port()), mode],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        reports[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    stock, patched = reports["stock"], reports["patched"]
+    assert stock["answers"] == patched["answers"] == [1, 2, 3, 4, 5]  # every call answered
+    assert len(set(stock["ports"])) == 5  # Rasa's own way: a new connection per call
+    first, second, third, after_restart, after_pause = patched["ports"]
+    assert first == second == third  # one connection for the three calls
+    assert len({first, after_restart, after_pause}) == 3  # new ones after a restart, a pause
