@@ -93,6 +93,7 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
         "remote_action_failures",
         "sequential_graph",
         "kept_connections",
+        "slot_copies",
     ]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
     assert report["checked_after"] == 1  # once for all the responses
@@ -360,3 +361,41 @@ def test_endpoint_calls_reuse_one_connection_and_survive_a_restart() -> None:
     first, second, third, after_restart, after_pause = patched["ports"]
     assert first == second == third  # one connection for the three calls
     assert len({first, after_restart, after_pause}) == 3  # new ones after a restart, a pause
+
+
+# Under Rasa's interpreter: each slot of the project's domain, its value set, copied by copy.copy
+# stock and patched; prints per slot its class, attributes and whether the copy is independent.
+SLOT_COPY_PROBE = r"""
+import copy, json, sys
+from rasa.shared.core.domain import Domain
+
+def copies(domain):
+    out = []
+    for slot in domain.slots:
+        slot.value = {"float": 2.0, "bool": True, "list": ["a"]}.get(slot.type_name, "值")
+        twin = copy.copy(slot)
+        twin.value = None
+        out.append([type(twin).__name__, sorted(twin.__dict__), repr(twin.__dict__.get("mappings")),
+                    twin.mappings is slot.mappings, slot.value is not None, twin == twin])
+    return out
+
+before = copies(Domain.load(sys.argv[1]))
+if not hasattr(__import__("rasa.shared.core.slots").shared.core.slots.Slot, "__copy__"):
+    from bot.server import patches
+    patches.slot_copies()
+after = copies(Domain.load(sys.argv[1]))
+print(json.dumps({"before": before, "after": after, "slots": len(before)}, ensure_ascii=False))
+"""
+
+
+@pytest.mark.rasa
+def test_slots_copy_as_rasa_copied_them() -> None:
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", SLOT_COPY_PROBE, str(REPO / "bot" / "domain")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["slots"] >= 60
+    assert report["after"] == report["before"]  # same class, attributes, shared mappings
+    assert all(row[3] and row[4] for row in report["after"])  # shallow: the value is its own
