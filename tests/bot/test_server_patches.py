@@ -311,10 +311,13 @@ port, patched = int(sys.argv[1]), sys.argv[2] == "patched"
 if patched:
     from bot.server import patches
     patches.apply()
-seen = []
+seen, bodies = [], []
+BODY = {"next_action": "x", "tracker": {"text": "电线/电缆", "f": 0.1 + 0.2, "big": 2**70,
+        "nan": float("nan"), "slots": {"need_quantity": "50根", "n": None}, "l": [1e-7, True]}}
 
 async def handle(request):
     seen.append(request.transport.get_extra_info("peername")[1])
+    bodies.append(await request.text())
     return web.json_response({"events": [], "responses": [], "n": len(seen)})
 
 async def serve():
@@ -330,14 +333,15 @@ async def main():
     answers = []
     runner = await serve()
     for _ in range(3):
-        answers.append((await endpoint.request(json={"next_action": "x"}))["n"])
+        answers.append((await endpoint.request(json=BODY))["n"])
     await runner.cleanup()  # the action server restarted
     runner = await serve()
-    answers.append((await endpoint.request(json={"next_action": "x"}))["n"])
+    answers.append((await endpoint.request(json=BODY))["n"])
     await asyncio.sleep(2.5)  # idle longer than the kept connection may be
-    answers.append((await endpoint.request(json={"next_action": "x"}))["n"])
+    answers.append((await endpoint.request(json=BODY))["n"])
     await runner.cleanup()
-    print(json.dumps({"answers": answers, "ports": seen}))
+    same = [json.dumps(json.loads(b)) == json.dumps(BODY) for b in bodies]
+    print(json.dumps({"answers": answers, "ports": seen, "same_body": same}))
 
 asyncio.run(main())
 """
@@ -357,6 +361,7 @@ def test_endpoint_calls_reuse_one_connection_and_survive_a_restart() -> None:
         reports[mode] = json.loads(done.stdout.strip().splitlines()[-1])
     stock, patched = reports["stock"], reports["patched"]
     assert stock["answers"] == patched["answers"] == [1, 2, 3, 4, 5]  # every call answered
+    assert stock["same_body"] == patched["same_body"] == [True] * 5  # the same JSON arrives
     assert len(set(stock["ports"])) == 5  # Rasa's own way: a new connection per call
     first, second, third, after_restart, after_pause = patched["ports"]
     assert first == second == third  # one connection for the three calls
