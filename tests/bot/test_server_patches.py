@@ -94,6 +94,7 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
         "sequential_graph",
         "kept_connections",
         "slot_copies",
+        "event_types",
     ]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
     assert report["checked_after"] == 1  # once for all the responses
@@ -404,3 +405,49 @@ def test_slots_copy_as_rasa_copied_them() -> None:
     assert report["slots"] >= 60
     assert report["after"] == report["before"]  # same class, attributes, shared mappings
     assert all(row[3] and row[4] for row in report["after"])  # shallow: the value is its own
+
+
+# Under Rasa's interpreter: every event type name Rasa knows, an unknown one with and without a
+# default, and "topic", resolved stock and patched; then an event class defined after the patch.
+EVENT_TYPES_PROBE = r"""
+import json
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+from rasa.shared.utils.common import all_subclasses
+
+def resolve(name, default=None):
+    try:
+        found = Event.resolve_by_type(name, default)
+    except ValueError as exc:
+        return "error: " + str(exc)
+    return found.__name__ if found else None
+
+names = sorted({c.type_name for c in all_subclasses(Event)}) + ["topic", "no_such_event"]
+before = [resolve(n) for n in names] + [resolve("no_such_event", ActionExecuted)]
+from bot.server import patches
+patches.event_types()
+after = [resolve(n) for n in names] + [resolve("no_such_event", ActionExecuted)]
+
+class LaterEvent(SlotSet):
+    type_name = "qclinic_later"
+
+print(json.dumps({"names": len(names), "before": before, "after": after,
+                  "later": resolve("qclinic_later")}))
+"""
+
+
+@pytest.mark.rasa
+def test_event_types_resolve_as_rasa_resolves_them() -> None:
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", EVENT_TYPES_PROBE],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["names"] > 20
+    assert report["after"] == report["before"]
+    assert report["after"][-3:] == [
+        None,
+        "error: Unknown event name 'no_such_event'.",
+        "ActionExecuted",
+    ]
+    assert report["later"] == "LaterEvent"  # a class defined after the patch is found
