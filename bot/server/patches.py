@@ -66,6 +66,12 @@ recursively and asks ``inspect.isabstract`` of each, per event: about 4 % of Ras
 (py-spy). The walk's result is now kept and walked again only after a new subclass of ``Event``
 was defined (counted by ``Event.__init_subclass__``), so the answer is the stock one, first match
 in the same order.
+
+``form_mappings``: each run of a form works out again which of its slots' ``from_entity`` mappings
+are unique to one slot (``FormAction._create_unique_entity_mappings``, a JSON text per mapping of
+every required slot), because Rasa makes a new form action object for each run: about 3.5 % of
+Rasa's CPU per turn (py-spy). The answer depends only on the form's name and the domain, so it is
+kept per form and domain object.
 """
 
 from __future__ import annotations
@@ -378,6 +384,24 @@ def event_types() -> None:
     APPLIED.append("event_types")
 
 
+def form_mappings() -> None:
+    from rasa.core.actions.forms import FormAction
+
+    original = FormAction._create_unique_entity_mappings
+    kept: dict[tuple[str, int], tuple[Any, set[str]]] = {}
+
+    def _create_unique_entity_mappings(self: FormAction, domain: Any) -> set[str]:
+        key = (self.name(), id(domain))
+        entry = kept.get(key)
+        if entry is None or entry[0] is not domain:  # the same object, not a reused id
+            entry = (domain, original(self, domain))
+            kept[key] = entry
+        return set(entry[1])  # the caller's own copy, as before
+
+    FormAction._create_unique_entity_mappings = _create_unique_entity_mappings  # type: ignore[method-assign]
+    APPLIED.append("form_mappings")
+
+
 def apply() -> list[str]:
     """Apply every patch once; returns the names applied (idempotent)."""
     if not APPLIED:
@@ -389,4 +413,5 @@ def apply() -> list[str]:
         kept_connections()
         slot_copies()
         event_types()
+        form_mappings()
     return list(APPLIED)

@@ -95,6 +95,7 @@ def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
         "kept_connections",
         "slot_copies",
         "event_types",
+        "form_mappings",
     ]  # applied once
     assert report["checked_before"] == len(CASES)  # Rasa's own way checks the schema per response
     assert report["checked_after"] == 1  # once for all the responses
@@ -451,3 +452,37 @@ def test_event_types_resolve_as_rasa_resolves_them() -> None:
         "ActionExecuted",
     ]
     assert report["later"] == "LaterEvent"  # a class defined after the patch is found
+
+
+# Under Rasa's interpreter: the project's forms, each asked twice which entity mappings are
+# unique to one slot, stock and patched (a new form action object per run, as Rasa makes them).
+FORM_MAPPINGS_PROBE = r"""
+import json, sys
+from rasa.core.actions.forms import FormAction
+from rasa.shared.core.domain import Domain
+
+domain = Domain.load(sys.argv[1])
+
+def unique():
+    return {form: sorted(FormAction(form, None)._create_unique_entity_mappings(domain))
+            for form in domain.form_names for _ in range(2)}
+
+before = unique()
+from bot.server import patches
+patches.form_mappings()
+after, again = unique(), unique()
+print(json.dumps({"forms": len(before), "mappings": sum(map(len, before.values())),
+                  "before": before, "after": after, "again": again}, ensure_ascii=False))
+"""
+
+
+@pytest.mark.rasa
+def test_form_mappings_are_the_ones_rasa_works_out() -> None:
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", FORM_MAPPINGS_PROBE, str(REPO / "bot" / "domain")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["forms"] >= 3 and report["mappings"] > 0
+    assert report["after"] == report["again"] == report["before"]
