@@ -10,6 +10,7 @@ from retrieval.embedding_cache import cache_file, encode_passages_cached
 from retrieval.encoder import Encoder
 from retrieval.encoder_cache import get_encoder
 from retrieval.index import Manifest, publish, read_manifest
+from retrieval.lexical import TOKENIZER
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex, make_index
 
@@ -31,7 +32,9 @@ def build_index(
     encoder: Encoder | None = None,
     force: bool = False,
 ) -> BuildResult:
-    """Rebuild only when the knowledge or the model changed.
+    """Rebuild only when the knowledge, the model or the tokenizer changed (a version without
+    stored BM25 tokens, published before they were, gets them: the embedding cache keeps it
+    cheap).
 
     Without a database the YAML knowledge is the source of truth: entries changed one by
     one through ``retrieval.lifecycle`` give way to it at the next rebuild. Once staff
@@ -49,6 +52,7 @@ def build_index(
         and current is not None
         and current.knowledge_hash == knowledge_hash
         and current.model == settings.model_path
+        and current.lexical == TOKENIZER
     ):
         return BuildResult(current, rebuilt=False, encoded=0)
     started = time.perf_counter()

@@ -6,6 +6,7 @@ Layout under the index directory::
     v<timestamp>/manifest.json  model, dimension, knowledge hash, counts, backends
     v<timestamp>/entries.json   the entries this version serves (all kinds, drafts too)
     v<timestamp>/<kind>.faiss, <kind>.ids.json
+    v<timestamp>/tokens.json    BM25 tokens of the published entries (retrieval.lexical)
 
 A new version is written in full beside the live one and then named in ``CURRENT`` with
 ``os.replace``: a reader sees the old version or the new one, never half of either. Old
@@ -25,6 +26,7 @@ from typing import Any
 
 from knowledge.schema import Entry, parse_entry
 from knowledge.store import KnowledgeBase
+from retrieval.lexical import TOKENIZER, Tokens, corpus_tokens, load_tokens, save_tokens
 from retrieval.vector_index import HNSW_EF_SEARCH, FlatIndex, HnswIndex, VectorIndex, load_index
 
 __all__ = [
@@ -47,6 +49,7 @@ class Manifest:
     built_at: float
     backends: dict[str, str] = field(default_factory=dict)
     source: str = "yaml"  # "database" once staff published from the desk's knowledge tables
+    lexical: str = ""  # the tokenizer of its tokens.json ("" for a version without them)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -60,11 +63,13 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Version:
-    """One opened version: its manifest, indexes and (when saved) the entries it serves."""
+    """One opened version: its manifest, indexes and (when saved) the entries it serves and
+    their BM25 tokens (None for an older version without them, or of another tokenizer)."""
 
     manifest: Manifest
     indexes: dict[str, FlatIndex | HnswIndex]
     knowledge: KnowledgeBase | None
+    tokens: Tokens | None = None
 
 
 def current_version(root: Path) -> str | None:
@@ -92,7 +97,8 @@ def _open(folder: Path, ef_search: int) -> Version:
     if (folder / ENTRIES).exists():
         raw = json.loads((folder / ENTRIES).read_text("utf-8"))
         knowledge = KnowledgeBase.from_entries(parse_entry(item) for item in raw)
-    return Version(manifest, indexes, knowledge)
+    tokens = load_tokens(folder) if knowledge is not None else None
+    return Version(manifest, indexes, knowledge, tokens)
 
 
 def open_version(
@@ -125,7 +131,12 @@ def publish(
     keep: int = 3,
     source: str = "yaml",
 ) -> Manifest:
-    """Write a new version beside the live one, then swap the CURRENT pointer atomically."""
+    """Write a new version beside the live one, then swap the CURRENT pointer atomically.
+
+    With ``entries`` the version also stores the BM25 tokens of those published: texts the
+    live version already tokenised are taken from it, so a change of a few entries tokenises
+    only those.
+    """
     root.mkdir(parents=True, exist_ok=True)
     version = f"v{time.time_ns()}"
     staging = root / f".{version}.tmp"
@@ -133,9 +144,16 @@ def publish(
     dimension = next(iter(indexes.values())).dimension
     for kind, index in indexes.items():
         index.save(staging, kind)
+    lexical = ""
     if entries is not None:
-        dump = [entry.model_dump(mode="json") for entry in entries]
+        items = list(entries)
+        dump = [entry.model_dump(mode="json") for entry in items]
         (staging / ENTRIES).write_text(json.dumps(dump, ensure_ascii=False), encoding="utf-8")
+        live = current_version(root)
+        known = load_tokens(root / live) if live else None
+        texts = (e.search_text() for e in items if e.status == "published" and e.kind in indexes)
+        save_tokens(staging, corpus_tokens(texts, known))
+        lexical = TOKENIZER
     manifest = Manifest(
         version=version,
         model=model,
@@ -145,6 +163,7 @@ def publish(
         built_at=time.time(),
         backends={kind: index.backend for kind, index in indexes.items()},
         source=source,
+        lexical=lexical,
     )
     (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     staging.rename(root / version)

@@ -18,7 +18,7 @@ from knowledge.store import KnowledgeBase, load_knowledge
 from retrieval.encoder import Encoder
 from retrieval.encoder_cache import get_encoder
 from retrieval.index import Manifest, current_version, open_version
-from retrieval.lexical import LexicalIndex, LexicalScores, normalize
+from retrieval.lexical import LexicalIndex, LexicalScores, Tokens, normalize
 from retrieval.query_cache import QueryVectors
 from retrieval.settings import RetrievalSettings, get_settings
 from retrieval.vector_index import FlatIndex, HnswIndex, describe_faiss
@@ -97,7 +97,9 @@ class Searcher:
         encoder: Encoder,
         candidates: int = 200,
         query_vectors: QueryVectors | None = None,
+        tokens: Tokens | None = None,
     ) -> None:
+        """``tokens``: the version's stored BM25 tokens; without them every entry is tokenised."""
         self.manifest = manifest
         self.knowledge = knowledge
         self.encoder = encoder
@@ -108,6 +110,7 @@ class Searcher:
             kind: LexicalIndex(
                 [e.id for e in knowledge.published(cast(Kind, kind))],
                 [e.search_text() for e in knowledge.published(cast(Kind, kind))],
+                known=tokens,
             )
             for kind in indexes
         }
@@ -125,6 +128,7 @@ class Searcher:
             encoder=encoder or get_encoder(settings),
             candidates=settings.hnsw_candidates,
             query_vectors=query_vectors(settings.query_cache_size),
+            tokens=version.tokens if version.knowledge is not None else None,
         )
 
     def index(self, kind: str) -> FlatIndex | HnswIndex | None:

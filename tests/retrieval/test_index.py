@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.index import CURRENT, current_version, open_version, publish, read_manifest
+from retrieval.index import (
+    CURRENT,
+    Version,
+    current_version,
+    open_version,
+    publish,
+    read_manifest,
+)
 from retrieval.vector_index import (
     BACKENDS,
     FlatIndex,
@@ -205,3 +212,62 @@ def test_flat_index_past_the_split_size_returns_what_one_scan_returns(
     assert [index.search(q, 20) for q in queries] == one_scan
     assert index.search_batch(queries[:2], 20) == one_scan[:2]
     assert len(index.search(queries[0], 10_000)) == len(index)
+
+
+# ── stored BM25 tokens ──────────────────────────────────────────────────────────────────
+
+
+def test_a_version_stores_its_bm25_tokens_and_one_without_them_still_searches_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge.store import load_knowledge
+    from retrieval import lexical
+    from retrieval.lexical import TOKENIZER, TOKENS, text_key
+    from retrieval.search import Searcher
+    from tests.retrieval.fakes import HashEncoder
+
+    sample = load_knowledge()
+    encoder = HashEncoder()
+    services = sample.published("service")
+    index = FlatIndex(encoder.dimension)
+    texts = [e.search_text() for e in services]
+    index.add([e.id for e in services], encoder.encode_passages(texts))
+    manifest = publish(
+        tmp_path, {"service": index}, model="m", knowledge_hash="h", entries=services
+    )
+    version = open_version(tmp_path)
+    assert version is not None and version.tokens is not None
+    assert manifest.lexical == TOKENIZER
+    assert set(version.tokens) == {text_key(e.search_text()) for e in services}
+
+    # republishing after one change tokenises only the changed text
+    calls: list[str] = []
+    real = lexical.tokenize
+
+    def counted(text: str, *, pinyin: bool = False) -> list[str]:
+        calls.append(text)
+        return real(text, pinyin=pinyin)
+
+    monkeypatch.setattr(lexical, "tokenize", counted)
+    changed = [services[0].model_copy(update={"title": "压力表校准（加急）"}), *services[1:]]
+    publish(tmp_path, {"service": index}, model="m", knowledge_hash="h2", entries=changed)
+    assert calls == [changed[0].search_text()]
+    monkeypatch.setattr(lexical, "tokenize", real)
+
+    stored = open_version(tmp_path)
+    assert stored is not None and stored.knowledge is not None and stored.tokens is not None
+    (tmp_path / stored.manifest.version / TOKENS).unlink()  # as a version published before
+    legacy = open_version(tmp_path)
+    assert legacy is not None and legacy.tokens is None and legacy.knowledge is not None
+
+    def searcher(v: Version) -> Searcher:
+        assert v.knowledge is not None
+        return Searcher(
+            manifest=v.manifest, indexes=v.indexes, knowledge=v.knowledge, encoder=encoder,
+            tokens=v.tokens,
+        )  # fmt: skip
+
+    fast, slow = searcher(stored), searcher(legacy)
+    for query in ("压力表校准", "加急", "dianlan jiance", "GB/T 12706", "今晚吃火锅"):
+        assert fast._lexical["service"].scores(query) == slow._lexical["service"].scores(query)
+        assert fast.search(query, kind="service", k=10) == slow.search(query, kind="service", k=10)
