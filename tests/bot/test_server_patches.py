@@ -4,11 +4,23 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RASA_PYTHON = REPO / ".venv-rasa" / "bin" / "python"
+
+
+def probe(script: str, *args: str, timeout: int = 300) -> Any:
+    """Run ``script`` under Rasa's interpreter from the project root; its last line, as JSON."""
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", script, *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
 
 # Runs under Rasa's interpreter: the same responses through Rasa's own validation and the patched
 # one; prints what each accepted and the message of each refusal.
@@ -77,12 +89,7 @@ CASES = [
 @pytest.mark.rasa
 def test_patched_validation_accepts_and_refuses_exactly_as_rasa_does() -> None:
     assert RASA_PYTHON.exists(), f"{RASA_PYTHON} is missing: run `make setup`"
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", PROBE, json.dumps(CASES)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = probe(PROBE, json.dumps(CASES))
     assert report["after"] == report["before"]
     assert [kind for kind, _ in report["after"]] == ["ok"] * 5 + ["refused"] * 9
     assert all("Failed to validate Action server response" in m for _, m in report["after"][5:])
@@ -198,13 +205,8 @@ print(json.dumps({"jax": sys.modules.get("jax") is not None, "lite": util._xla_c
 def test_an_unreachable_action_server_marks_the_turn_failed() -> None:
     from tests.support import free_port
 
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
     url = f"http://127.0.0.1:{free_port()}/webhook"  # nothing listens there
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", UNREACHABLE_PROBE, url],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = probe(UNREACHABLE_PROBE, url)
     assert report["raised"] == "RasaException"  # Rasa's own handling is unchanged
     assert report["messages"] == [
         {"recipient_id": "web:probe", "custom": {"qclinic_turn_failed": "action_open_demand"}}
@@ -220,13 +222,8 @@ def test_a_form_turn_without_the_action_server_is_not_kept() -> None:
 
     model = REPO / "var" / "rasa" / "models" / "qclinic.tar.gz"
     assert model.exists(), f"{model} is missing: run `make setup` to train the model"
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
     url = f"http://127.0.0.1:{free_port()}/webhook"  # nothing listens there
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", FORM_TURN_PROBE, str(model), url],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = probe(FORM_TURN_PROBE, str(model), url)
     marker = {"recipient_id": "web:probe", "custom": {"qclinic_turn_failed": "validate_need_form"}}
     assert marker in report["messages"]
     assert report["events"] == report["before"]  # nothing of the turn was stored
@@ -239,12 +236,7 @@ def test_a_form_turn_without_the_action_server_is_not_kept() -> None:
 def test_rasa_starts_without_importing_jax() -> None:
     """TensorFlow's TF Lite utilities import jax when installed; after the patches Rasa and
     TensorFlow load with jax marked absent, as if it were not installed."""
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", JAX_PROBE],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"jax": False, "lite": None}
+    assert probe(JAX_PROBE) == {"jax": False, "lite": None}
 
 
 # Runs under Rasa's interpreter with the trained model: the same messages through the same agent,
@@ -288,12 +280,7 @@ print(json.dumps({"replaced": DaskGraphRunner.run is not original,
 def test_rasa_graphs_run_without_dask_and_give_the_same_results() -> None:
     model = REPO / "var" / "rasa" / "models" / "qclinic.tar.gz"
     assert model.exists(), f"{model} is missing: run `make setup` to train the model"
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", GRAPH_PROBE, str(model)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = probe(GRAPH_PROBE, str(model))
     assert report["replaced"]
     assert report["after"] == report["before"]  # same intents, entities, next action, policy
     first = report["before"][0]
@@ -353,14 +340,9 @@ asyncio.run(main())
 def test_endpoint_calls_reuse_one_connection_and_survive_a_restart() -> None:
     from tests.support import free_port
 
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
     reports = {}
     for mode in ("stock", "patched"):
-        done = subprocess.run(
-            [str(RASA_PYTHON), "-c", CONNECTIONS_PROBE, str(free_port()), mode],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
-        reports[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+        reports[mode] = probe(CONNECTIONS_PROBE, str(free_port()), mode, timeout=120)
     stock, patched = reports["stock"], reports["patched"]
     assert stock["answers"] == patched["answers"] == [1, 2, 3, 4, 5]  # every call answered
     assert stock["same_body"] == patched["same_body"] == [True] * 5  # the same JSON arrives
@@ -387,9 +369,8 @@ def copies(domain):
     return out
 
 before = copies(Domain.load(sys.argv[1]))
-if not hasattr(__import__("rasa.shared.core.slots").shared.core.slots.Slot, "__copy__"):
-    from bot.server import patches
-    patches.slot_copies()
+from bot.server import patches
+patches.slot_copies()
 after = copies(Domain.load(sys.argv[1]))
 print(json.dumps({"before": before, "after": after, "slots": len(before)}, ensure_ascii=False))
 """
@@ -397,12 +378,7 @@ print(json.dumps({"before": before, "after": after, "slots": len(before)}, ensur
 
 @pytest.mark.rasa
 def test_slots_copy_as_rasa_copied_them() -> None:
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", SLOT_COPY_PROBE, str(REPO / "bot" / "domain")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = probe(SLOT_COPY_PROBE, str(REPO / "bot" / "domain"), timeout=120)
     assert report["slots"] >= 60
     assert report["after"] == report["before"]  # same class, attributes, shared mappings
     assert all(row[3] and row[4] for row in report["after"])  # shallow: the value is its own
@@ -438,12 +414,7 @@ print(json.dumps({"names": len(names), "before": before, "after": after,
 
 @pytest.mark.rasa
 def test_event_types_resolve_as_rasa_resolves_them() -> None:
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", EVENT_TYPES_PROBE],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = probe(EVENT_TYPES_PROBE, timeout=120)
     assert report["names"] > 20
     assert report["after"] == report["before"]
     assert report["after"][-3:] == [
@@ -478,11 +449,6 @@ print(json.dumps({"forms": len(before), "mappings": sum(map(len, before.values()
 
 @pytest.mark.rasa
 def test_form_mappings_are_the_ones_rasa_works_out() -> None:
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", FORM_MAPPINGS_PROBE, str(REPO / "bot" / "domain")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = probe(FORM_MAPPINGS_PROBE, str(REPO / "bot" / "domain"), timeout=120)
     assert report["forms"] >= 3 and report["mappings"] > 0
     assert report["after"] == report["again"] == report["before"]
