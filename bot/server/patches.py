@@ -291,16 +291,6 @@ def sequential_graph() -> None:
 KEEPALIVE_S = 2.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s) on the action server
 
 
-def _dumps(value: Any) -> str:
-    """JSON for a request body: ujson's, or the standard library's where ujson refuses."""
-    import ujson
-
-    try:
-        return str(ujson.dumps(value))
-    except (OverflowError, TypeError, ValueError):
-        return json.dumps(value)
-
-
 class _KeptSession:
     """``async with`` yields the kept session and leaves it open."""
 
@@ -316,9 +306,17 @@ class _KeptSession:
 
 def kept_connections() -> None:
     import aiohttp
+    import ujson
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
     kept: dict[tuple[Any, ...], Any] = {}
+
+    def dumps(value: Any) -> str:
+        """JSON for a request body: ujson's, or the standard library's where ujson refuses."""
+        try:
+            return str(ujson.dumps(value))
+        except (OverflowError, TypeError, ValueError):
+            return json.dumps(value)
 
     def session(self: EndpointConfig) -> Any:
         loop = asyncio.get_running_loop()
@@ -332,7 +330,7 @@ def kept_connections() -> None:
                 auth=auth,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S),
-                json_serialize=_dumps,
+                json_serialize=dumps,
             )
             kept[key] = current
         return _KeptSession(current)
