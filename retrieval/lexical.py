@@ -81,15 +81,19 @@ def text_key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
+def document_tokens(text: str, key: str, known: Tokens) -> list[str]:
+    """A document's corpus tokens: stored under ``key`` (its ``text_key``), or tokenised now."""
+    stored = known.get(key)
+    return stored if stored is not None else tokenize(text, pinyin=True) or ["∅"]
+
+
 def corpus_tokens(texts: Iterable[str], known: Tokens | None = None) -> dict[str, list[str]]:
     """Tokens of each document (by ``text_key``), those already in ``known`` not tokenised again."""
-    known = known or {}
     out: dict[str, list[str]] = {}
     for text in texts:
         key = text_key(text)
         if key not in out:
-            stored = known.get(key)
-            out[key] = stored if stored is not None else tokenize(text, pinyin=True) or ["∅"]
+            out[key] = document_tokens(text, key, known or {})
     return out
 
 
@@ -124,8 +128,7 @@ class LexicalIndex:
 
         self.ids = ids
         self._rows = {entry_id: row for row, entry_id in enumerate(ids)}
-        by_text = corpus_tokens(texts, known)
-        corpus = [by_text[text_key(t)] for t in texts]
+        corpus = [document_tokens(t, text_key(t), known or {}) for t in texts]
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
         n = len(corpus)

@@ -128,7 +128,7 @@ class Searcher:
             encoder=encoder or get_encoder(settings),
             candidates=settings.hnsw_candidates,
             query_vectors=query_vectors(settings.query_cache_size),
-            tokens=version.tokens if version.knowledge is not None else None,
+            tokens=version.tokens,  # None without saved entries (retrieval.index)
         )
 
     def index(self, kind: str) -> FlatIndex | HnswIndex | None:
