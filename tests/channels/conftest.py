@@ -25,9 +25,10 @@ from tests.channels.servers import (
     FakeWeChat,
     ServerThread,
     fake_rasa_app,
+    wait_until,
     wechat_api_app,
 )
-from tests.channels.wechat_calls import WeChatPlatform
+from tests.channels.wechat_calls import WeChatPlatform, text_xml
 from tests.support import free_port
 
 
@@ -73,6 +74,16 @@ class Live:
     def contact(self, openid: str) -> WeChatContact | None:
         rows = self.rows(WeChatContact, openid=openid)
         return rows[0] if rows else None
+
+    def greet(self, openid: str, text: str = "你好") -> None:
+        """A follower writes to the account and is answered: passively, or, when the turn
+        outlasted the 1 s deadline on a loaded machine, by a customer-service message (then
+        forgotten, so that the test sees only what comes after)."""
+        answer = f"收到：{text}"
+        if self.platform.say(text_xml(openid, text)) == answer:
+            return
+        wait_until(lambda: self.wechat.texts(openid) == [answer], timeout=30)
+        self.wechat.forget(openid)
 
     def rasa_down(self) -> None:
         assert self.rasa_server is not None

@@ -96,6 +96,9 @@ class FakeRasa:
     appended: list[tuple[str, Any]] = field(default_factory=list)  # (sender, body)
     executed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # name -> messages
+    in_flight: list[str] = field(default_factory=list)  # senders whose turn runs now
+    most_in_flight: int = 0  # the most turns that ran at once
+    overlapped: list[str] = field(default_factory=list)  # senders with two turns at once
 
     def replies_for(self, text: str) -> list[dict[str, Any]]:
         if text in self.script:
@@ -114,7 +117,14 @@ def fake_rasa_app(rasa: FakeRasa) -> Starlette:
         sender, text = body["sender"], body["message"]
         metadata = body.get("metadata") or {}
         rasa.calls.append((sender, text, metadata))
-        await asyncio.sleep(rasa.delay_s)  # like Rasa, it finishes even if the caller left
+        if sender in rasa.in_flight:
+            rasa.overlapped.append(sender)
+        rasa.in_flight.append(sender)
+        rasa.most_in_flight = max(rasa.most_in_flight, len(rasa.in_flight))
+        try:
+            await asyncio.sleep(rasa.delay_s)  # like Rasa, it finishes even if the caller left
+        finally:
+            rasa.in_flight.remove(sender)
         replies = rasa.replies_for(text)
         events = rasa.trackers.setdefault(sender, [])
         events.append({"event": "user", "text": text, "metadata": metadata})
@@ -205,6 +215,12 @@ class FakeWeChat:
 
     def texts(self, openid: str | None = None) -> list[str]:
         return [c for o, c in self.sent if openid is None or o == openid]
+
+    def forget(self, openid: str) -> None:
+        """Drop the customer-service messages sent to ``openid`` so far."""
+        kept = [(m, t) for m, t in zip(self.sent, self.received_at, strict=True) if m[0] != openid]
+        self.sent = [m for m, _ in kept]
+        self.received_at = [t for _, t in kept]
 
     def received(self, openid: str, content: str) -> list[float]:
         """When each customer-service message with exactly this content reached the openid."""

@@ -19,7 +19,6 @@ from desk.demands.schemas import DemandCreate
 from tests.channels.conftest import Live, LiveFactory
 from tests.channels.servers import wait_until
 from tests.channels.test_web_stream import Stream
-from tests.channels.wechat_calls import text_xml
 
 ADMIN = ("admin", "admin-pass-123")
 
@@ -63,7 +62,7 @@ def timeline(live: Live, headers: dict[str, str], number: str, kind: str = "dema
 
 def follower(live: Live) -> tuple[str, str]:
     user = "o" + secrets.token_urlsafe(20)
-    assert live.platform.say(text_xml(user, "你好")) == "收到：你好"
+    live.greet(user)
     return user, f"wx:{user}"
 
 

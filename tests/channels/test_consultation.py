@@ -107,7 +107,7 @@ def set_contact(live: Live, user: str, **values: Any) -> None:
 def wechat_user(live: Live) -> tuple[str, str, int]:
     """A follower who wrote to the account, handed to an expert (who claimed)."""
     user = openid()
-    assert live.platform.say(text_xml(user, "你好")) == "收到：你好"
+    live.greet(user)
     conversation_id = f"wx:{user}"
     return user, conversation_id, escalate(live, conversation_id)
 
@@ -378,9 +378,10 @@ def test_hand_back_writes_the_tracker_and_delivers_the_greeting_on_the_web(
         }
     ]
     conversation = web_cid()
-    reply = httpx.post(
+    httpx.post(
         f"{app.url}/api/chat/messages", json={"conversation_id": conversation, "text": "转人工"}
-    ).json()["messages"][0]
+    )
+    reply = wait_until(lambda: bot_line(app, conversation), timeout=30)
     escalation_id = escalate(app, conversation)
     first = send(app, conversation, "电缆检测请选择GB/T 12706。")
     second = send(app, conversation, "样品请寄到检测院。", author="expert2")

@@ -167,7 +167,6 @@ def test_one_conversation_in_order_others_in_parallel(live: LiveFactory) -> None
     app = live(wechat_reply_deadline_s=4.5)
     app.rasa.delay_s = 0.6
     users = [openid() for _ in range(4)]
-    started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         futures = []
         for user in users:
@@ -178,9 +177,10 @@ def test_one_conversation_in_order_others_in_parallel(live: LiveFactory) -> None
                 time.sleep(0.01)
             futures.append(pool.submit(app.platform.say, text_xml(user, "二")))
         results = [f.result() for f in futures]
-    elapsed = time.monotonic() - started
     assert results == ["收到：一", "收到：二"] * 4
-    assert elapsed < 3.5  # four conversations side by side: about two turns, not eight (4.8 s)
+    # Conversations ran side by side (a wall-clock bound was flaky on a loaded CI machine),
+    # the two turns of one conversation never at once.
+    assert app.rasa.most_in_flight >= 2 and app.rasa.overlapped == []
     for user in users:
         assert app.rasa.messages(f"wx:{user}") == ["一", "二"]
 
