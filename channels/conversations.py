@@ -41,6 +41,7 @@ from channels.gateway import BOT_UNAVAILABLE, BotMessage, BotUnavailable
 from channels.lifecycle import WAITING_FOR_EXPERT, Accepted, Completed
 from channels.runner import KeyedLocks, TurnRunner, Waiter, in_transaction
 from channels.spool import Spool
+from channels.spool_order import Entry, SpoolOrder
 from desk.db import AWAY_S, database_away, get_sessionmaker
 from desk.escalations.settings import ConsultationSettings
 from desk.live.notifier import Notifier
@@ -83,9 +84,11 @@ class Conversations:
         settle_s: float,
         consultation: ConsultationSettings | None = None,
         spool: Spool | None = None,
+        spool_order: SpoolOrder | None = None,
     ) -> None:
         self._sessions = get_sessionmaker(database_url)
         self._spool = spool
+        self._order = spool_order if spool is not None else None  # with replicas (Redis)
         self._retry_interval_s = retry_interval_s
         self._notifier = notifier
         self._consultation = consultation or ConsultationSettings()
@@ -120,14 +123,20 @@ class Conversations:
         task: asyncio.Task[Completed] | None = None
         async with self._arrivals.hold(incoming.conversation_id):
             try:
-                await self._replay(incoming.conversation_id)  # kept older messages first
+                # kept older messages first; another replica's still to come: this one waits
+                # behind them, spooled too
+                if not await self._replay(incoming.conversation_id):
+                    await self._put(incoming)
+                    log.info("spooled behind another replica's conversation=%s",
+                             incoming.conversation_id)  # fmt: skip
+                    return Outcome(0, "unavailable", [kept_notice()])
                 # the database away: waited for while the channel can wait, then spooled
                 away_s = min(AWAY_S, max(0.0, deadline_s - SPOOL_MARGIN_S))
                 accepted = await run_in_threadpool(self._accept, incoming, away_s)
             except DBAPIError as exc:
                 if self._spool is None or not database_away(exc):
                     raise
-                await run_in_threadpool(self._spool.put, incoming)
+                await self._put(incoming)
                 log.warning("database away: spooled conversation=%s", incoming.conversation_id)
                 return Outcome(0, "unavailable", [kept_notice()])
             if accepted is not None and accepted.turn is not None:
@@ -186,15 +195,44 @@ class Conversations:
 
     # -- the spool: messages the database could not take in time -----------------------------
 
-    async def _replay(self, conversation_id: str) -> None:
+    async def _put(self, incoming: Incoming) -> None:
+        assert self._spool is not None and incoming.dedupe_key is not None
+        kept = await run_in_threadpool(self._spool.put, incoming)
+        if kept and self._order is not None:
+            await self._order.queued(incoming.conversation_id, incoming.dedupe_key)
+
+    async def _next_of_others(
+        self, conversation_id: str, held: list[tuple[int, Incoming]]
+    ) -> Entry | None:
+        """Across replicas: the conversation's next kept message, when it is not this
+        replica's own next one (None: this replica's turn, or no order is kept)."""
+        if self._order is None:
+            return None
+        keys = {incoming.dedupe_key for _, incoming in held if incoming.dedupe_key}
+        first = await self._order.first(conversation_id, keys)
+        if first is None or first.owner == self._order.owner:
+            return None
+        return first
+
+    async def _replay(self, conversation_id: str) -> bool:
         """Accept the conversation's spooled messages, in order (the caller holds its arrival
-        lock); each one's turn runs as a live one whose answer is pushed. Raises DBAPIError
-        while the database is still away."""
-        if self._spool is None or not self._spool.holds():
-            return
-        for entry_id, incoming in await run_in_threadpool(self._spool.entries, conversation_id):
+        lock); each one's turn runs as a live one whose answer is pushed. False when another
+        replica's kept message of the conversation comes first (this one must wait behind
+        it). Raises DBAPIError while the database is still away."""
+        if self._spool is None or (self._order is None and not self._spool.holds()):
+            return True
+        held = (
+            await run_in_threadpool(self._spool.entries, conversation_id)
+            if self._spool.holds()
+            else []
+        )
+        for n, (entry_id, incoming) in enumerate(held):
+            if await self._next_of_others(conversation_id, held[n:]) is not None:
+                return False
             accepted = await run_in_threadpool(self._accept, incoming, 0.0)  # one try
             await run_in_threadpool(self._spool.remove, entry_id)
+            if self._order is not None and incoming.dedupe_key is not None:
+                await self._order.done(conversation_id, incoming.dedupe_key)
             if accepted is None:  # its first accept had committed after all
                 continue
             log.info("spooled message accepted conversation=%s", conversation_id)
@@ -207,6 +245,17 @@ class Conversations:
             waiter.leave()
             self._runner.spawn_live(accepted, waiter)
             await self._claim_push(accepted.inbound_id)
+        if self._order is None:
+            return True
+        # kept meanwhile by another process on this spool: the new message waits behind it
+        meanwhile = (
+            await run_in_threadpool(self._spool.entries, conversation_id)
+            if self._spool.holds()
+            else []
+        )
+        if meanwhile:
+            return False
+        return await self._next_of_others(conversation_id, []) is None
 
     def _hand_over(self, session: Session, accepted: Accepted, channel: str) -> None:
         deliverer = self._deliverers.get(channel)
@@ -315,3 +364,5 @@ class Conversations:
 
     async def aclose(self, grace_s: float = 2.0) -> None:
         await self._runner.aclose(grace_s)
+        if self._order is not None:
+            await self._order.aclose()

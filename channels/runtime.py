@@ -5,6 +5,7 @@
 import asyncio
 import contextlib
 import logging
+import socket
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from channels.privacy.erase import tracker_engine
 from channels.privacy.retention import RetentionWorker
 from channels.settings import ChannelSettings
 from channels.spool import Spool, spool_path
+from channels.spool_order import SpoolOrder
 from channels.web.router import WebDeliverer
 from desk.db import get_sessionmaker
 from desk.escalations.timers import Notice
@@ -35,6 +37,18 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         token=settings.secret("rasa_token"),
         actions_url=settings.actions_url,
     )
+    spool = Spool(spool_path(settings.var_dir, settings.database_url))
+    # with replicas (Redis shared), their kept messages of one conversation are taken in in the
+    # order they came, whichever replica kept them (channels/spool_order.py)
+    spool_order = (
+        SpoolOrder(
+            settings.redis_url,
+            owner=f"{socket.gethostname()}:{spool.path.resolve()}",
+            database_url=settings.database_url,
+        )
+        if settings.redis_url
+        else None
+    )
     conversations = Conversations(
         database_url=settings.database_url,
         gateway=gateway,
@@ -44,7 +58,8 @@ async def start(app: FastAPI, settings: ChannelSettings, notifier: Notifier) -> 
         settle_s=max(settings.turn_settle_s, settings.rasa_timeout_s),
         consultation=settings.consultation,
         # messages the database could not take in time, kept on this machine until it is back
-        spool=Spool(spool_path(settings.var_dir, settings.database_url)),
+        spool=spool,
+        spool_order=spool_order,
     )
     conversations.register("web", WebDeliverer())
     app.state.rate_limits = rate_limits.build(

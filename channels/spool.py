@@ -11,6 +11,7 @@ only ever replayed into the database it was meant for, also after a restart of t
 message carries a dedupe key before it is spooled: a replay of a message whose first accept did
 commit after all (its COMMIT's answer was lost with the connection) is a duplicate, not a second
 message. SQLite's own locking makes the file safe for several processes sharing a var/ folder.
+Replicas on several machines keep each other's order through Redis (channels/spool_order.py).
 """
 
 import contextlib
@@ -64,16 +65,17 @@ class Spool:
         with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as db, db:
             yield db
 
-    def put(self, incoming: Incoming) -> None:
-        """Keep the message (a second copy of the same dedupe key is the same message)."""
+    def put(self, incoming: Incoming) -> bool:
+        """Keep the message (a second copy of the same dedupe key is the same message: False)."""
         assert incoming.dedupe_key is not None, "a spooled message needs its dedupe key"
         with self._db() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT OR IGNORE INTO spooled (conversation_id, dedupe_key, incoming) "
                 "VALUES (?, ?, ?)",
                 (incoming.conversation_id, incoming.dedupe_key, _dump(incoming)),
             )
         self._held = True
+        return cursor.rowcount > 0
 
     def holds(self) -> bool:
         """Cheap: whether anything may be kept (set by :meth:`put`, cleared by an empty look)."""
