@@ -1,7 +1,7 @@
 """Search API latency over HTTP: the landed code beside this tree, sample knowledge and 100k.
 
     .venv/bin/python bench/search_api_bench.py [--baseline <commit>] [--generated 100000]
-        [--sizes sample,100k] [--per-kind 40]
+        [--sizes sample,100k] [--per-kind 40] [--busy 1]
 
 For each data set it starts two app processes (uvicorn, the desk and search API of
 ``app.main:create_desk_app``, SQLite in a temporary folder) on the same private index copy: one
@@ -195,8 +195,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="sample,generated")
     parser.add_argument("--per-kind", type=int, default=40)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--busy", type=int, default=0,
+        help="processes that keep a core busy meanwhile, as Rasa and the actions do beside "
+        "the app on a 2-core machine (0: a quiet machine)",
+    )  # fmt: skip
     args = parser.parse_args()
     settings = RetrievalSettings()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     base = args.baseline or subprocess.run(
         ["git", "merge-base", "HEAD", "main"], cwd=ROOT, check=True, capture_output=True,
         text=True,
@@ -223,7 +229,8 @@ def main() -> None:
     changes = " + changes" if dirty else ""
     print(
         f"before: {args.baseline or 'merge-base with main'} ({rev}); "
-        f"after: this tree ({here}{changes}); cpus {os.cpu_count()}, load average {load}\n",
+        f"after: this tree ({here}{changes}); cpus {os.cpu_count()}, load average {load}, "
+        f"{args.busy} busy processes beside\n",
         flush=True,
     )
     table = [ROW.format("data", "query", "", "n", "before50", "before95", "after50", "after95",
@@ -253,6 +260,8 @@ def main() -> None:
                     server.stop()
             print("\n".join(table), flush=True)
     finally:
+        for spinner in busy:
+            spinner.kill()
         subprocess.run(
             ["git", "worktree", "remove", "--force", str(before_code)], cwd=ROOT, check=False
         )

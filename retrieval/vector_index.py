@@ -44,11 +44,27 @@ HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 20, 1024
 SHARD_MIN_ROWS, SHARD_MAX_QUERIES = 20_000, 8
 
 
+def one_openmp_thread_here() -> None:
+    """faiss's searches of a few queries on this thread run without an OpenMP team.
+
+    faiss parallelises a search over its queries; with one query the team's second thread has
+    nothing to do, but the first still waits for it at the region's end, and when the other
+    core is busy (Rasa, a second request) that thread is not scheduled for a time slice: about
+    6.5 ms for a 0.3 ms search of the sample (bench/search_api_bench.py). OpenMP's thread count
+    is per thread (its ICV), so this leaves batch searches and index builds elsewhere as they
+    are."""
+    import faiss
+
+    scan_threads()  # worked out (and kept) from the default, before this thread has one
+    faiss.omp_set_num_threads(1)
+
+
 @lru_cache(maxsize=1)
 def _scan_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=scan_threads(), thread_name_prefix="faiss-scan")
 
 
+@lru_cache(maxsize=1)
 def scan_threads() -> int:
     """Row ranges an exact search scans at once: faiss's OpenMP threads, at most the cores."""
     import faiss
@@ -82,6 +98,7 @@ def sharded_knn(
 
     def scan(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         start, stop = span
+        one_openmp_thread_here()
         scores, found = faiss.knn(
             queries, matrix[start:stop], min(k, stop - start), metric=faiss.METRIC_INNER_PRODUCT
         )
@@ -172,6 +189,8 @@ class _IdMapped:
         self._index.remove_ids(keys)
 
     def _raw_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(query) <= SHARD_MAX_QUERIES:
+            one_openmp_thread_here()
         scores, keys = self._index.search(query, k)
         return scores, keys
 

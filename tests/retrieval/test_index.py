@@ -214,6 +214,40 @@ def test_flat_index_past_the_split_size_returns_what_one_scan_returns(
     assert len(index.search(queries[0], 10_000)) == len(index)
 
 
+def test_a_search_of_one_query_runs_without_an_openmp_team_on_its_thread_only() -> None:
+    import os
+    import threading
+
+    import faiss
+
+    from retrieval import vector_index
+
+    def in_a_thread(work):  # type: ignore[no-untyped-def]
+        out = []
+        worker = threading.Thread(target=lambda: out.append(work()))
+        worker.start()
+        worker.join()
+        return out[0]
+
+    default = in_a_thread(faiss.omp_get_max_threads)  # a new thread's own
+    here = faiss.omp_get_max_threads()
+    rng = np.random.default_rng(31)
+    index = FlatIndex(16)
+    index.add([f"e{i}" for i in range(50)], _unit(rng, 50, d=16))
+    seen: dict[str, object] = {}
+
+    def search() -> None:
+        seen["hits"] = index.search(_unit(rng, 1, d=16)[0], 3)
+        seen["threads"] = faiss.omp_get_max_threads()
+
+    in_a_thread(search)
+    assert len(seen["hits"]) == 3  # type: ignore[arg-type]
+    assert seen["threads"] == 1  # no team to wait for on the request's thread
+    assert faiss.omp_get_max_threads() == here  # other threads keep theirs (batches, builds)
+    assert in_a_thread(faiss.omp_get_max_threads) == default
+    assert vector_index.scan_threads() == max(1, min(default, os.cpu_count() or 1))
+
+
 # ── stored BM25 tokens ──────────────────────────────────────────────────────────────────
 
 
