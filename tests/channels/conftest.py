@@ -30,6 +30,7 @@ from tests.channels.servers import (
 )
 from tests.channels.wechat_calls import WeChatPlatform, text_xml
 from tests.support import free_port
+from tests.tcp_proxy import TcpProxy
 
 
 def new_aes_key() -> str:
@@ -196,3 +197,11 @@ def client(app_settings: AppSettings) -> Iterator[TestClient]:
     provided(app)[get_privacy_settings] = lambda: PrivacySettings(require_consent=False)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def proxy() -> Iterator[TcpProxy]:
+    """PostgreSQL reached through a proxy that a test can take away, as a restart does."""
+    proxy = TcpProxy(5432)
+    yield proxy
+    proxy.close()

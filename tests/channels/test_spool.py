@@ -6,7 +6,7 @@ restart does; the bot is the core tests' instant double (tests/channels/test_con
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +19,32 @@ from channels.conversations import Conversations
 from channels.gateway import BOT_UNAVAILABLE
 from channels.models import InboundMessage
 from channels.spool import Spool, spool_path
+from channels.spool_order import SpoolOrder
 from channels.transcript import ChatMessage
 from channels.web.router import WebDeliverer
 from desk.db import get_sessionmaker
 from desk.live.notifier import Notifier
 from tests.channels.test_conversations import InstantBot, web
 from tests.tcp_proxy import TcpProxy
+
+
+def spooling(
+    url: str, bot: InstantBot, spool: Spool, order: SpoolOrder | None = None
+) -> Conversations:
+    """The conversations core of one app process with its spool (and, with replicas, the
+    order kept in Redis), quick to retry."""
+    core = Conversations(
+        database_url=url,
+        gateway=bot,
+        notifier=Notifier(),
+        turn_timeout_s=3.0,
+        retry_interval_s=0.2,
+        settle_s=1.0,
+        spool=spool,
+        spool_order=order,
+    )
+    core.register("web", WebDeliverer())
+    return core
 
 
 def test_a_spooled_message_is_kept_once_and_outlives_the_process(tmp_path: Path) -> None:
@@ -50,29 +70,13 @@ def test_a_spooled_message_is_kept_once_and_outlives_the_process(tmp_path: Path)
 
 
 @pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    proxy = TcpProxy(5432)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
 async def core(
     postgres_url: str, proxy: TcpProxy, tmp_path: Path, bot: InstantBot
 ) -> AsyncIterator[Conversations]:
     migrate(postgres_url)
     url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
     assert url != postgres_url
-    core = Conversations(
-        database_url=url,
-        gateway=bot,
-        notifier=Notifier(),
-        turn_timeout_s=3.0,
-        retry_interval_s=0.2,
-        settle_s=1.0,
-        spool=Spool(spool_path(tmp_path, url)),
-    )
-    core.register("web", WebDeliverer())
+    core = spooling(url, bot, Spool(spool_path(tmp_path, url)))
     core.database_url = url  # type: ignore[attr-defined]
     yield core
     await core.aclose()

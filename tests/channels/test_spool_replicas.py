@@ -22,20 +22,12 @@ from channels.models import InboundMessage
 from channels.spool import Spool, spool_path
 from channels.spool_order import SpoolOrder
 from channels.transcript import ChatMessage
-from channels.web.router import WebDeliverer
 from desk.db import get_sessionmaker
-from desk.live.notifier import Notifier
 from tests.channels.test_conversations import InstantBot, web
+from tests.channels.test_spool import spooling
 from tests.tcp_proxy import TcpProxy
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    proxy = TcpProxy(5432)
-    yield proxy
-    proxy.close()
 
 
 @pytest.fixture
@@ -56,19 +48,9 @@ async def replicas(
 
     def replica(name: str, stale_s: float = 600.0) -> Conversations:
         spool = Spool(spool_path(tmp_path / name, url))
-        core = Conversations(
-            database_url=url,
-            gateway=bot,
-            notifier=Notifier(),
-            turn_timeout_s=3.0,
-            retry_interval_s=0.2,
-            settle_s=1.0,
-            spool=spool,
-            spool_order=SpoolOrder(
-                REDIS_URL, owner=f"host-{name}:{spool.path}", database_url=url, stale_s=stale_s
-            ),
-        )
-        core.register("web", WebDeliverer())
+        owner = f"host-{name}:{spool.path}"
+        order = SpoolOrder(REDIS_URL, owner=owner, database_url=url, stale_s=stale_s)
+        core = spooling(url, bot, spool, order)
         made.append(core)
         return core
 
@@ -185,19 +167,8 @@ async def test_a_replica_gone_for_good_holds_the_conversation_only_for_a_while(
 async def test_without_redis_each_replica_goes_on_with_its_own_spool(
     url: str, tmp_path: Path, proxy: TcpProxy, bot: InstantBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    spool = Spool(spool_path(tmp_path, url))
     away = SpoolOrder("redis://127.0.0.1:1/0", owner="host-x", database_url=url)
-    core = Conversations(
-        database_url=url,
-        gateway=bot,
-        notifier=Notifier(),
-        turn_timeout_s=3.0,
-        retry_interval_s=0.2,
-        settle_s=1.0,
-        spool=spool,
-        spool_order=away,
-    )
-    core.register("web", WebDeliverer())
+    core = spooling(url, bot, Spool(spool_path(tmp_path, url)), away)
     cid = "web:replicas-noredis"
     try:
         proxy.down()
