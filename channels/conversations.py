@@ -269,6 +269,8 @@ class Conversations:
 
     async def replay_spool(self) -> None:
         """Every spooled conversation, oldest first; stops while the database is still away."""
+        if self._order is not None:
+            await self._order.refresh()  # whether other replicas keep any (channels/spool_order)
         if self._spool is None or not self._spool.holds():
             return
         for conversation_id in await run_in_threadpool(self._spool.conversations):

@@ -31,13 +31,16 @@ KEEP_S = 7 * 24 * 3600  # a conversation's queue is forgotten this long after it
 # Pops the head of a conversation's queue only if it is the given entry (ARGV[1]: its owner and
 # key; two replicas may finish the same entry: one accepted it, the other found it taken in
 # already); the next entry's owner is then the one expected to make progress, so its time
-# starts again (ARGV[2]).
+# starts again (ARGV[2]). KEYS[2] counts the entries of all conversations.
 _POP_IF_HEAD = r"""
 local head = redis.call('LINDEX', KEYS[1], 0)
 if not head or string.sub(head, 1, #ARGV[1]) ~= ARGV[1] then
   return 0
 end
 redis.call('LPOP', KEYS[1])
+if redis.call('DECR', KEYS[2]) < 0 then
+  redis.call('SET', KEYS[2], 0)
+end
 head = redis.call('LINDEX', KEYS[1], 0)
 if head then
   local stem = string.match(head, '^(.*)\t[^\t]*$')
@@ -81,7 +84,11 @@ class SpoolOrder:
         # Redis keep their own)
         digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
         self._prefix = f"qclinic:spool:{digest}:"
+        self._count = f"qclinic:spool-entries:{digest}"
         self._stale_s = stale_s
+        # whether any replica may hold kept messages: read by the spool worker's rounds
+        # (refresh), so that a message costs no Redis round trip while nothing is spooled
+        self._any = False
         self._pop = self._redis.register_script(_POP_IF_HEAD)
 
     def _key(self, conversation_id: str) -> str:
@@ -91,17 +98,29 @@ class SpoolOrder:
         """A message of the conversation was spooled by this replica."""
         key = self._key(conversation_id)
         try:
+            self._any = True
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.rpush(key, Entry(self.owner, dedupe_key, time.time()).value)
                 pipe.expire(key, KEEP_S)
+                pipe.incr(self._count)
+                pipe.expire(self._count, KEEP_S)
                 await pipe.execute()
         except Exception as exc:  # Redis away: the order across replicas is not known
             log.warning("spool order not kept (Redis away) error=%s", type(exc).__name__)
+
+    async def refresh(self) -> None:
+        """Whether any replica holds kept messages (one round trip, by the spool worker)."""
+        try:
+            self._any = int(await self._redis.get(self._count) or 0) > 0
+        except Exception as exc:
+            log.warning("spool order unknown (Redis away) error=%s", type(exc).__name__)
 
     async def first(self, conversation_id: str, held: set[str]) -> Entry | None:
         """The kept message of the conversation that comes next, of any replica; None when
         there is none or Redis cannot be reached. ``held`` are the dedupe keys this replica's
         spool holds for the conversation: an entry of this replica not among them is gone."""
+        if not self._any and not held:
+            return None  # nothing spooled anywhere at the worker's last look
         key = self._key(conversation_id)
         try:
             while True:
@@ -117,7 +136,7 @@ class SpoolOrder:
                 else:
                     return entry
                 log.warning("spool order: entry dropped (%s) owner=%s", reason, entry.owner)
-                await self._pop(keys=[key], args=[entry.name, f"{time.time():.3f}"])
+                await self._pop(keys=[key, self._count], args=[entry.name, f"{time.time():.3f}"])
         except Exception as exc:
             log.warning("spool order unknown (Redis away) error=%s", type(exc).__name__)
             return None
@@ -126,7 +145,8 @@ class SpoolOrder:
         """This replica's kept message was taken in (or found taken in already)."""
         name = Entry(self.owner, dedupe_key, 0.0).name
         try:
-            await self._pop(keys=[self._key(conversation_id)], args=[name, f"{time.time():.3f}"])
+            keys = [self._key(conversation_id), self._count]
+            await self._pop(keys=keys, args=[name, f"{time.time():.3f}"])
         except Exception as exc:
             log.warning("spool order not updated (Redis away) error=%s", type(exc).__name__)
 

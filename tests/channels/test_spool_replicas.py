@@ -107,6 +107,7 @@ async def test_a_message_to_another_replica_waits_behind_the_one_kept_by_the_fir
     assert kept.state == "unavailable" and kept.messages[0]["pending"]
     proxy.up()
 
+    await b.replay_spool()  # B's worker went round meanwhile (every few seconds): it knows
     # the database is back, the next message reaches B first: it waits behind A's
     behind = await b.handle(web(cid, "第三句"), deadline_s=3.0)
     assert behind.state == "unavailable" and behind.messages[0]["pending"]
@@ -138,6 +139,7 @@ async def test_other_conversations_are_not_held_up(
     proxy.down()
     await a.handle(web("web:replicas-held", "在吗"), deadline_s=2.0)
     proxy.up()
+    await b.replay_spool()
     other = await b.handle(web("web:replicas-free", "你好"), deadline_s=3.0)
     assert other.state == "replied"  # only the conversation with a kept message waits
 
@@ -154,6 +156,7 @@ async def test_a_replica_gone_for_good_holds_the_conversation_only_for_a_while(
     proxy.down()
     await a.handle(web(cid, "第一句"), deadline_s=2.0)  # kept by A, which never comes back
     proxy.up()
+    await b.replay_spool()
     assert (await b.handle(web(cid, "第二句"), deadline_s=3.0)).state == "unavailable"
     await asyncio.sleep(1.2)
     with caplog.at_level(logging.WARNING, logger="channels.spool_order"):
@@ -188,3 +191,15 @@ def test_a_spooled_message_is_queued_once(url: str, tmp_path: Path) -> None:
     message = Incoming("web:replicas-once", "web", "你好", "你好", dedupe_key="k1")
     assert spool.put(message) is True
     assert spool.put(message) is False  # the same message again: not a second entry
+
+
+async def test_while_nothing_is_spooled_a_message_asks_redis_nothing(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    order = SpoolOrder("redis://127.0.0.1:1/0", owner="host-x", database_url=url)
+    try:
+        with caplog.at_level(logging.WARNING, logger="channels.spool_order"):
+            assert await order.first("web:replicas-none", set()) is None
+        assert caplog.text == ""  # not even tried: the worker's last look found nothing kept
+    finally:
+        await order.aclose()
