@@ -10,6 +10,11 @@ across restarts). A replica takes in a conversation's message only when no other
 kept message of it comes first; otherwise it spools that message too, behind them, and the
 worker of each replica accepts its own entries when their turn comes (channels/conversations.py).
 
+A count of the queued entries (``qclinic:spool-entries:<digest>``) is read by each replica's
+spool worker at every round, so that while no replica keeps anything (nearly always) a message
+costs no Redis round trip; a replica learns of another's kept message within one round, long
+before the database is back (a message is spooled only after the channel's deadline).
+
 An entry whose owner made no progress for ``stale_s`` (its replica is gone for good, with its
 disk) is dropped with a warning, so a conversation is never held up for ever; one whose owner
 is this replica but that its spool no longer holds is dropped too. While Redis cannot be
