@@ -22,6 +22,7 @@ import itertools
 import json
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -44,19 +45,32 @@ HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 20, 1024
 SHARD_MIN_ROWS, SHARD_MAX_QUERIES = 20_000, 8
 
 
-def one_openmp_thread_here() -> None:
-    """faiss's searches of a few queries on this thread run without an OpenMP team.
+def openmp_threads_here(queries: int | None = None) -> None:
+    """faiss's OpenMP team on this thread: none for a search of a few ``queries``, the
+    process's default for anything else (many queries, adding to an index, a rebuild).
 
     faiss parallelises a search over its queries; with one query the team's second thread has
     nothing to do, but the first still waits for it at the region's end, and when the other
     core is busy (Rasa, a second request) that thread is not scheduled for a time slice: about
     6.5 ms for a 0.3 ms search of the sample (bench/search_api_bench.py). OpenMP's thread count
-    is per thread (its ICV), so this leaves batch searches and index builds elsewhere as they
-    are."""
+    is per thread (its ICV), and the app's worker threads serve searches and publishes alike,
+    so each faiss call says what it needs."""
     import faiss
 
-    scan_threads()  # worked out (and kept) from the default, before this thread has one
-    faiss.omp_set_num_threads(1)
+    few = queries is not None and queries <= SHARD_MAX_QUERIES
+    faiss.omp_set_num_threads(1 if few else openmp_default())
+
+
+@lru_cache(maxsize=1)
+def openmp_default() -> int:
+    """faiss's OpenMP threads as a new thread has them (OMP_NUM_THREADS, or the cores)."""
+    import faiss
+
+    seen: list[int] = []
+    probe = threading.Thread(target=lambda: seen.append(faiss.omp_get_max_threads()))
+    probe.start()
+    probe.join()
+    return seen[0]
 
 
 @lru_cache(maxsize=1)
@@ -67,9 +81,7 @@ def _scan_pool() -> ThreadPoolExecutor:
 @lru_cache(maxsize=1)
 def scan_threads() -> int:
     """Row ranges an exact search scans at once: faiss's OpenMP threads, at most the cores."""
-    import faiss
-
-    return max(1, min(faiss.omp_get_max_threads(), os.cpu_count() or 1))
+    return max(1, min(openmp_default(), os.cpu_count() or 1))
 
 
 def describe_faiss() -> str:
@@ -79,7 +91,7 @@ def describe_faiss() -> str:
     config = getattr(faiss, "SIMDConfig", None)
     simd = config.get_level_name() if config is not None else faiss.get_compile_options()
     return (
-        f"faiss {faiss.__version__}: {simd} kernels, {faiss.omp_get_max_threads()} OpenMP "
+        f"faiss {faiss.__version__}: {simd} kernels, {openmp_default()} OpenMP "
         f"threads; exact search of one query split in {scan_threads()} row ranges from "
         f"{SHARD_MIN_ROWS} rows"
     )
@@ -98,7 +110,7 @@ def sharded_knn(
 
     def scan(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         start, stop = span
-        one_openmp_thread_here()
+        openmp_threads_here(len(queries))
         scores, found = faiss.knn(
             queries, matrix[start:stop], min(k, stop - start), metric=faiss.METRIC_INNER_PRODUCT
         )
@@ -171,6 +183,7 @@ class _IdMapped:
             raise ValueError("duplicate ids in one add")
         self.remove([i for i in ids if i in self._keys])
         keys = np.arange(self._next, self._next + len(ids), dtype=np.int64)
+        openmp_threads_here()  # an HNSW graph is built by the whole team
         self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
         for key, entry_id in zip(keys.tolist(), ids, strict=True):
             self._ids[key] = entry_id
@@ -189,8 +202,7 @@ class _IdMapped:
         self._index.remove_ids(keys)
 
     def _raw_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(query) <= SHARD_MAX_QUERIES:
-            one_openmp_thread_here()
+        openmp_threads_here(len(query))
         scores, keys = self._index.search(query, k)
         return scores, keys
 
@@ -334,6 +346,7 @@ class HnswIndex(_IdMapped):
         extra = int(self._index.ntotal) - len(self._ids)  # tombstones may take places
         want = min(int(self._index.ntotal), k + extra)
         params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, want))  # type: ignore[attr-defined]
+        openmp_threads_here(len(query))
         scores, keys = self._index.search(query, want, params=params)
         return scores, keys
 

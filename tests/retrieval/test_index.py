@@ -178,8 +178,10 @@ def test_old_versions_are_pruned_and_a_missing_index_reads_as_none(tmp_path: Pat
 def test_split_scan_gives_exactly_the_flat_index_results(shards: int) -> None:
     import faiss
 
-    from retrieval.vector_index import sharded_knn
+    from retrieval.vector_index import openmp_threads_here, sharded_knn
 
+    openmp_threads_here(1)  # one scan as the index runs it for one query (faiss's kernels for
+    # one query differ in the last bits between one thread and a team)
     rng = np.random.default_rng(23)
     matrix = _unit(rng, 30_001, d=48)
     flat = faiss.IndexFlatIP(48)
@@ -214,7 +216,7 @@ def test_flat_index_past_the_split_size_returns_what_one_scan_returns(
     assert len(index.search(queries[0], 10_000)) == len(index)
 
 
-def test_a_search_of_one_query_runs_without_an_openmp_team_on_its_thread_only() -> None:
+def test_a_search_of_one_query_runs_without_an_openmp_team_and_a_build_with_it() -> None:
     import os
     import threading
 
@@ -230,21 +232,28 @@ def test_a_search_of_one_query_runs_without_an_openmp_team_on_its_thread_only() 
         return out[0]
 
     default = in_a_thread(faiss.omp_get_max_threads)  # a new thread's own
-    here = faiss.omp_get_max_threads()
     rng = np.random.default_rng(31)
     index = FlatIndex(16)
     index.add([f"e{i}" for i in range(50)], _unit(rng, 50, d=16))
+    here = faiss.omp_get_max_threads()
     seen: dict[str, object] = {}
 
     def search() -> None:
         seen["hits"] = index.search(_unit(rng, 1, d=16)[0], 3)
         seen["threads"] = faiss.omp_get_max_threads()
 
-    in_a_thread(search)
+    def search_then_build() -> None:
+        search()
+        HnswIndex(16).add([f"h{i}" for i in range(20)], _unit(rng, 20, d=16))
+        seen["building"] = faiss.omp_get_max_threads()
+
+    in_a_thread(search_then_build)
     assert len(seen["hits"]) == 3  # type: ignore[arg-type]
     assert seen["threads"] == 1  # no team to wait for on the request's thread
-    assert faiss.omp_get_max_threads() == here  # other threads keep theirs (batches, builds)
+    assert seen["building"] == default  # a publish on the same worker thread builds with all
+    assert faiss.omp_get_max_threads() == here  # other threads keep theirs
     assert in_a_thread(faiss.omp_get_max_threads) == default
+    assert vector_index.openmp_default() == default
     assert vector_index.scan_threads() == max(1, min(default, os.cpu_count() or 1))
 
 
