@@ -131,10 +131,15 @@ def test_bot_down_apologises_keeps_the_message_and_answers_once_back(
 
     app.rasa_up()
     wait_until(lambda: all(r.status == "done" for r in app.inbound(cid)), timeout=15)
-    wait_until(lambda: app.wechat.texts(user), timeout=10)
-    time.sleep(0.8)
+    # in order, each once: merged into one message (one unit of quota) when both were ready at
+    # the outbox's send, else two (test_wechat_api tests the merge itself); a loaded CI machine
+    # can let the first go before the second turn is done
+    both = "收到：第一条\n\n收到：第二条"
+    wait_until(lambda: "\n\n".join(app.wechat.texts(user)) == both, timeout=10)
+    time.sleep(0.8)  # and nothing more comes
     assert app.rasa.messages(cid) == ["第一条", "第二条"]  # in order, once each
-    assert app.wechat.texts(user) == ["收到：第一条\n\n收到：第二条"]  # merged: one unit of quota
+    texts = app.wechat.texts(user)
+    assert len(texts) <= 2 and "\n\n".join(texts) == both
     assert [s for s, _ in app.transcript(cid)] == ["user", "system", "user", "system", "bot", "bot"]
 
 
