@@ -245,16 +245,6 @@ class Conversations:
             waiter.leave()
             self._runner.spawn_live(accepted, waiter)
             await self._claim_push(accepted.inbound_id)
-        if self._order is None:
-            return True
-        # kept meanwhile by another process on this spool: the new message waits behind it
-        meanwhile = (
-            await run_in_threadpool(self._spool.entries, conversation_id)
-            if self._spool.holds()
-            else []
-        )
-        if meanwhile:
-            return False
         return await self._next_of_others(conversation_id, []) is None
 
     def _hand_over(self, session: Session, accepted: Accepted, channel: str) -> None:

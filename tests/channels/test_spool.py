@@ -47,6 +47,27 @@ def spooling(
     return core
 
 
+def stored(url: str, cid: str) -> tuple[list[tuple[str, str]], list[InboundMessage]]:
+    """The conversation's transcript (sender, text) and its inbound rows, in order."""
+    with get_sessionmaker(url)() as session:
+        lines = [
+            (m.sender, m.text)
+            for m in session.scalars(
+                select(ChatMessage)
+                .where(ChatMessage.conversation_id == cid)
+                .order_by(ChatMessage.id)
+            )
+        ]
+        rows = list(
+            session.scalars(
+                select(InboundMessage)
+                .where(InboundMessage.conversation_id == cid)
+                .order_by(InboundMessage.id)
+            )
+        )
+    return lines, rows
+
+
 def test_a_spooled_message_is_kept_once_and_outlives_the_process(tmp_path: Path) -> None:
     path = spool_path(tmp_path, "postgresql://x@127.0.0.1/one")
     assert path != spool_path(tmp_path, "postgresql://x@127.0.0.1/two")  # one per database
@@ -114,28 +135,14 @@ async def test_messages_kept_while_the_database_is_away_are_answered_in_order(
     await core.replay_spool()
     assert [t for c, t in bot.turns if c == cid] == ["第一句", "第二句", "第三句", "第四句"]
 
-    sessions = get_sessionmaker(core.database_url)  # type: ignore[attr-defined]
-    with sessions() as session:
-        lines = [
-            (m.sender, m.text)
-            for m in session.scalars(
-                select(ChatMessage)
-                .where(ChatMessage.conversation_id == cid)
-                .order_by(ChatMessage.id)
-            )
-        ]
-        rows = session.scalars(
-            select(InboundMessage)
-            .where(InboundMessage.conversation_id == cid)
-            .order_by(InboundMessage.id)
-        )
-        # the kept ones reach the page by its stream (pushed), the others in their answer
-        assert [(r.status, r.delivery) for r in rows] == [
-            ("done", "passive"),
-            ("done", "queued"),
-            ("done", "queued"),
-            ("done", "passive"),
-        ]
+    lines, rows = stored(core.database_url, cid)  # type: ignore[attr-defined]
+    # the kept ones reach the page by its stream (pushed), the others in their answer
+    assert [(r.status, r.delivery) for r in rows] == [
+        ("done", "passive"),
+        ("done", "queued"),
+        ("done", "queued"),
+        ("done", "passive"),
+    ]
     # the kept ones are taken in when the next message comes, and their answers may follow it;
     # what holds: each said once, in the order written, each answer after its message
     said = ["第一句", "第二句", "第三句", "第四句"]

@@ -14,17 +14,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import select
 
 from channels.contracts import Incoming
 from channels.conversations import Conversations
-from channels.models import InboundMessage
 from channels.spool import Spool, spool_path
 from channels.spool_order import SpoolOrder
-from channels.transcript import ChatMessage
-from desk.db import get_sessionmaker
 from tests.channels.test_conversations import InstantBot, web
-from tests.channels.test_spool import spooling
+from tests.channels.test_spool import spooling, stored
 from tests.tcp_proxy import TcpProxy
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -76,24 +72,9 @@ async def wait_for(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
 
 
 def transcript(url: str, cid: str) -> tuple[list[tuple[str, str]], list[str]]:
-    with get_sessionmaker(url)() as session:
-        lines = [
-            (m.sender, m.text)
-            for m in session.scalars(
-                select(ChatMessage)
-                .where(ChatMessage.conversation_id == cid)
-                .order_by(ChatMessage.id)
-            )
-        ]
-        inbound = [
-            r.bot_text or ""
-            for r in session.scalars(
-                select(InboundMessage)
-                .where(InboundMessage.conversation_id == cid)
-                .order_by(InboundMessage.id)
-            )
-        ]
-    return lines, inbound
+    """The transcript, and the texts taken in (inbound rows), in order."""
+    lines, rows = stored(url, cid)
+    return lines, [r.bot_text or "" for r in rows]
 
 
 async def test_a_message_to_another_replica_waits_behind_the_one_kept_by_the_first(
