@@ -42,9 +42,11 @@ def stack(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     return on_both_databases(request, stack)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def templated_app(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeChatApp]:
-    """A second WeChat app process whose account has the status template configured."""
+    """A second WeChat app process whose account has the status template configured; ended
+    with its test: its sender would otherwise take the other app's follower's messages from the
+    shared outbox and send them through its own stand-in (one database serves one account)."""
     with running_wechat_app(
         stack,
         tmp_path_factory.mktemp("wechat-templated"),
