@@ -90,7 +90,7 @@ class SpoolOrder:
         digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
         self._prefix = f"qclinic:spool:{digest}:"
         self._count = f"qclinic:spool-entries:{digest}"
-        self._stale_s = stale_s
+        self.stale_s = stale_s  # how long another replica may hold a head without progress
         # whether any replica may hold kept messages: read by the spool worker's rounds
         # (refresh), so that a message costs no Redis round trip while nothing is spooled
         self._any = False
@@ -136,8 +136,8 @@ class SpoolOrder:
                 mine = entry.owner == self.owner
                 if mine and entry.dedupe_key not in held:
                     reason = "no longer spooled here"
-                elif not mine and time.time() - entry.at > self._stale_s:
-                    reason = f"its replica made no progress for {self._stale_s:.0f}s"
+                elif not mine and time.time() - entry.at > self.stale_s:
+                    reason = f"its replica made no progress for {self.stale_s:.0f}s"
                 else:
                     return entry
                 log.warning("spool order: entry dropped (%s) owner=%s", reason, entry.owner)

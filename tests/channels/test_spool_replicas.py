@@ -42,10 +42,13 @@ async def replicas(
 ) -> AsyncIterator[Callable[..., Conversations]]:
     made: list[Conversations] = []
 
-    def replica(name: str, stale_s: float = 600.0) -> Conversations:
+    def replica(name: str, orders: dict[str, SpoolOrder] | None = None) -> Conversations:
+        """Replica ``name``; its order in Redis goes into ``orders`` when the test asks."""
         spool = Spool(spool_path(tmp_path / name, url))
         owner = f"host-{name}:{spool.path}"
-        order = SpoolOrder(REDIS_URL, owner=owner, database_url=url, stale_s=stale_s)
+        order = SpoolOrder(REDIS_URL, owner=owner, database_url=url)
+        if orders is not None:
+            orders[name] = order
         core = spooling(url, bot, spool, order)
         made.append(core)
         return core
@@ -132,13 +135,15 @@ async def test_a_replica_gone_for_good_holds_the_conversation_only_for_a_while(
     url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    a, b = replicas("a"), replicas("b", stale_s=1.0)
+    orders: dict[str, SpoolOrder] = {}
+    a, b = replicas("a"), replicas("b", orders)
     cid = "web:replicas-gone"
     proxy.down()
     await a.handle(web(cid, "第一句"), deadline_s=2.0)  # kept by A, which never comes back
     proxy.up()
     await b.replay_spool()
     assert (await b.handle(web(cid, "第二句"), deadline_s=3.0)).state == "unavailable"
+    orders["b"].stale_s = 1.0  # as if 10 minutes went by: A's head is stale after a second
     await asyncio.sleep(1.2)
     with caplog.at_level(logging.WARNING, logger="channels.spool_order"):
         await b.replay_spool()  # A made no progress for longer than stale_s
