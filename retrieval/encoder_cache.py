@@ -8,7 +8,7 @@ the model directory allows it (retrieval.lean_encoder), else sentence-transforme
 embeddings to the others uses it.
 """
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from retrieval import c_engine, lean_encoder
@@ -31,9 +31,7 @@ def _load(
     if backend == "auto" and engine_dir is not None and query_prefix == ENGINE_QUERY_PREFIX:
         engine = c_engine.engine_for(model, engine_dir)
         if engine is not None:  # the float model only for passages, loaded when one comes
-            floats = lru_cache(maxsize=1)(
-                lambda: _load(model, query_prefix, passage_prefix, batch_size, backend)
-            )
+            floats = partial(_load, model, query_prefix, passage_prefix, batch_size, backend)
             return c_engine.EngineQueryEncoder(engine, floats, name=model)
     if backend == "numpy" or (backend == "auto" and lean_encoder.supports(model)):
         return lean_encoder.LeanBertEncoder(
